@@ -1,0 +1,211 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""AMSDFF model configuration."""
+
+from __future__ import annotations
+
+from transformers import AutoConfig, PreTrainedConfig
+from transformers.configuration_utils import SubConfigSpec
+
+
+AMSDFF_POOLING_MODES = ("attention", "cls", "max", "mean")
+AMSDFF_POOLING_FUSIONS = ("concat", "weighted")
+AMSDFF_LOSS_TYPES = ("cross_entropy", "focal", "label_smoothing", "combined")
+AMSDFF_REGRESSION_LOSSES = ("mse", "huber")
+
+
+def _as_tuple(value):
+    """JSON turns tuples into lists; normalise so that a config round-trips to an equal object."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+class AmsdffConfig(PreTrainedConfig):
+    r"""
+    Configuration of an AMSDFF (Advanced Multi-Scale Dynamic Feature Fusion) text classifier: a pretrained encoder
+    followed by a multi-scale attention module, a dynamic expert-fusion module, advanced pooling and an MLP
+    classifier. Every module can be switched off; with all of them off the model is "encoder + CLS pooling + linear
+    head", the baseline AMSDFF is compared against.
+
+    Args:
+        backbone_config (`dict` or `PreTrainedConfig`, *optional*):
+            Configuration of the encoder (any `AutoModel` encoder: DistilBERT, BERT/MiniLM, RoBERTa, DeBERTa-v2 ...).
+            Defaults to a DistilBERT-base configuration. Use
+            [`AmsdffForSequenceClassification.from_pretrained_backbone`] to also load the encoder's weights.
+        use_feature_enhancer (`bool`, *optional*, defaults to `True`):
+            Apply the feature enhancer (Linear + LayerNorm + GELU + dropout, with a residual connection) to the
+            encoder output, as the reference implementation does.
+        use_multi_scale_attention (`bool`, *optional*, defaults to `True`):
+            Apply the multi-scale attention module.
+        scales (`tuple[int]`, *optional*, defaults to `(1, 3, 5)`):
+            Kernel sizes of the depthwise separable 1-D convolutions, one branch per scale. Odd positive integers, so
+            that every branch keeps the sequence length.
+        num_scale_attention_heads (`int`, *optional*, defaults to 8):
+            Heads of the attention that fuses the scale features at each position; must divide the encoder's
+            hidden size.
+        use_dynamic_fusion (`bool`, *optional*, defaults to `True`):
+            Apply the dynamic fusion module: `num_experts` position-wise MLP experts mixed by a per-example softmax
+            gate computed from the masked mean of the sequence.
+        num_experts (`int`, *optional*, defaults to 3):
+            Number of experts in the dynamic fusion module (at least 2).
+        expert_intermediate_size (`int`, *optional*):
+            Inner width of each expert MLP. Defaults to half the encoder's hidden size, which keeps a training step
+            within 1.25x of the plain encoder's on MiniLM (see `benchmarks/`).
+        router_aux_loss_coef (`float`, *optional*, defaults to 0.01):
+            Weight of the load-balance loss (squared coefficient of variation of the experts' importance over the
+            batch) added to the training loss. 0 disables it. The reference implementation had none, so its gate
+            could collapse onto one expert.
+        output_router_logits (`bool`, *optional*, defaults to `False`):
+            Return the gate's logits in the model output (`router_logits`), as Mixtral does.
+        pooling_modes (`tuple[str]`, *optional*, defaults to `("attention", "cls", "max")`):
+            Pooling strategies to combine, any non-empty subset of `("attention", "cls", "max", "mean")`. Attention
+            pooling scores every token against a learned query (masked softmax); `cls` takes the first token; `max`
+            and `mean` ignore padding.
+        pooling_fusion (`str`, *optional*, defaults to `"concat"`):
+            How several pooled vectors are combined: `"concat"` (concatenate, then Linear back to the hidden size,
+            LayerNorm, GELU) or `"weighted"` (softmax-normalised learned weights, one per strategy).
+        classifier_hidden_sizes (`tuple[int]`, *optional*):
+            Widths of the hidden layers of the classifier MLP (each Linear + LayerNorm + GELU + dropout). Defaults to
+            `(hidden_size // 2, hidden_size // 4)` as in the reference implementation; `()` gives a single Linear.
+        classifier_dropout (`float` or `tuple[float]`, *optional*, defaults to `(0.3, 0.2, 0.1)`):
+            Dropout before each Linear of the classifier. A float applies to every layer; with a tuple, layer `i`
+            uses entry `min(i, len - 1)`, so the default gives 0.3, 0.2 and 0.1 ("0.1-0.3 by layer").
+        hidden_dropout_prob (`float`, *optional*, defaults to 0.1):
+            Dropout inside the feature enhancer, multi-scale attention and expert modules.
+        loss_type (`str`, *optional*, defaults to `"combined"`):
+            Classification loss: `"cross_entropy"`, `"focal"`, `"label_smoothing"` or `"combined"` (the weighted sum
+            of the three, weights in `loss_weights`). Multi-label problems use the binary versions (BCE, sigmoid
+            focal, BCE against smoothed targets).
+        loss_weights (`tuple[float]`, *optional*, defaults to `(0.4, 0.4, 0.2)`):
+            Weights of cross-entropy, focal and label-smoothing terms when `loss_type="combined"`.
+        focal_gamma (`float`, *optional*, defaults to 2.0):
+            Focusing parameter of the focal loss (0 reduces it to cross-entropy).
+        focal_alpha (`float` or `tuple[float]`, *optional*):
+            Class weights of the focal loss: one per label, or a single float for all. `None` weights classes
+            equally.
+        label_smoothing (`float`, *optional*, defaults to 0.1):
+            Smoothing of the label-smoothing term, in `[0, 1)`.
+        regression_loss (`str`, *optional*, defaults to `"mse"`):
+            Loss when `problem_type="regression"`: `"mse"` or `"huber"`.
+        huber_delta (`float`, *optional*, defaults to 1.0):
+            Threshold of the Huber loss.
+        initializer_range (`float`, *optional*, defaults to 0.02):
+            Standard deviation of the normal initialiser of the new (non-encoder) weights. The encoder keeps its own
+            initialisation or its pretrained weights; it is never re-initialised.
+
+    Example:
+
+    ```python
+    >>> from modeling_amsdff import AmsdffConfig, AmsdffForSequenceClassification
+
+    >>> config = AmsdffConfig(num_labels=3)
+    >>> model = AmsdffForSequenceClassification(config)  # random DistilBERT-sized encoder
+    >>> model = AmsdffForSequenceClassification.from_pretrained_backbone("distilbert-base-uncased", num_labels=3)
+    ```
+    """
+
+    model_type = "amsdff"
+    sub_configs_defaults = {"backbone_config": SubConfigSpec(config_class=AutoConfig, model_type="distilbert")}
+    # Extra outputs that Trainer must not gather as predictions.
+    keys_to_ignore_at_inference = ["hidden_states", "attentions", "router_logits", "loss_components"]
+
+    backbone_config: dict | PreTrainedConfig | None = None
+    use_feature_enhancer: bool = True
+    use_multi_scale_attention: bool = True
+    scales: list[int] | tuple[int, ...] = (1, 3, 5)
+    num_scale_attention_heads: int = 8
+    use_dynamic_fusion: bool = True
+    num_experts: int = 3
+    expert_intermediate_size: int | None = None
+    router_aux_loss_coef: float = 0.01
+    output_router_logits: bool = False
+    pooling_modes: list[str] | tuple[str, ...] = ("attention", "cls", "max")
+    pooling_fusion: str = "concat"
+    classifier_hidden_sizes: list[int] | tuple[int, ...] | None = None
+    classifier_dropout: float | list[float] | tuple[float, ...] = (0.3, 0.2, 0.1)
+    hidden_dropout_prob: float = 0.1
+    loss_type: str = "combined"
+    loss_weights: list[float] | tuple[float, ...] = (0.4, 0.4, 0.2)
+    focal_gamma: float = 2.0
+    focal_alpha: float | list[float] | tuple[float, ...] | None = None
+    label_smoothing: float = 0.1
+    regression_loss: str = "mse"
+    huber_delta: float = 1.0
+    initializer_range: float = 0.02
+
+    def __post_init__(self, **kwargs):
+        for name in ("scales", "pooling_modes", "classifier_hidden_sizes", "classifier_dropout", "loss_weights",
+                     "focal_alpha"):  # fmt: skip
+            setattr(self, name, _as_tuple(getattr(self, name)))
+        super().__post_init__(**kwargs)
+        self._validate_amsdff()
+
+    @property
+    def hidden_size(self) -> int:
+        """Width of the encoder's hidden states, which every AMSDFF module keeps."""
+        return self.backbone_config.hidden_size
+
+    def _validate_amsdff(self) -> None:
+        def fail(name, allowed, value):
+            raise ValueError(f"AmsdffConfig: `{name}` must be {allowed}, got {value!r}.")
+
+        hidden = getattr(self.backbone_config, "hidden_size", None)
+        if not isinstance(hidden, int):
+            raise ValueError(
+                f"AmsdffConfig: the backbone config ({type(self.backbone_config).__name__}) has no integer "
+                "`hidden_size`; AMSDFF needs an encoder that returns `last_hidden_state`."
+            )
+        if not self.scales or any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in self.scales):
+            fail("scales", "a non-empty tuple of odd positive kernel sizes", self.scales)
+        if self.num_scale_attention_heads < 1 or hidden % self.num_scale_attention_heads:
+            fail("num_scale_attention_heads", f"a positive divisor of the encoder hidden size {hidden}",
+                 self.num_scale_attention_heads)  # fmt: skip
+        if self.num_experts < 2:
+            fail("num_experts", "at least 2", self.num_experts)
+        if self.expert_intermediate_size is not None and self.expert_intermediate_size < 1:
+            fail("expert_intermediate_size", "a positive integer or None", self.expert_intermediate_size)
+        if self.router_aux_loss_coef < 0:
+            fail("router_aux_loss_coef", ">= 0", self.router_aux_loss_coef)
+        if not self.pooling_modes or any(m not in AMSDFF_POOLING_MODES for m in self.pooling_modes):
+            fail("pooling_modes", f"a non-empty subset of {AMSDFF_POOLING_MODES}", self.pooling_modes)
+        if len(set(self.pooling_modes)) != len(self.pooling_modes):
+            fail("pooling_modes", "free of repeats", self.pooling_modes)
+        if self.pooling_fusion not in AMSDFF_POOLING_FUSIONS:
+            fail("pooling_fusion", f"one of {AMSDFF_POOLING_FUSIONS}", self.pooling_fusion)
+        if self.classifier_hidden_sizes is not None and any(
+            not isinstance(h, int) or h < 1 for h in self.classifier_hidden_sizes
+        ):
+            fail("classifier_hidden_sizes", "a tuple of positive integers or None", self.classifier_hidden_sizes)
+        dropouts = self.classifier_dropout if isinstance(self.classifier_dropout, tuple) else (self.classifier_dropout,)
+        if not dropouts or any(not 0.0 <= p < 1.0 for p in dropouts):
+            fail("classifier_dropout", "a probability in [0, 1) or a non-empty tuple of them", self.classifier_dropout)
+        if not 0.0 <= self.hidden_dropout_prob < 1.0:
+            fail("hidden_dropout_prob", "in [0, 1)", self.hidden_dropout_prob)
+        if self.loss_type not in AMSDFF_LOSS_TYPES:
+            fail("loss_type", f"one of {AMSDFF_LOSS_TYPES}", self.loss_type)
+        if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights) or sum(self.loss_weights) <= 0:
+            fail("loss_weights", "three non-negative weights (CE, focal, label smoothing) with a positive sum",
+                 self.loss_weights)  # fmt: skip
+        if self.focal_gamma < 0:
+            fail("focal_gamma", ">= 0", self.focal_gamma)
+        if isinstance(self.focal_alpha, tuple) and len(self.focal_alpha) != self.num_labels:
+            fail("focal_alpha", f"a float or one weight per label ({self.num_labels})", self.focal_alpha)
+        if not 0.0 <= self.label_smoothing < 1.0:
+            fail("label_smoothing", "in [0, 1)", self.label_smoothing)
+        if self.regression_loss not in AMSDFF_REGRESSION_LOSSES:
+            fail("regression_loss", f"one of {AMSDFF_REGRESSION_LOSSES}", self.regression_loss)
+        if self.huber_delta <= 0:
+            fail("huber_delta", "> 0", self.huber_delta)
+
+    def classifier_layer_sizes(self) -> tuple[int, ...]:
+        """Hidden widths of the classifier MLP, with the default `(hidden // 2, hidden // 4)` resolved."""
+        if self.classifier_hidden_sizes is None:
+            return (self.hidden_size // 2, self.hidden_size // 4)
+        return self.classifier_hidden_sizes
+
+    def classifier_dropout_at(self, layer: int) -> float:
+        """Dropout before Linear number `layer` of the classifier."""
+        if isinstance(self.classifier_dropout, tuple):
+            return self.classifier_dropout[min(layer, len(self.classifier_dropout) - 1)]
+        return self.classifier_dropout
+
+
+__all__ = ["AmsdffConfig"]

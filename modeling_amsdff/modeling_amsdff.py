@@ -1,0 +1,434 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""PyTorch AMSDFF: Advanced Multi-Scale Dynamic Feature Fusion for text classification.
+
+A pretrained encoder, then (each switchable in `AmsdffConfig`):
+  feature enhancer -> multi-scale attention (depthwise separable convolutions at several kernel sizes, fused by
+  attention across scales at each position) -> dynamic fusion (MLP experts mixed by a per-example softmax gate, with
+  a load-balance loss) -> advanced pooling (attention / CLS / max / mean, fused) -> MLP classifier.
+
+Differences from the public reference implementation, on purpose: the pretrained encoder is never re-initialised;
+padding is zeroed before the convolutions and excluded from the gate's mean and from every pooling; the gate gets a
+load-balance term; the scale attention uses the scale branches' pointwise convolutions as its key/value projections,
+which keeps a training step within 1.25x of the plain encoder's (see the README's benchmark).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import AutoModel, PreTrainedModel
+from transformers import initialization as init
+from transformers.modeling_outputs import ModelOutput, SequenceClassifierOutput
+
+from .configuration_amsdff import AmsdffConfig
+from .shared_layers import MLPExpert, classification_loss, load_balance_loss, masked_max, masked_mean, resolve_problem_type
+
+
+@dataclass
+class AmsdffModelOutput(ModelOutput):
+    """
+    Output of [`AmsdffModel`].
+
+    Args:
+        last_hidden_state (`torch.FloatTensor` of shape `(batch_size, sequence_length, hidden_size)`):
+            Token states after the AMSDFF modules.
+        pooler_output (`torch.FloatTensor` of shape `(batch_size, hidden_size)`):
+            The fused pooled representation fed to the classifier.
+        hidden_states (`tuple(torch.FloatTensor)`, *optional*):
+            The encoder's hidden states, returned when `output_hidden_states=True`.
+        attentions (`tuple(torch.FloatTensor)`, *optional*):
+            The encoder's attention weights, returned when `output_attentions=True`.
+        router_logits (`torch.FloatTensor` of shape `(batch_size, num_experts)`, *optional*):
+            Logits of the dynamic fusion gate, when `use_dynamic_fusion` is on.
+        aux_loss (`torch.FloatTensor` of shape `()`, *optional*):
+            The (unweighted) load-balance loss of the gate over the batch.
+    """
+
+    last_hidden_state: torch.FloatTensor | None = None
+    pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+    router_logits: torch.FloatTensor | None = None
+    aux_loss: torch.FloatTensor | None = None
+
+
+@dataclass
+class AmsdffSequenceClassifierOutput(SequenceClassifierOutput):
+    """
+    Output of [`AmsdffForSequenceClassification`]: `loss`, `logits`, `hidden_states`, `attentions` as in
+    [`~modeling_outputs.SequenceClassifierOutput`], plus:
+
+    Args:
+        router_logits (`torch.FloatTensor` of shape `(batch_size, num_experts)`, *optional*):
+            Gate logits, returned when `config.output_router_logits` is set.
+        aux_loss (`torch.FloatTensor` of shape `()`, *optional*):
+            The unweighted load-balance loss (already added to `loss` times `router_aux_loss_coef`).
+        loss_components (`dict[str, torch.Tensor]`, *optional*):
+            Detached values of each loss term (`ce`, `focal`, `label_smoothing`, `mse`, `load_balance` ...), for
+            logging by `LossComponentsCallback`.
+    """
+
+    router_logits: torch.FloatTensor | None = None
+    aux_loss: torch.FloatTensor | None = None
+    loss_components: dict[str, torch.Tensor] | None = None
+
+
+class AmsdffFeatureEnhancer(nn.Module):
+    """Feature enhancer of the reference code (Linear + GELU + dropout), kept residual so that it starts near identity."""
+
+    def __init__(self, config: AmsdffConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.act = nn.GELU()
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(hidden_states + self.dropout(self.act(self.dense(hidden_states))))
+
+
+class AmsdffScaleBranch(nn.Module):
+    """One scale of the multi-scale attention module: depthwise conv (kernel k) over tokens, then pointwise conv."""
+
+    def __init__(self, hidden_size: int, kernel_size: int):
+        super().__init__()
+        self.depthwise = nn.Conv1d(
+            hidden_size, hidden_size, kernel_size, padding=kernel_size // 2, groups=hidden_size, bias=False
+        )
+        # A 1x1 convolution over channels; nn.Linear on the (bs, seq_len, dim) layout is the same map, and faster.
+        self.pointwise = nn.Linear(hidden_size, hidden_size)
+        self.LayerNorm = nn.LayerNorm(hidden_size)
+        self.act = nn.GELU()
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        # hidden_states: (bs, seq_len, dim), padding already zeroed
+        features = self.depthwise(hidden_states.transpose(1, 2)).transpose(1, 2)  # (bs, seq_len, dim)
+        return self.act(self.LayerNorm(self.pointwise(features)))
+
+
+class AmsdffMultiScaleAttention(nn.Module):
+    """Multi-scale attention module (AMSDFF section "Multi-Scale Attention"): scale branches fused by attention.
+
+    At each position the token's state is the query and the `len(scales)` scale features are the keys and values of a
+    multi-head attention; its output goes through a projection, dropout, a residual connection and LayerNorm.
+    Padding positions are zeroed before the convolutions, so a real token never sees a padding token's state.
+    """
+
+    def __init__(self, config: AmsdffConfig):
+        super().__init__()
+        hidden = config.hidden_size
+        self.num_heads = config.num_scale_attention_heads
+        self.head_dim = hidden // self.num_heads
+        self.branches = nn.ModuleList(AmsdffScaleBranch(hidden, k) for k in config.scales)
+        self.query = nn.Linear(hidden, hidden)
+        self.output = nn.Linear(hidden, hidden)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.LayerNorm = nn.LayerNorm(hidden)
+
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        bs, seq_len, dim = hidden_states.shape
+        mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)  # (bs, seq_len, 1)
+        masked = hidden_states * mask
+        scale_features = torch.stack([branch(masked) for branch in self.branches], dim=2)  # (bs, seq_len, S, dim)
+        keys = scale_features.view(bs, seq_len, -1, self.num_heads, self.head_dim)  # (bs, seq_len, S, h, d)
+        query = self.query(hidden_states).view(bs, seq_len, self.num_heads, self.head_dim)  # (bs, seq_len, h, d)
+        scores = torch.einsum("bthd,btshd->bths", query, keys) / math.sqrt(self.head_dim)  # (bs, seq_len, h, S)
+        probs = self.dropout(scores.softmax(dim=-1))
+        fused = torch.einsum("bths,btshd->bthd", probs, keys).reshape(bs, seq_len, dim)  # (bs, seq_len, dim)
+        return self.LayerNorm(hidden_states + self.dropout(self.output(fused))) * mask
+
+
+class AmsdffDynamicFusion(nn.Module):
+    """Dynamic fusion module (AMSDFF section "Dynamic Feature Fusion"): MLP experts mixed by a learned gate.
+
+    The gate is a softmax over experts computed per example from the masked mean of the sequence (the reference code
+    averaged over padding too); each expert is applied to every token; the mixture is added back with LayerNorm.
+    """
+
+    def __init__(self, config: AmsdffConfig):
+        super().__init__()
+        hidden = config.hidden_size
+        intermediate = config.expert_intermediate_size or hidden // 2
+        self.gate = nn.Linear(hidden, config.num_experts)
+        self.experts = nn.ModuleList(
+            MLPExpert(hidden, intermediate, config.hidden_dropout_prob) for _ in range(config.num_experts)
+        )
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.LayerNorm = nn.LayerNorm(hidden)
+
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        router_logits = self.gate(masked_mean(hidden_states, attention_mask))  # (bs, num_experts)
+        weights = router_logits.softmax(dim=-1).to(hidden_states.dtype)
+        mixed = torch.zeros_like(hidden_states)
+        for index, expert in enumerate(self.experts):
+            mixed = mixed + weights[:, index, None, None] * expert(hidden_states)  # (bs, seq_len, dim)
+        return self.LayerNorm(hidden_states + self.dropout(mixed)), router_logits
+
+
+class AmsdffPooler(nn.Module):
+    """Advanced pooling (AMSDFF section "Advanced Pooling Strategy"): attention, CLS, max and mean pooling, fused."""
+
+    def __init__(self, config: AmsdffConfig):
+        super().__init__()
+        hidden = config.hidden_size
+        self.modes = tuple(config.pooling_modes)
+        self.fusion = config.pooling_fusion if len(self.modes) > 1 else "none"
+        if "attention" in self.modes:
+            self.attention_query = nn.Parameter(torch.empty(hidden))
+        if self.fusion == "concat":
+            self.fuse = nn.Sequential(nn.Linear(hidden * len(self.modes), hidden), nn.LayerNorm(hidden), nn.GELU())
+        elif self.fusion == "weighted":
+            self.mode_logits = nn.Parameter(torch.zeros(len(self.modes)))
+
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        pooled = []
+        for mode in self.modes:
+            if mode == "attention":
+                scores = hidden_states @ self.attention_query.to(hidden_states.dtype) / math.sqrt(hidden_states.shape[-1])
+                scores = scores.masked_fill(~attention_mask.bool(), torch.finfo(scores.dtype).min)  # (bs, seq_len)
+                pooled.append(torch.einsum("bt,btd->bd", scores.softmax(dim=-1), hidden_states))
+            elif mode == "cls":
+                pooled.append(hidden_states[:, 0])
+            elif mode == "max":
+                pooled.append(masked_max(hidden_states, attention_mask))
+            else:
+                pooled.append(masked_mean(hidden_states, attention_mask))
+        if self.fusion == "concat":
+            return self.fuse(torch.cat(pooled, dim=-1))  # (bs, dim)
+        if self.fusion == "weighted":
+            weights = self.mode_logits.softmax(dim=0).to(hidden_states.dtype)
+            return torch.einsum("m,mbd->bd", weights, torch.stack(pooled))
+        return pooled[0]
+
+
+class AmsdffClassificationHead(nn.Module):
+    """Classifier MLP: (Dropout -> Linear -> LayerNorm -> GELU) per hidden layer, then Dropout -> Linear to labels."""
+
+    def __init__(self, config: AmsdffConfig):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = config.hidden_size
+        sizes = config.classifier_layer_sizes()
+        for index, size in enumerate(sizes):
+            layers += [nn.Dropout(config.classifier_dropout_at(index)), nn.Linear(width, size), nn.LayerNorm(size)]
+            layers.append(nn.GELU())
+            width = size
+        layers += [nn.Dropout(config.classifier_dropout_at(len(sizes))), nn.Linear(width, config.num_labels)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.layers(pooled)
+
+
+class AmsdffPreTrainedModel(PreTrainedModel):
+    config_class = AmsdffConfig
+    config: AmsdffConfig
+    base_model_prefix = "amsdff"
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = True  # the encoder's layers checkpoint; the AMSDFF modules are cheap
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    # The model returns a mean loss, so Trainer must not rescale it by the number of items in the batch.
+    accepts_loss_kwargs = False
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module):
+        super()._init_weights(module)
+        if isinstance(module, AmsdffPooler) and hasattr(module, "attention_query"):
+            init.normal_(module.attention_query, mean=0.0, std=self.config.initializer_range)
+        if isinstance(module, AmsdffPooler) and hasattr(module, "mode_logits"):
+            init.zeros_(module.mode_logits)
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as `PreTrainedModel` does, with `AutoModel` in `config.auto_map` besides the task class.
+
+        `register_for_auto_class` records one Auto class per model class; adding the body class lets
+        `AutoModel.from_pretrained(folder, trust_remote_code=True)` load a saved classifier's body too.
+        """
+        if self._auto_class is not None:
+            auto_map = dict(getattr(self.config, "auto_map", None) or {})
+            auto_map.setdefault("AutoModel", f"{__name__.split('.')[-1]}.AmsdffModel")
+            self.config.auto_map = auto_map
+        return super().save_pretrained(save_directory, *args, **kwargs)
+
+    @classmethod
+    def from_pretrained_backbone(
+        cls, backbone_name_or_path: str, config: AmsdffConfig | None = None, backbone_kwargs: dict | None = None, **kwargs
+    ):
+        """Build the model around a pretrained encoder and load the encoder's weights.
+
+        Args:
+            backbone_name_or_path: Hub id or local folder of any `AutoModel` encoder.
+            config: a full `AmsdffConfig`; its `backbone_config` is replaced by the encoder's own config.
+            backbone_kwargs: extra arguments for `AutoModel.from_pretrained` (`revision`, `token`, `dtype` ...).
+            **kwargs: `AmsdffConfig` arguments (`num_labels`, `id2label`, module switches ...) when `config` is None.
+
+        The AMSDFF modules and the classifier are initialised from `config.initializer_range`; the encoder keeps its
+        pretrained weights exactly.
+        """
+        encoder = AutoModel.from_pretrained(backbone_name_or_path, **(backbone_kwargs or {}))
+        if config is None:
+            config = cls.config_class(backbone_config=encoder.config, **kwargs)
+        else:
+            config.backbone_config = encoder.config
+        model = cls(config)
+        base = getattr(model, model.base_model_prefix, model)
+        base.backbone.load_state_dict(encoder.state_dict(), strict=True)
+        return model
+
+
+class AmsdffModel(AmsdffPreTrainedModel):
+    """The AMSDFF body: encoder + feature enhancer + multi-scale attention + dynamic fusion + pooling."""
+
+    def __init__(self, config: AmsdffConfig):
+        super().__init__(config)
+        self.backbone = AutoModel.from_config(config.backbone_config)
+        self.feature_enhancer = AmsdffFeatureEnhancer(config) if config.use_feature_enhancer else None
+        self.multi_scale_attention = AmsdffMultiScaleAttention(config) if config.use_multi_scale_attention else None
+        self.dynamic_fusion = AmsdffDynamicFusion(config) if config.use_dynamic_fusion else None
+        self.pooler = AmsdffPooler(config)
+        self._backbone_inputs = set(inspect.signature(self.backbone.forward).parameters)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.backbone.get_input_embeddings()
+
+    def set_input_embeddings(self, value: nn.Module):
+        self.backbone.set_input_embeddings(value)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> AmsdffModelOutput | tuple:
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        if input_ids is None and inputs_embeds is None:
+            raise ValueError("AmsdffModel needs `input_ids` or `inputs_embeds`.")
+        shape = input_ids.shape if input_ids is not None else inputs_embeds.shape[:-1]
+        if attention_mask is None:
+            device = input_ids.device if input_ids is not None else inputs_embeds.device
+            attention_mask = torch.ones(shape, dtype=torch.long, device=device)
+
+        backbone_inputs = {"attention_mask": attention_mask, "return_dict": True}
+        optional = {"input_ids": input_ids, "inputs_embeds": inputs_embeds, "token_type_ids": token_type_ids,
+                    "position_ids": position_ids, "output_attentions": output_attentions,
+                    "output_hidden_states": output_hidden_states}  # fmt: skip
+        for name, value in optional.items():
+            if value is not None and name in self._backbone_inputs | {"output_attentions", "output_hidden_states"}:
+                backbone_inputs[name] = value
+        encoder_outputs = self.backbone(**backbone_inputs)
+        hidden_states = encoder_outputs.last_hidden_state  # (bs, seq_len, dim)
+
+        if self.feature_enhancer is not None:
+            hidden_states = self.feature_enhancer(hidden_states)
+        if self.multi_scale_attention is not None:
+            hidden_states = self.multi_scale_attention(hidden_states, attention_mask)
+        router_logits = aux_loss = None
+        if self.dynamic_fusion is not None:
+            hidden_states, router_logits = self.dynamic_fusion(hidden_states, attention_mask)
+            aux_loss = load_balance_loss(router_logits.float().softmax(dim=-1))
+        pooled = self.pooler(hidden_states, attention_mask)  # (bs, dim)
+
+        output = AmsdffModelOutput(
+            last_hidden_state=hidden_states,
+            pooler_output=pooled,
+            hidden_states=getattr(encoder_outputs, "hidden_states", None),
+            attentions=getattr(encoder_outputs, "attentions", None),
+            router_logits=router_logits,
+            aux_loss=aux_loss,
+        )
+        return output if return_dict else output.to_tuple()
+
+
+class AmsdffForSequenceClassification(AmsdffPreTrainedModel):
+    """AMSDFF with a classification (or regression) head; computes its loss from `config` when given `labels`."""
+
+    def __init__(self, config: AmsdffConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.amsdff = AmsdffModel(config)
+        self.classifier = AmsdffClassificationHead(config)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.amsdff.get_input_embeddings()
+
+    def set_input_embeddings(self, value: nn.Module):
+        self.amsdff.set_input_embeddings(value)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> AmsdffSequenceClassifierOutput | tuple:
+        r"""
+        labels (`torch.LongTensor` of shape `(batch_size,)`, or `(batch_size, num_labels)` floats, *optional*):
+            Class indices in `[0, num_labels)` for single-label classification, 0/1 vectors for multi-label
+            classification, targets for regression (`num_labels == 1` or `problem_type="regression"`).
+        """
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        outputs = self.amsdff(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        logits = self.classifier(outputs.pooler_output)  # (bs, num_labels)
+
+        loss = components = None
+        if labels is not None:
+            labels = labels.to(logits.device)
+            problem_type = resolve_problem_type(self.config.problem_type, self.num_labels, labels)
+            loss, components = classification_loss(
+                logits,
+                labels,
+                problem_type=problem_type,
+                num_labels=self.num_labels,
+                loss_type=self.config.loss_type,
+                loss_weights=self.config.loss_weights,
+                focal_gamma=self.config.focal_gamma,
+                focal_alpha=self.config.focal_alpha,
+                label_smoothing=self.config.label_smoothing,
+                regression_loss=self.config.regression_loss,
+                huber_delta=self.config.huber_delta,
+            )
+            if outputs.aux_loss is not None and self.config.router_aux_loss_coef > 0:
+                loss = loss + self.config.router_aux_loss_coef * outputs.aux_loss.to(loss.device)
+                components["load_balance"] = outputs.aux_loss.detach()
+
+        output = AmsdffSequenceClassifierOutput(
+            loss=loss,
+            logits=logits,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            router_logits=outputs.router_logits if self.config.output_router_logits else None,
+            aux_loss=outputs.aux_loss,
+            loss_components=components,
+        )
+        return output if return_dict else output.to_tuple()
+
+
+__all__ = ["AmsdffModel", "AmsdffForSequenceClassification", "AmsdffPreTrainedModel"]

@@ -1,0 +1,234 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""Losses and small building blocks shared by every model family of this package.
+
+This file travels with every saved model (each ``modeling_*.py`` imports it with ``from .shared_layers import ...``),
+so it imports only the standard library and torch.
+
+References:
+    - Focal loss: Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017.
+    - Label smoothing: Szegedy et al., "Rethinking the Inception Architecture", CVPR 2016.
+    - Load-balance loss (squared coefficient of variation of expert importance): Shazeer et al., "Outrageously Large
+      Neural Networks: The Sparsely-Gated Mixture-of-Experts Layer", ICLR 2017.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+CLASSIFICATION_LOSS_TYPES = ("cross_entropy", "focal", "label_smoothing", "combined")
+PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
+IGNORE_INDEX = -100
+
+
+def resolve_problem_type(problem_type: str | None, num_labels: int, labels: torch.Tensor) -> str:
+    """Pick the problem type exactly as `transformers` sequence classifiers do when the config leaves it open."""
+    if problem_type is not None:
+        return problem_type
+    if num_labels == 1:
+        return "regression"
+    if labels.dtype in (torch.long, torch.int, torch.int16, torch.int8, torch.uint8):
+        return "single_label_classification"
+    return "multi_label_classification"
+
+
+def focal_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    gamma: float = 2.0,
+    alpha: torch.Tensor | None = None,
+    ignore_index: int = IGNORE_INDEX,
+) -> torch.Tensor:
+    """Softmax focal loss, mean over the non-ignored examples.
+
+    Args:
+        logits: `(batch, num_labels)` unnormalised scores.
+        labels: `(batch,)` class indices; `ignore_index` entries do not count.
+        gamma: focusing parameter; 0 gives cross-entropy.
+        alpha: optional `(num_labels,)` per-class weights.
+    """
+    keep = labels != ignore_index
+    logits, labels = logits[keep], labels[keep]
+    if labels.numel() == 0:
+        return logits.sum() * 0.0
+    log_probs = F.log_softmax(logits.float(), dim=-1)  # (n, num_labels)
+    log_pt = log_probs.gather(1, labels.unsqueeze(1)).squeeze(1)  # (n,)
+    loss = -((1.0 - log_pt.exp()) ** gamma) * log_pt
+    if alpha is not None:
+        loss = loss * alpha.to(loss.device, loss.dtype)[labels]
+    return loss.mean()
+
+
+def binary_focal_loss(
+    logits: torch.Tensor, targets: torch.Tensor, gamma: float = 2.0, alpha: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Sigmoid focal loss for multi-label targets in [0, 1], mean over every (example, label) pair.
+
+    `alpha` (`(num_labels,)`), when given, weights the positive term of each label and `1 - alpha` the negative term,
+    as in the RetinaNet paper.
+    """
+    logits, targets = logits.float(), targets.float()
+    bce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    probs = torch.sigmoid(logits)
+    p_t = probs * targets + (1.0 - probs) * (1.0 - targets)
+    loss = bce * (1.0 - p_t) ** gamma
+    if alpha is not None:
+        alpha = alpha.to(loss.device, loss.dtype)
+        loss = loss * (alpha * targets + (1.0 - alpha) * (1.0 - targets))
+    return loss.mean()
+
+
+def classification_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    problem_type: str,
+    num_labels: int,
+    loss_type: str = "cross_entropy",
+    loss_weights: tuple[float, float, float] = (0.4, 0.4, 0.2),
+    focal_gamma: float = 2.0,
+    focal_alpha: tuple[float, ...] | float | None = None,
+    label_smoothing: float = 0.1,
+    regression_loss: str = "mse",
+    huber_delta: float = 1.0,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Loss of a sequence- or image-level classifier for any `problem_type`, and its named components.
+
+    `loss_type` picks the classification loss: `"cross_entropy"`, `"focal"`, `"label_smoothing"` (cross-entropy
+    against smoothed targets) or `"combined"`, the weighted sum `loss_weights[0] * CE + loss_weights[1] * focal +
+    loss_weights[2] * label-smoothed CE` of the AMSDFF paper. Multi-label problems use the binary counterparts of the
+    same three terms (BCE, sigmoid focal, BCE against targets smoothed towards 0.5). Regression uses MSE or Huber.
+
+    Returns:
+        The scalar loss and a dict of its detached components (keyed `ce`, `focal`, `label_smoothing`, `mse`,
+        `huber`) for logging.
+
+    Raises:
+        ValueError: when the labels do not fit the problem (a class index outside `[0, num_labels)`, a target vector
+            of the wrong width).
+    """
+    if problem_type not in PROBLEM_TYPES:
+        raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {problem_type!r}.")
+    components: dict[str, torch.Tensor] = {}
+
+    if problem_type == "regression":
+        if labels.numel() != logits.numel():
+            raise ValueError(
+                f"Regression labels hold {labels.numel()} values for {logits.numel()} predictions; expected one "
+                f"target per output (num_labels={num_labels})."
+            )
+        preds, targets = logits.float().view(-1), labels.float().view(-1)
+        if regression_loss == "huber":
+            loss = F.huber_loss(preds, targets, delta=huber_delta)
+        else:
+            loss = F.mse_loss(preds, targets)
+        components[regression_loss] = loss.detach()
+        return loss, components
+
+    alpha = None
+    if focal_alpha is not None:
+        alpha = torch.as_tensor(focal_alpha, dtype=torch.float32, device=logits.device)
+        if alpha.dim() == 0:
+            alpha = alpha.expand(num_labels)
+
+    if problem_type == "single_label_classification":
+        labels = labels.view(-1).long()
+        bad = (labels != IGNORE_INDEX) & ((labels < 0) | (labels >= num_labels))
+        if bool(bad.any()):
+            raise ValueError(
+                f"Label {int(labels[bad][0])} is outside the {num_labels} classes of this model (expected 0 to "
+                f"{num_labels - 1}); set num_labels/id2label to match the data."
+            )
+        logits = logits.view(-1, num_labels).float()
+        terms = {
+            "ce": lambda: F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX),
+            "focal": lambda: focal_loss(logits, labels, focal_gamma, alpha),
+            "label_smoothing": lambda: F.cross_entropy(
+                logits, labels, ignore_index=IGNORE_INDEX, label_smoothing=label_smoothing
+            ),
+        }
+    else:  # multi-label
+        if labels.shape != logits.shape:
+            raise ValueError(
+                f"Multi-label targets have shape {tuple(labels.shape)} but the logits have {tuple(logits.shape)}; "
+                f"give one 0/1 target per label (num_labels={num_labels})."
+            )
+        targets = labels.float()
+        logits = logits.float()
+        terms = {
+            "ce": lambda: F.binary_cross_entropy_with_logits(logits, targets),
+            "focal": lambda: binary_focal_loss(logits, targets, focal_gamma, alpha),
+            "label_smoothing": lambda: F.binary_cross_entropy_with_logits(
+                logits, targets * (1.0 - label_smoothing) + 0.5 * label_smoothing
+            ),
+        }
+
+    if loss_type == "cross_entropy":
+        weights = {"ce": 1.0}
+    elif loss_type == "focal":
+        weights = {"focal": 1.0}
+    elif loss_type == "label_smoothing":
+        weights = {"label_smoothing": 1.0}
+    elif loss_type == "combined":
+        weights = dict(zip(("ce", "focal", "label_smoothing"), loss_weights))
+    else:
+        raise ValueError(f"loss_type must be one of {CLASSIFICATION_LOSS_TYPES}, got {loss_type!r}.")
+
+    loss = logits.new_zeros(())
+    for name, weight in weights.items():
+        if weight == 0:
+            continue
+        value = terms[name]()
+        components[name] = value.detach()
+        loss = loss + weight * value
+    return loss, components
+
+
+def load_balance_loss(router_weights: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Squared coefficient of variation of the experts' importance over a batch.
+
+    `importance = router_weights.sum(0)` (the total routing weight each expert received); the loss is
+    `var(importance) / (mean(importance) ** 2 + 1e-10)` with the unbiased variance, as in Shazeer et al. (2017).
+    Uniform routing gives 0; sending everything to one of E experts gives E.
+
+    Args:
+        router_weights: `(n, num_experts)` routing probabilities (rows sum to 1).
+        mask: optional `(n,)` boolean/0-1 tensor selecting the rows that count (e.g. non-padding tokens).
+    """
+    if router_weights.dim() != 2:
+        router_weights = router_weights.reshape(-1, router_weights.shape[-1])
+    if mask is not None:
+        router_weights = router_weights * mask.reshape(-1, 1).to(router_weights.dtype)
+    importance = router_weights.float().sum(0)  # (num_experts,)
+    if importance.numel() < 2:
+        return importance.new_zeros(())
+    return importance.var() / (importance.mean() ** 2 + 1e-10)
+
+
+def masked_mean(hidden_states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the sequence axis of `(bs, seq_len, dim)` states, counting only positions where `mask` is 1."""
+    mask = mask.unsqueeze(-1).to(hidden_states.dtype)  # (bs, seq_len, 1)
+    return (hidden_states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+def masked_max(hidden_states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Max over the sequence axis of `(bs, seq_len, dim)` states, ignoring positions where `mask` is 0."""
+    fill = torch.finfo(hidden_states.dtype).min
+    masked = hidden_states.masked_fill(~mask.bool().unsqueeze(-1), fill)
+    return masked.max(dim=1).values
+
+
+class MLPExpert(nn.Module):
+    """A two-layer feed-forward expert (Linear -> activation -> dropout -> Linear), applied position-wise."""
+
+    def __init__(self, dim: int, intermediate_size: int, dropout: float = 0.1, act_layer: type[nn.Module] = nn.GELU):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, intermediate_size)
+        self.act = act_layer()
+        self.dropout = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(intermediate_size, dim)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.dropout(self.act(self.fc1(hidden_states))))
