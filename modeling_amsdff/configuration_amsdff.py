@@ -153,6 +153,10 @@ class AmsdffConfig(PreTrainedConfig):
         """Width of the encoder's hidden states, which every AMSDFF module keeps."""
         return self.backbone_config.hidden_size
 
+    def get_text_config(self, decoder=None, encoder=None) -> PreTrainedConfig:
+        """The encoder's config: it holds the vocabulary and the text-side settings of this model."""
+        return self.backbone_config
+
     def _validate_amsdff(self) -> None:
         def fail(name, allowed, value):
             raise ValueError(f"AmsdffConfig: `{name}` must be {allowed}, got {value!r}.")

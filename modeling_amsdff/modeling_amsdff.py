@@ -206,7 +206,7 @@ class AmsdffPooler(nn.Module):
 
 
 class AmsdffClassificationHead(nn.Module):
-    """Classifier MLP: (Dropout -> Linear -> LayerNorm -> GELU) per hidden layer, then Dropout -> Linear to labels."""
+    """Classifier MLP: (Dropout -> Linear -> LayerNorm -> GELU) per hidden layer, then Dropout -> `out_proj` to labels."""
 
     def __init__(self, config: AmsdffConfig):
         super().__init__()
@@ -217,11 +217,12 @@ class AmsdffClassificationHead(nn.Module):
             layers += [nn.Dropout(config.classifier_dropout_at(index)), nn.Linear(width, size), nn.LayerNorm(size)]
             layers.append(nn.GELU())
             width = size
-        layers += [nn.Dropout(config.classifier_dropout_at(len(sizes))), nn.Linear(width, config.num_labels)]
-        self.layers = nn.Sequential(*layers)
+        self.hidden_layers = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(config.classifier_dropout_at(len(sizes)))
+        self.out_proj = nn.Linear(width, config.num_labels)
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        return self.layers(pooled)
+        return self.out_proj(self.dropout(self.hidden_layers(pooled)))  # (bs, num_labels)
 
 
 class AmsdffPreTrainedModel(PreTrainedModel):
