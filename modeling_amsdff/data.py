@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import re
 from collections.abc import Sequence
 
 import datasets
@@ -136,6 +137,11 @@ def load_raw_datasets(
     kwargs = {"delimiter": "\t"} if all(p.lower().endswith(".tsv") for p in files.values()) else {}
     try:
         return load_dataset(builder, data_files=files, cache_dir=cache_dir, **kwargs)
+    except ValueError as error:
+        empty = re.search(r'Instruction "(\w+)" corresponds to no data', str(error))
+        if empty:
+            raise DataError(f"The {empty.group(1)!r} split ({files[empty.group(1)]}) is empty.") from error
+        raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {error}") from error
     except Exception as error:  # datasets raises many types for a malformed file
         raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {type(error).__name__}: {error}") from error
 

@@ -1,15 +1,11 @@
 """Checks that every model class of the package passes, on tiny configurations (see `model_cases.py`)."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
-
 import pytest
 import torch
 from transformers import Trainer, TrainingArguments
 
+from helpers import LOAD_AND_RUN, run_without_package
 from model_cases import MODEL_CASES, labels_for
 
 
@@ -97,37 +93,6 @@ def test_config_round_trip(name, tmp_path):
     assert from_file == config or from_file.to_json_string() == config.to_json_string()
 
 
-REMOTE_SCRIPT = textwrap.dedent(
-    """
-    import importlib.abc, json, sys, torch
-
-    class BlockPackage(importlib.abc.MetaPathFinder):
-        # The saved folder must load with plain transformers: make this package unimportable.
-        def find_spec(self, name, path=None, target=None):
-            if name == "modeling_amsdff" or name.startswith("modeling_amsdff."):
-                raise ImportError("modeling_amsdff is blocked in this process")
-
-    sys.meta_path.insert(0, BlockPackage())
-    import transformers
-    folder, auto_class, output_key = sys.argv[1:4]
-    inputs = {k: torch.tensor(v) for k, v in json.load(open(folder + "/inputs.json")).items()}
-    model = getattr(transformers, auto_class).from_pretrained(folder, trust_remote_code=True).eval()
-    assert model.__class__.__module__.startswith("transformers_modules."), model.__class__.__module__
-    with torch.no_grad():
-        print(json.dumps(model(**inputs)[output_key].tolist()))
-    """
-)
-
-
-def run_without_package(args, cwd):
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    env["HF_MODULES_CACHE"] = str(cwd / "hf_modules")
-    result = subprocess.run([sys.executable, "-c", REMOTE_SCRIPT, *args], capture_output=True, text=True, env=env,
-                            cwd=cwd, timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_remote_code_round_trip_without_the_package(name, tmp_path):
     case = CASES[name]
@@ -139,7 +104,8 @@ def test_remote_code_round_trip_without_the_package(name, tmp_path):
     assert "AutoModel" in saved["auto_map"]
     inputs = case.make_inputs()
     (folder / "inputs.json").write_text(json.dumps({k: v.tolist() for k, v in inputs.items()}))
-    remote = torch.tensor(json.loads(run_without_package([str(folder), case.auto_class, case.output_key], tmp_path)))
+    remote = torch.tensor(json.loads(run_without_package(LOAD_AND_RUN, [str(folder), case.auto_class, case.output_key],
+                                                         tmp_path)))  # fmt: skip
     with torch.no_grad():
         torch.testing.assert_close(remote, model(**inputs)[case.output_key], rtol=1e-5, atol=1e-5)
 

@@ -1,0 +1,46 @@
+"""Test helpers: running code in a fresh Python process in which this package cannot be imported."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+
+BLOCK_PACKAGE = textwrap.dedent(
+    """
+    import importlib.abc, sys
+
+    class BlockPackage(importlib.abc.MetaPathFinder):
+        # A saved folder must load with plain transformers: make this package unimportable in this process.
+        def find_spec(self, name, path=None, target=None):
+            if name == "modeling_amsdff" or name.startswith("modeling_amsdff."):
+                raise ImportError("modeling_amsdff is blocked in this process")
+
+    sys.meta_path.insert(0, BlockPackage())
+    """
+)
+
+# argv: folder auto_class output_key; reads folder/inputs.json, prints the output tensor as JSON.
+LOAD_AND_RUN = textwrap.dedent(
+    """
+    import json, sys, torch
+    import transformers
+    folder, auto_class, output_key = sys.argv[1:4]
+    inputs = {k: torch.tensor(v) for k, v in json.load(open(folder + "/inputs.json")).items()}
+    model = getattr(transformers, auto_class).from_pretrained(folder, trust_remote_code=True).eval()
+    assert model.__class__.__module__.startswith("transformers_modules."), model.__class__.__module__
+    with torch.no_grad():
+        print(json.dumps(model(**inputs)[output_key].tolist()))
+    """
+)
+
+
+def run_without_package(script: str, args: list[str], cwd) -> str:
+    """Run `script` with `args` in a new interpreter where `import modeling_amsdff` fails; return its stdout."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["HF_MODULES_CACHE"] = str(cwd / "hf_modules")
+    env["HF_HUB_OFFLINE"] = "1"
+    result = subprocess.run([sys.executable, "-c", BLOCK_PACKAGE + script, *args], capture_output=True, text=True,
+                            env=env, cwd=cwd, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout

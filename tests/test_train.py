@@ -1,0 +1,208 @@
+"""train.py: an end-to-end run on real data with the real MiniLM encoder, the other problem types on a tiny encoder,
+and a clear error for every kind of bad input."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from huggingface_hub import ModelCard
+from transformers import AutoTokenizer, BertConfig, BertModel
+
+from helpers import run_without_package
+from model_cases import tiny_amsdff_config
+from modeling_amsdff import AmsdffForSequenceClassification
+from modeling_amsdff.data import DataError
+from modeling_amsdff.hub import OutputDirError
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import train  # noqa: E402
+
+
+FAST = ["--num_train_epochs", "1", "--per_device_train_batch_size", "8", "--max_seq_length", "32",
+        "--report_to", "none", "--save_strategy", "no", "--logging_steps", "2", "--use_cpu"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(minilm_path, tmp_path_factory):
+    """A 2-layer, 32-wide BERT with MiniLM's tokenizer: real tokenization, seconds to train."""
+    folder = tmp_path_factory.mktemp("tiny_encoder")
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=37, max_position_embeddings=128)  # fmt: skip
+    BertModel(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(minilm_path).save_pretrained(folder)
+    return str(folder)
+
+
+def write_jsonl(path, rows):
+    with open(path, "w") as handle:
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+    return str(path)
+
+
+SENTENCES = ["a warm and funny film", "dull, slow and far too long", "the cast is wonderful", "a tedious mess",
+             "sharp writing and great pacing", "I wanted my money back"]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_available, tmp_path):
+    out = tmp_path / "amsdff-rt"
+    results = train.main(["--output_dir", str(out), "--max_train_samples", "160", "--max_eval_samples", "64",
+                          "--max_predict_samples", "96", "--learning_rate", "1e-4", *FAST])  # fmt: skip
+
+    all_results = json.loads((out / "all_results.json").read_text())
+    for key in ("train_samples_per_second", "train_loss", "eval_accuracy", "eval_f1_macro", "predict_accuracy",
+                "predict_f1_macro", "predict_samples"):  # fmt: skip
+        assert key in all_results, key
+    assert all_results["predict_samples"] == 96 and 0.0 <= all_results["predict_accuracy"] <= 1.0
+    assert results["predict_accuracy"] == all_results["predict_accuracy"]
+    matrix = json.loads((out / "predict_results.json").read_text())["predict_confusion_matrix"]
+    assert len(matrix) == 2 and sum(map(sum, matrix)) == 96
+
+    # Loss components reached the Trainer's log history.
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    assert any({"loss_ce", "loss_focal", "loss_label_smoothing", "loss_load_balance"} <= set(h) for h in history)
+
+    # A complete Hub repo: weights, config with auto_map, code, tokenizer, model card with model-index.
+    for name in ("model.safetensors", "config.json", "modeling_amsdff.py", "configuration_amsdff.py",
+                 "shared_layers.py", "tokenizer.json", "tokenizer_config.json", "README.md"):  # fmt: skip
+        assert (out / name).is_file(), name
+    card = ModelCard.load(out / "README.md")
+    assert card.data.library_name == "transformers" and "custom_code" in card.data.tags
+    assert card.data.pipeline_tag == "text-classification"
+    parsed = {result.metric_type: result.metric_value for result in card.data.eval_results}
+    assert parsed["accuracy"] == round(all_results["predict_accuracy"], 4)
+    assert parsed["f1"] == round(all_results["predict_f1_macro"], 4)
+    assert all(result.dataset_split == "test" for result in card.data.eval_results)
+
+    # Reload with trust_remote_code in a process without this package, and classify real sentences.
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from transformers import pipeline
+        classifier = pipeline("text-classification", model=sys.argv[1], trust_remote_code=True)
+        print(json.dumps(classifier(json.loads(sys.argv[2]))))
+        """
+    )
+    predictions = json.loads(run_without_package(script, [str(out), json.dumps(SENTENCES)], tmp_path))
+    assert len(predictions) == len(SENTENCES)
+    assert {p["label"] for p in predictions} <= {"fresh", "rotten"}
+
+
+@pytest.mark.slow
+def test_baseline_model_type_on_real_data(minilm_path, rotten_tomatoes_available, tmp_path):
+    out = tmp_path / "baseline"
+    train.main(["--model_type", "baseline", "--output_dir", str(out), "--max_train_samples", "64",
+                "--max_eval_samples", "32", "--max_predict_samples", "32", *FAST])  # fmt: skip
+    config = json.loads((out / "config.json").read_text())
+    assert not config["use_multi_scale_attention"] and not config["use_dynamic_fusion"]
+    assert config["pooling_modes"] == ["cls"] and config["classifier_hidden_sizes"] == []
+    assert "amsdff" not in ModelCard.load(out / "README.md").data.tags
+
+
+def test_multi_label_from_jsonl_with_several_text_columns(tiny_encoder, tmp_path):
+    rows = [{"title": s.split()[0], "body": s, "tags": tags}
+            for s, tags in zip(SENTENCES * 4, [["pos"], ["neg", "long"], ["pos"], ["neg"], ["pos", "long"], []] * 4)]  # fmt: skip
+    train_file = write_jsonl(tmp_path / "train.jsonl", rows)
+    test_file = write_jsonl(tmp_path / "test.jsonl", rows[:8])
+    out = tmp_path / "multi"
+    results = train.main(["--model_name_or_path", tiny_encoder, "--train_file", train_file, "--validation_file",
+                          test_file, "--test_file", test_file, "--text_column_names", "title,body",
+                          "--label_column_name", "tags", "--output_dir", str(out), *FAST])  # fmt: skip
+    config = json.loads((out / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification"
+    assert sorted(config["id2label"].values()) == ["long", "neg", "pos"]
+    assert {"predict_f1_micro", "predict_f1_macro", "predict_accuracy"} <= set(results)
+
+
+def test_regression_from_csv(tiny_encoder, tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text("text,score\n" + "\n".join(f'"{s}",{i * 0.5 - 1.0}' for i, s in enumerate(SENTENCES * 4)))
+    out = tmp_path / "regression"
+    results = train.main(["--model_name_or_path", tiny_encoder, "--train_file", str(path), "--label_column_name",
+                          "score", "--output_dir", str(out), *FAST])  # fmt: skip
+    assert json.loads((out / "config.json").read_text())["problem_type"] == "regression"
+    assert {"predict_rmse", "predict_mae", "predict_pearson"} <= set(results)
+
+
+# ---- bad input: each names the problem --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def csv_data(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 3)))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "extra,error,message",
+    [
+        (["--label_column_name", "sentiment"], DataError, "Label column 'sentiment' not found"),
+        (["--text_column_names", "review"], DataError, r"Text column\(s\) \['review'\] not found"),
+        (["--validation_file", "/nonexistent/dev.csv"], DataError, "does not exist"),
+        (["--config_overrides", "num_experts=1"], ValueError, "`num_experts` must be at least 2"),
+        (["--config_overrides", "num_expert=4"], ValueError, "unknown AmsdffConfig argument"),
+        (["--model_type", "bert"], ValueError, "--model_type must be one of"),
+    ],
+)
+def test_bad_arguments_and_data_are_named(tiny_encoder, csv_data, tmp_path, extra, error, message):
+    with pytest.raises(error, match=message):
+        train.main(["--model_name_or_path", tiny_encoder, "--train_file", csv_data, "--output_dir",
+                    str(tmp_path / "out"), *extra, *FAST])  # fmt: skip
+
+
+def test_unreadable_and_unsupported_files(tiny_encoder, tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"text": "fine", "label": 1}\n{"text": unquoted garbage\n')
+    with pytest.raises(DataError, match="Could not read json file"):
+        train.main(["--model_name_or_path", tiny_encoder, "--train_file", str(broken), "--output_dir",
+                    str(tmp_path / "out"), *FAST])  # fmt: skip
+    (tmp_path / "data.xlsx").write_text("x")
+    with pytest.raises(DataError, match="unsupported extension '.xlsx'"):
+        train.main(["--train_file", str(tmp_path / "data.xlsx"), "--output_dir", str(tmp_path / "out"), *FAST])
+
+
+def test_empty_split_and_empty_text(tiny_encoder, csv_data, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text,label\n")
+    with pytest.raises(DataError, match=r"'validation' split \(.*empty.csv\) is empty"):
+        train.main(["--model_name_or_path", tiny_encoder, "--train_file", csv_data, "--validation_file", str(empty),
+                    "--output_dir", str(tmp_path / "out"), *FAST])  # fmt: skip
+    blank = tmp_path / "blank.csv"
+    blank.write_text(open(csv_data).read() + '\n"   ",1\n')
+    with pytest.raises(DataError, match=r"have an empty text"):
+        train.main(["--model_name_or_path", tiny_encoder, "--train_file", str(blank), "--output_dir",
+                    str(tmp_path / "out"), *FAST])  # fmt: skip
+
+
+def test_output_folder_holding_a_model_is_never_overwritten(tiny_encoder, csv_data, tmp_path):
+    out = tmp_path / "taken"
+    AmsdffForSequenceClassification(tiny_amsdff_config()).save_pretrained(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(OutputDirError, match="already holds a model"):
+        train.main(["--model_name_or_path", tiny_encoder, "--train_file", csv_data, "--output_dir", str(out), *FAST])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_saved_model_with_other_labels_is_refused(tiny_encoder, csv_data, tmp_path):
+    saved = tmp_path / "three_labels"
+    AmsdffForSequenceClassification(tiny_amsdff_config(num_labels=3)).save_pretrained(saved)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(saved)
+    with pytest.raises(DataError, match="predicts 3 labels"):
+        train.main(["--model_name_or_path", str(saved), "--train_file", csv_data, "--output_dir",
+                    str(tmp_path / "out"), *FAST])  # fmt: skip
+
+
+def test_command_line_error_is_one_clear_line(tmp_path):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--train_file", str(tmp_path / "no.csv"),
+                             "--output_dir", str(tmp_path / "out")], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+    assert result.returncode == 2
+    assert "error: --train_file" in result.stderr and "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
