@@ -188,7 +188,8 @@ class AmsdffConfig(PreTrainedConfig):
             not isinstance(h, int) or h < 1 for h in self.classifier_hidden_sizes
         ):
             fail("classifier_hidden_sizes", "a tuple of positive integers or None", self.classifier_hidden_sizes)
-        dropouts = self.classifier_dropout if isinstance(self.classifier_dropout, tuple) else (self.classifier_dropout,)
+        dropouts = self.classifier_dropout
+        dropouts = dropouts if isinstance(dropouts, tuple) else (dropouts,)
         if not dropouts or any(not 0.0 <= p < 1.0 for p in dropouts):
             fail("classifier_dropout", "a probability in [0, 1) or a non-empty tuple of them", self.classifier_dropout)
         if not 0.0 <= self.hidden_dropout_prob < 1.0:

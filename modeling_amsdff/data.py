@@ -143,7 +143,8 @@ def load_raw_datasets(
             raise DataError(f"The {empty.group(1)!r} split ({files[empty.group(1)]}) is empty.") from error
         raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {error}") from error
     except Exception as error:  # datasets raises many types for a malformed file
-        raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {type(error).__name__}: {error}") from error
+        message = f"{type(error).__name__}: {error}"
+        raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {message}") from error
 
 
 def ensure_splits(raw: DatasetDict, need_test: bool, seed: int, validation_fraction: float = 0.1) -> DatasetDict:

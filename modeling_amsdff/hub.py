@@ -13,7 +13,13 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 
 MODEL_CARDS_DIR = Path(__file__).resolve().parent.parent / "model_cards"
-MODEL_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "adapter_config.json")
+MODEL_FILES = (
+    "config.json",
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "adapter_config.json",
+)
 
 
 class OutputDirError(ValueError):

@@ -25,7 +25,14 @@ from transformers import initialization as init
 from transformers.modeling_outputs import ModelOutput, SequenceClassifierOutput
 
 from .configuration_amsdff import AmsdffConfig
-from .shared_layers import MLPExpert, classification_loss, load_balance_loss, masked_max, masked_mean, resolve_problem_type
+from .shared_layers import (
+    MLPExpert,
+    classification_loss,
+    load_balance_loss,
+    masked_max,
+    masked_mean,
+    resolve_problem_type,
+)
 
 
 @dataclass
@@ -78,7 +85,7 @@ class AmsdffSequenceClassifierOutput(SequenceClassifierOutput):
 
 
 class AmsdffFeatureEnhancer(nn.Module):
-    """Feature enhancer of the reference code (Linear + GELU + dropout), kept residual so that it starts near identity."""
+    """Feature enhancer of the reference code (Linear + GELU + dropout), residual: starts near identity."""
 
     def __init__(self, config: AmsdffConfig):
         super().__init__()
@@ -188,8 +195,9 @@ class AmsdffPooler(nn.Module):
         pooled = []
         for mode in self.modes:
             if mode == "attention":
-                scores = hidden_states @ self.attention_query.to(hidden_states.dtype) / math.sqrt(hidden_states.shape[-1])
-                scores = scores.masked_fill(~attention_mask.bool(), torch.finfo(scores.dtype).min)  # (bs, seq_len)
+                query = self.attention_query.to(hidden_states.dtype)
+                scores = hidden_states @ query / math.sqrt(hidden_states.shape[-1])  # (bs, seq_len)
+                scores = scores.masked_fill(~attention_mask.bool(), torch.finfo(scores.dtype).min)
                 pooled.append(torch.einsum("bt,btd->bd", scores.softmax(dim=-1), hidden_states))
             elif mode == "cls":
                 pooled.append(hidden_states[:, 0])
@@ -206,7 +214,7 @@ class AmsdffPooler(nn.Module):
 
 
 class AmsdffClassificationHead(nn.Module):
-    """Classifier MLP: (Dropout -> Linear -> LayerNorm -> GELU) per hidden layer, then Dropout -> `out_proj` to labels."""
+    """Classifier MLP: (Dropout -> Linear -> LayerNorm -> GELU) per hidden layer, then Dropout -> `out_proj`."""
 
     def __init__(self, config: AmsdffConfig):
         super().__init__()
@@ -258,7 +266,11 @@ class AmsdffPreTrainedModel(PreTrainedModel):
 
     @classmethod
     def from_pretrained_backbone(
-        cls, backbone_name_or_path: str, config: AmsdffConfig | None = None, backbone_kwargs: dict | None = None, **kwargs
+        cls,
+        backbone_name_or_path: str,
+        config: AmsdffConfig | None = None,
+        backbone_kwargs: dict | None = None,
+        **kwargs,
     ):
         """Build the model around a pretrained encoder and load the encoder's weights.
 

@@ -5,10 +5,11 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoModelForSequenceClassification
 
-from model_cases import TINY_BACKBONES, labels_for, text_inputs, tiny_amsdff_config
 from modeling_amsdff import AmsdffConfig, AmsdffForSequenceClassification, AmsdffModel
 from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS
 from modeling_amsdff.shared_layers import binary_focal_loss, classification_loss, focal_loss, load_balance_loss
+
+from model_cases import TINY_BACKBONES, labels_for, text_inputs, tiny_amsdff_config
 
 
 @pytest.mark.parametrize("backbone", sorted(TINY_BACKBONES))

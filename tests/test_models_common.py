@@ -1,6 +1,7 @@
 """Checks that every model class of the package passes, on tiny configurations (see `model_cases.py`)."""
 
 import json
+
 import pytest
 import torch
 from transformers import Trainer, TrainingArguments
@@ -40,7 +41,9 @@ def test_loss_from_labels_and_every_parameter_gets_a_gradient(name, problem_type
     output = model(**case.make_inputs(), labels=labels)
     assert output.loss.dim() == 0 and torch.isfinite(output.loss)
     output.loss.backward()
-    missing = [n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.isfinite().all())]
+    missing = [
+        n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.isfinite().all())
+    ]
     assert not missing, f"parameters without a finite gradient: {missing}"
 
 

@@ -11,11 +11,12 @@ import pytest
 from huggingface_hub import ModelCard
 from transformers import AutoTokenizer, BertConfig, BertModel
 
-from helpers import run_without_package
-from model_cases import tiny_amsdff_config
 from modeling_amsdff import AmsdffForSequenceClassification
 from modeling_amsdff.data import DataError
 from modeling_amsdff.hub import OutputDirError
+
+from helpers import run_without_package
+from model_cases import tiny_amsdff_config
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -106,8 +107,8 @@ def test_baseline_model_type_on_real_data(minilm_path, rotten_tomatoes_available
 
 
 def test_multi_label_from_jsonl_with_several_text_columns(tiny_encoder, tmp_path):
-    rows = [{"title": s.split()[0], "body": s, "tags": tags}
-            for s, tags in zip(SENTENCES * 4, [["pos"], ["neg", "long"], ["pos"], ["neg"], ["pos", "long"], []] * 4)]  # fmt: skip
+    tag_sets = [["pos"], ["neg", "long"], ["pos"], ["neg"], ["pos", "long"], []] * 4
+    rows = [{"title": s.split()[0], "body": s, "tags": tags} for s, tags in zip(SENTENCES * 4, tag_sets)]
     train_file = write_jsonl(tmp_path / "train.jsonl", rows)
     test_file = write_jsonl(tmp_path / "test.jsonl", rows[:8])
     out = tmp_path / "multi"

@@ -1,15 +1,17 @@
 """transformers' own model test battery (`ModelTesterMixin`, `ConfigTester`) run against this package's models.
 
-The battery comes from the transformers source distribution of the installed version (tests/fetch_transformers_tests.py,
-which scripts/run_tests.sh runs first). Tests that cannot apply to these models are skipped with the reason.
+The battery comes from the transformers source distribution of the installed version
+(tests/fetch_transformers_tests.py, which scripts/run_tests.sh runs first). Tests that cannot apply to these models
+are skipped with the reason.
 """
 
 import unittest
 
 import pytest
 
-from model_cases import BATCH, HIDDEN, SEQ, VOCAB, text_inputs, tiny_amsdff_config
 from modeling_amsdff import AmsdffConfig, AmsdffForSequenceClassification, AmsdffModel
+
+from model_cases import BATCH, HIDDEN, SEQ, VOCAB, text_inputs, tiny_amsdff_config
 
 
 try:
