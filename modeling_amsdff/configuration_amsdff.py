@@ -115,7 +115,7 @@ class AmsdffConfig(PreTrainedConfig):
     model_type = "amsdff"
     sub_configs_defaults = {"backbone_config": SubConfigSpec(config_class=AutoConfig, model_type="distilbert")}
     # Extra outputs that Trainer must not gather as predictions.
-    keys_to_ignore_at_inference = ["hidden_states", "attentions", "router_logits", "loss_components"]
+    keys_to_ignore_at_inference = ["hidden_states", "attentions", "router_logits", "aux_loss", "loss_components"]
 
     backbone_config: dict | PreTrainedConfig | None = None
     use_feature_enhancer: bool = True

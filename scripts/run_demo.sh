@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up, train AMSDFF on the offline Rotten Tomatoes corpus with the offline MiniLM encoder,
 # evaluate it on the held-out test split, save it as a Hub-ready folder, reload it with trust_remote_code=True in a
-# process without this package, and classify a few sentences. About 6-8 minutes on 2 CPU cores.
+# process without this package, and classify a few sentences. About 5 minutes on 2 CPU cores.
 # Extra arguments go to train.py (e.g. --num_train_epochs 3, --model_type baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."

