@@ -20,14 +20,16 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import AutoModel, PreTrainedModel
+from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.modeling_outputs import ModelOutput, SequenceClassifierOutput
 
 from .configuration_amsdff import AmsdffConfig
 from .shared_layers import (
     MLPExpert,
+    PretrainedEncoderMixin,
     classification_loss,
+    encoder_from_config,
     load_balance_loss,
     masked_max,
     masked_mean,
@@ -233,7 +235,7 @@ class AmsdffClassificationHead(nn.Module):
         return self.out_proj(self.dropout(self.hidden_layers(pooled)))  # (bs, num_labels)
 
 
-class AmsdffPreTrainedModel(PreTrainedModel):
+class AmsdffPreTrainedModel(PretrainedEncoderMixin, PreTrainedModel):
     config_class = AmsdffConfig
     config: AmsdffConfig
     base_model_prefix = "amsdff"
@@ -243,6 +245,7 @@ class AmsdffPreTrainedModel(PreTrainedModel):
     _supports_flash_attn = True
     # The model returns a mean loss, so Trainer must not rescale it by the number of items in the batch.
     accepts_loss_kwargs = False
+    _body_class_name = "AmsdffModel"
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module):
@@ -252,70 +255,13 @@ class AmsdffPreTrainedModel(PreTrainedModel):
         if isinstance(module, AmsdffPooler) and hasattr(module, "mode_logits"):
             init.zeros_(module.mode_logits)
 
-    def save_pretrained(self, save_directory, *args, **kwargs):
-        """Save as `PreTrainedModel` does, with `AutoModel` in `config.auto_map` besides the task class.
-
-        `register_for_auto_class` records one Auto class per model class; adding the body class lets
-        `AutoModel.from_pretrained(folder, trust_remote_code=True)` load a saved classifier's body too.
-        """
-        if self._auto_class is not None:
-            auto_map = dict(getattr(self.config, "auto_map", None) or {})
-            auto_map.setdefault("AutoModel", f"{__name__.split('.')[-1]}.AmsdffModel")
-            self.config.auto_map = auto_map
-        return super().save_pretrained(save_directory, *args, **kwargs)
-
-    @classmethod
-    def from_pretrained_backbone(
-        cls,
-        backbone_name_or_path: str,
-        config: AmsdffConfig | None = None,
-        backbone_kwargs: dict | None = None,
-        **kwargs,
-    ):
-        """Build the model around a pretrained encoder and load the encoder's weights.
-
-        Args:
-            backbone_name_or_path: Hub id or local folder of any `AutoModel` encoder.
-            config: a full `AmsdffConfig`; its `backbone_config` is replaced by the encoder's own config.
-            backbone_kwargs: extra arguments for `AutoModel.from_pretrained` (`revision`, `token`, `dtype` ...).
-            **kwargs: `AmsdffConfig` arguments (`num_labels`, `id2label`, module switches ...) when `config` is None.
-
-        The AMSDFF modules and the classifier are initialised from `config.initializer_range`; the encoder keeps its
-        pretrained weights exactly.
-        """
-        encoder = AutoModel.from_pretrained(backbone_name_or_path, **(backbone_kwargs or {}))
-        if config is None:
-            config = cls.config_class(backbone_config=encoder.config, **kwargs)
-        else:
-            config.backbone_config = encoder.config
-        model = cls(config)
-        base = getattr(model, model.base_model_prefix, model)
-        missing, unexpected = base.backbone.load_state_dict(encoder.state_dict(), strict=False)
-        # Only the encoder's own pooler (unused here, see `AmsdffModel`) may be left out.
-        unexpected = [key for key in unexpected if not key.startswith("pooler.")]
-        if missing or unexpected:
-            raise ValueError(
-                f"The weights of {backbone_name_or_path!r} do not fit its own architecture: missing {missing[:5]}, "
-                f"unexpected {unexpected[:5]}."
-            )
-        return model
-
-
-def _encoder_from_config(backbone_config) -> PreTrainedModel:
-    """The encoder without its own pooler (BERT/RoBERTa's tanh pooler): AMSDFF pools the token states itself, and an
-    unused pooler would be dead weight that never receives a gradient."""
-    try:
-        return AutoModel.from_config(backbone_config, add_pooling_layer=False)
-    except TypeError:  # encoders without a pooler (DistilBERT, DeBERTa-v2) take no such argument
-        return AutoModel.from_config(backbone_config)
-
 
 class AmsdffModel(AmsdffPreTrainedModel):
     """The AMSDFF body: encoder + feature enhancer + multi-scale attention + dynamic fusion + pooling."""
 
     def __init__(self, config: AmsdffConfig):
         super().__init__(config)
-        self.backbone = _encoder_from_config(config.backbone_config)
+        self.backbone = encoder_from_config(config.backbone_config)
         self.feature_enhancer = AmsdffFeatureEnhancer(config) if config.use_feature_enhancer else None
         self.multi_scale_attention = AmsdffMultiScaleAttention(config) if config.use_multi_scale_attention else None
         self.dynamic_fusion = AmsdffDynamicFusion(config) if config.use_dynamic_fusion else None

@@ -2,7 +2,7 @@
 """Losses and small building blocks shared by every model family of this package.
 
 This file travels with every saved model (each ``modeling_*.py`` imports it with ``from .shared_layers import ...``),
-so it imports only the standard library and torch.
+so it imports only the standard library, torch and public transformers API.
 
 References:
     - Focal loss: Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from transformers import AutoModel, PreTrainedModel
 
 
 CLASSIFICATION_LOSS_TYPES = ("cross_entropy", "focal", "label_smoothing", "combined")
@@ -232,3 +233,70 @@ class MLPExpert(nn.Module):
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.fc2(self.dropout(self.act(self.fc1(hidden_states))))
+
+
+def encoder_from_config(backbone_config) -> PreTrainedModel:
+    """A randomly initialised encoder for `backbone_config`, without its own pooler (BERT/RoBERTa's tanh pooler).
+
+    The models of this package pool the token states themselves; an unused pooler would be dead weight that never
+    receives a gradient.
+    """
+    try:
+        return AutoModel.from_config(backbone_config, add_pooling_layer=False)
+    except TypeError:  # encoders without a pooler (DistilBERT, DeBERTa-v2) take no such argument
+        return AutoModel.from_config(backbone_config)
+
+
+class PretrainedEncoderMixin:
+    """For `PreTrainedModel`s built around `self.backbone` (an `AutoModel` encoder made from `config.backbone_config`).
+
+    Adds `from_pretrained_backbone` (build the model and load a pretrained encoder's weights into it) and makes
+    `save_pretrained` record the body class under `AutoModel` in `config.auto_map` besides the task class.
+    Subclasses set `_body_class_name` (the `AutoModel` class, e.g. `"AmsdffModel"`).
+    """
+
+    _body_class_name: str = ""
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        # `register_for_auto_class` records one Auto class per model class; adding the body lets
+        # `AutoModel.from_pretrained(folder, trust_remote_code=True)` load a saved task model's body too.
+        if getattr(self, "_auto_class", None) is not None and self._body_class_name:
+            auto_map = dict(getattr(self.config, "auto_map", None) or {})
+            auto_map.setdefault("AutoModel", f"{type(self).__module__.split('.')[-1]}.{self._body_class_name}")
+            self.config.auto_map = auto_map
+        return super().save_pretrained(save_directory, *args, **kwargs)
+
+    @classmethod
+    def from_pretrained_backbone(
+        cls,
+        backbone_name_or_path: str,
+        config=None,
+        backbone_kwargs: dict | None = None,
+        **kwargs,
+    ):
+        """Build the model around a pretrained encoder and load the encoder's weights.
+
+        Args:
+            backbone_name_or_path: Hub id or local folder of any `AutoModel` encoder.
+            config: a full config of this model; its `backbone_config` is replaced by the encoder's own config.
+            backbone_kwargs: extra arguments for `AutoModel.from_pretrained` (`revision`, `token`, `dtype` ...).
+            **kwargs: config arguments (`num_labels`, `id2label`, module switches ...) when `config` is None.
+
+        The new modules are initialised from `config.initializer_range`; the encoder keeps its pretrained weights
+        exactly (only its unused pooler is left out).
+        """
+        encoder = AutoModel.from_pretrained(backbone_name_or_path, **(backbone_kwargs or {}))
+        if config is None:
+            config = cls.config_class(backbone_config=encoder.config, **kwargs)
+        else:
+            config.backbone_config = encoder.config
+        model = cls(config)
+        base = getattr(model, model.base_model_prefix, model)
+        missing, unexpected = base.backbone.load_state_dict(encoder.state_dict(), strict=False)
+        unexpected = [key for key in unexpected if not key.startswith("pooler.")]
+        if missing or unexpected:
+            raise ValueError(
+                f"The weights of {backbone_name_or_path!r} do not fit its own architecture: missing {missing[:5]}, "
+                f"unexpected {unexpected[:5]}."
+            )
+        return model
