@@ -9,22 +9,35 @@ trust_remote_code=True)` loads where this package is not installed. This file is
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
 from .configuration_amsdff import AmsdffConfig
+from .configuration_emotion_regression import EmotionRegressionConfig
 from .modeling_amsdff import AmsdffForSequenceClassification, AmsdffModel, AmsdffPreTrainedModel
+from .modeling_emotion_regression import (
+    EmotionRegressionForSequenceClassification,
+    EmotionRegressionModel,
+    EmotionRegressionPreTrainedModel,
+)
 
 
 __version__ = "0.1.0"
 
-AutoConfig.register(AmsdffConfig.model_type, AmsdffConfig, exist_ok=True)
-AutoModel.register(AmsdffConfig, AmsdffModel, exist_ok=True)
-AutoModelForSequenceClassification.register(AmsdffConfig, AmsdffForSequenceClassification, exist_ok=True)
-
-AmsdffConfig.register_for_auto_class()
-AmsdffModel.register_for_auto_class("AutoModel")
-AmsdffForSequenceClassification.register_for_auto_class("AutoModelForSequenceClassification")
+for config_class, body_class, task_class in (
+    (AmsdffConfig, AmsdffModel, AmsdffForSequenceClassification),
+    (EmotionRegressionConfig, EmotionRegressionModel, EmotionRegressionForSequenceClassification),
+):
+    AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
+    AutoModel.register(config_class, body_class, exist_ok=True)
+    AutoModelForSequenceClassification.register(config_class, task_class, exist_ok=True)
+    config_class.register_for_auto_class()
+    body_class.register_for_auto_class("AutoModel")
+    task_class.register_for_auto_class("AutoModelForSequenceClassification")
 
 __all__ = [
     "AmsdffConfig",
     "AmsdffForSequenceClassification",
     "AmsdffModel",
     "AmsdffPreTrainedModel",
+    "EmotionRegressionConfig",
+    "EmotionRegressionForSequenceClassification",
+    "EmotionRegressionModel",
+    "EmotionRegressionPreTrainedModel",
 ]

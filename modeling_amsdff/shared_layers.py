@@ -115,16 +115,7 @@ def classification_loss(
     components: dict[str, torch.Tensor] = {}
 
     if problem_type == "regression":
-        if labels.numel() != logits.numel():
-            raise ValueError(
-                f"Regression labels hold {labels.numel()} values for {logits.numel()} predictions; expected one "
-                f"target per output (num_labels={num_labels})."
-            )
-        preds, targets = logits.float().view(-1), labels.float().view(-1)
-        if regression_loss == "huber":
-            loss = F.huber_loss(preds, targets, delta=huber_delta)
-        else:
-            loss = F.mse_loss(preds, targets)
+        loss = regression_loss_fn(logits, labels, regression_loss, huber_delta)
         components[regression_loss] = loss.detach()
         return loss, components
 
@@ -187,6 +178,43 @@ def classification_loss(
     return loss, components
 
 
+def regression_loss_fn(
+    predictions: torch.Tensor,
+    targets: torch.Tensor,
+    loss_type: str = "mse",
+    huber_delta: float = 1.0,
+    sample_weight: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """MSE or Huber loss of `(batch, num_outputs)` predictions, optionally weighted per example.
+
+    Per-example losses are averaged over the outputs, multiplied by `sample_weight` (already mean-normalised over
+    the data set, e.g. density weights) and averaged over the batch, so micro-batches of equal size average to the
+    full batch's loss.
+
+    Raises:
+        ValueError: targets that do not hold one value per output, or that contain NaN.
+    """
+    batch = predictions.shape[0]
+    if targets.numel() != predictions.numel():
+        raise ValueError(
+            f"Regression targets hold {targets.numel() // max(batch, 1)} value(s) per example for "
+            f"{predictions.numel() // max(batch, 1)} model output(s) (num_labels); give one target per output."
+        )
+    predictions = predictions.float().reshape(batch, -1)
+    targets = targets.float().reshape(batch, -1)
+    if bool(torch.isnan(targets).any()):
+        raise ValueError("Regression targets contain NaN; drop or fill the missing targets before training.")
+    if loss_type == "huber":
+        per_example = F.huber_loss(predictions, targets, delta=huber_delta, reduction="none").mean(-1)
+    elif loss_type == "mse":
+        per_example = F.mse_loss(predictions, targets, reduction="none").mean(-1)
+    else:
+        raise ValueError(f"Regression loss must be 'mse' or 'huber', got {loss_type!r}.")
+    if sample_weight is not None:
+        per_example = per_example * sample_weight.to(per_example.device, per_example.dtype).reshape(-1)
+    return per_example.mean()
+
+
 def load_balance_loss(router_weights: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Squared coefficient of variation of the experts' importance over a batch.
 
@@ -206,6 +234,71 @@ def load_balance_loss(router_weights: torch.Tensor, mask: torch.Tensor | None = 
     if importance.numel() < 2:
         return importance.new_zeros(())
     return importance.var() / (importance.mean() ** 2 + 1e-10)
+
+
+class RegressionHead(nn.Module):
+    """Regression head of the emotion-regression seed: Dropout -> Linear(H, H/2) -> LayerNorm -> ReLU -> Dropout ->
+    Linear(H/2, H/4) -> LayerNorm -> ReLU -> Dropout -> Linear(H/4, num_outputs).
+
+    Works on any pooled feature vector (a text encoder's pooled output or an image network's pooled features).
+    """
+
+    def __init__(self, in_features: int, num_outputs: int, dropout: float = 0.3):
+        super().__init__()
+        half, quarter = max(in_features // 2, 1), max(in_features // 4, 1)
+        self.layers = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(in_features, half), nn.LayerNorm(half), nn.ReLU(),
+            nn.Dropout(dropout), nn.Linear(half, quarter), nn.LayerNorm(quarter), nn.ReLU(),
+            nn.Dropout(dropout), nn.Linear(quarter, num_outputs),
+        )  # fmt: skip
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.layers(features)  # (bs, num_outputs)
+
+
+class GatedRegressionHead(nn.Module):
+    """Gated head of the seed: `prediction = base(x) * gate(x)`, gate = activation(Linear(256, out)(Dropout(ReLU(
+    Linear(H, 256)(x)))))`, with a softmax over outputs as the seed states, or an independent sigmoid per output.
+
+    Returns the gated prediction and the gate values.
+    """
+
+    def __init__(self, in_features: int, num_outputs: int, dropout: float = 0.3, gate_hidden_size: int = 256,
+                 gate_activation: str = "softmax"):  # fmt: skip
+        super().__init__()
+        if gate_activation not in ("softmax", "sigmoid"):
+            raise ValueError(f"gate_activation must be 'softmax' or 'sigmoid', got {gate_activation!r}.")
+        self.base = RegressionHead(in_features, num_outputs, dropout)
+        self.gate = nn.Sequential(
+            nn.Linear(in_features, gate_hidden_size), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(gate_hidden_size, num_outputs),
+        )  # fmt: skip
+        self.gate_activation = gate_activation
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        gate_logits = self.gate(features)  # (bs, num_outputs)
+        gate = gate_logits.softmax(-1) if self.gate_activation == "softmax" else torch.sigmoid(gate_logits)
+        return self.base(features) * gate, gate
+
+
+class MixtureOfExpertsRegressionHead(nn.Module):
+    """Mixture-of-experts head of the seed: `num_experts` heads shaped like `RegressionHead`, mixed per example by a
+    2-layer MLP router with softmax; returns the prediction, the router logits and the load-balance loss."""
+
+    def __init__(self, in_features: int, num_outputs: int, num_experts: int = 4, dropout: float = 0.3,
+                 router_hidden_size: int = 256):  # fmt: skip
+        super().__init__()
+        self.experts = nn.ModuleList(RegressionHead(in_features, num_outputs, dropout) for _ in range(num_experts))
+        self.router = nn.Sequential(
+            nn.Linear(in_features, router_hidden_size), nn.ReLU(), nn.Linear(router_hidden_size, num_experts)
+        )
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        router_logits = self.router(features)  # (bs, num_experts)
+        weights = router_logits.softmax(-1)
+        predictions = torch.stack([expert(features) for expert in self.experts], dim=1)  # (bs, num_experts, out)
+        mixed = (weights.unsqueeze(-1).to(predictions.dtype) * predictions).sum(1)  # (bs, out)
+        return mixed, router_logits, load_balance_loss(weights.float())
 
 
 def masked_mean(hidden_states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -235,12 +328,13 @@ class MLPExpert(nn.Module):
         return self.fc2(self.dropout(self.act(self.fc1(hidden_states))))
 
 
-def encoder_from_config(backbone_config) -> PreTrainedModel:
-    """A randomly initialised encoder for `backbone_config`, without its own pooler (BERT/RoBERTa's tanh pooler).
-
-    The models of this package pool the token states themselves; an unused pooler would be dead weight that never
-    receives a gradient.
+def encoder_from_config(backbone_config, keep_pooler: bool = False) -> PreTrainedModel:
+    """A randomly initialised encoder for `backbone_config`, by default without its own pooler (BERT/RoBERTa's tanh
+    pooler): a model that pools the token states itself would otherwise carry dead weight that never receives a
+    gradient. `keep_pooler=True` keeps it for heads that read the pooler output.
     """
+    if keep_pooler:
+        return AutoModel.from_config(backbone_config)
     try:
         return AutoModel.from_config(backbone_config, add_pooling_layer=False)
     except TypeError:  # encoders without a pooler (DistilBERT, DeBERTa-v2) take no such argument
@@ -293,7 +387,7 @@ class PretrainedEncoderMixin:
         model = cls(config)
         base = getattr(model, model.base_model_prefix, model)
         missing, unexpected = base.backbone.load_state_dict(encoder.state_dict(), strict=False)
-        unexpected = [key for key in unexpected if not key.startswith("pooler.")]
+        unexpected = [key for key in unexpected if not key.startswith("pooler.")]  # a pooler the model does not use
         if missing or unexpected:
             raise ValueError(
                 f"The weights of {backbone_name_or_path!r} do not fit its own architecture: missing {missing[:5]}, "

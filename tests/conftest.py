@@ -21,6 +21,10 @@ import modeling_amsdff  # noqa: E402, F401  (registers the Auto classes)
 # transformers' test battery decides which labels to build from these name mappings; add this package's models.
 modeling_auto.MODEL_MAPPING_NAMES["amsdff"] = "AmsdffModel"
 modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES["amsdff"] = "AmsdffForSequenceClassification"
+modeling_auto.MODEL_MAPPING_NAMES["emotion_regression"] = "EmotionRegressionModel"
+modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES["emotion_regression"] = (
+    "EmotionRegressionForSequenceClassification"
+)
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 

@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 
 import torch
 
-from modeling_amsdff import AmsdffConfig, AmsdffForSequenceClassification, AmsdffModel
+from modeling_amsdff import (
+    AmsdffConfig,
+    AmsdffForSequenceClassification,
+    AmsdffModel,
+    EmotionRegressionConfig,
+    EmotionRegressionForSequenceClassification,
+    EmotionRegressionModel,
+)
 from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS
 
 
@@ -33,6 +40,13 @@ def tiny_amsdff_config(backbone: str = "bert", **kwargs) -> AmsdffConfig:
     defaults = dict(backbone_config=dict(TINY_BACKBONES[backbone]), num_scale_attention_heads=4, num_labels=3)
     defaults.update(kwargs)
     return AmsdffConfig(**defaults)
+
+
+def tiny_emotion_config(backbone: str = "bert", **kwargs) -> EmotionRegressionConfig:
+    defaults = dict(backbone_config=dict(TINY_BACKBONES[backbone]), num_labels=2, label_means=(0.5, 1.0),
+                    label_scales=(2.0, 0.5), gate_hidden_size=16, router_hidden_size=16)  # fmt: skip
+    defaults.update(kwargs)
+    return EmotionRegressionConfig(**defaults)
 
 
 def text_inputs(batch: int = BATCH, seq: int = SEQ, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -84,4 +98,16 @@ MODEL_CASES = [
               "logits", CLASSIFICATION_PROBLEMS, "AutoModelForSequenceClassification",
               dict(pooling_modes=("attention", "mean"), pooling_fusion="weighted", loss_type="focal",
                    focal_alpha=(0.2, 0.3, 0.5), scales=(3,), num_experts=2)),
+    ModelCase("emotion-model", EmotionRegressionModel, tiny_emotion_config, text_inputs, "pooler_output"),
+    ModelCase("emotion-base-pooler", EmotionRegressionForSequenceClassification, tiny_emotion_config, text_inputs,
+              "logits", ("regression",), "AutoModelForSequenceClassification"),
+    ModelCase("emotion-gated-softmax-distilbert", EmotionRegressionForSequenceClassification, tiny_emotion_config,
+              text_inputs, "logits", ("regression",), "AutoModelForSequenceClassification",
+              dict(backbone="distilbert", head_type="gated", loss_type="mse")),
+    ModelCase("emotion-gated-sigmoid-roberta-mean", EmotionRegressionForSequenceClassification, tiny_emotion_config,
+              text_inputs, "logits", ("regression",), "AutoModelForSequenceClassification",
+              dict(backbone="roberta", head_type="gated", gate_activation="sigmoid", pooling="mean")),
+    ModelCase("emotion-moe-cls", EmotionRegressionForSequenceClassification, tiny_emotion_config, text_inputs,
+              "logits", ("regression",), "AutoModelForSequenceClassification",
+              dict(head_type="moe", num_experts=3, pooling="cls", output_router_logits=True)),
 ]  # fmt: skip

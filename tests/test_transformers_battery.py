@@ -9,9 +9,16 @@ import unittest
 
 import pytest
 
-from modeling_amsdff import AmsdffConfig, AmsdffForSequenceClassification, AmsdffModel
+from modeling_amsdff import (
+    AmsdffConfig,
+    AmsdffForSequenceClassification,
+    AmsdffModel,
+    EmotionRegressionConfig,
+    EmotionRegressionForSequenceClassification,
+    EmotionRegressionModel,
+)
 
-from model_cases import BATCH, HIDDEN, SEQ, VOCAB, text_inputs, tiny_amsdff_config
+from model_cases import BATCH, HIDDEN, SEQ, VOCAB, text_inputs, tiny_amsdff_config, tiny_emotion_config
 
 
 try:
@@ -72,6 +79,35 @@ class AmsdffBatteryTest(ModelTesterMixin, unittest.TestCase):
         self.config_tester.run_common_tests()
 
 
-for _name, _reason in NOT_APPLICABLE.items():
-    if hasattr(AmsdffBatteryTest, _name):
-        setattr(AmsdffBatteryTest, _name, unittest.skip(_reason)(getattr(AmsdffBatteryTest, _name)))
+class EmotionRegressionModelTester(AmsdffModelTester):
+    """Tiny mixture-of-experts regression head on a 2-layer BERT. One output: the battery's sequence-classification
+    label tests pass one target per example."""
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.num_labels = 1
+
+    def get_config(self) -> EmotionRegressionConfig:
+        return tiny_emotion_config("bert", head_type="moe", num_labels=1, label_means=None, label_scales=None)
+
+
+class EmotionRegressionBatteryTest(ModelTesterMixin, unittest.TestCase):
+    all_model_classes = (EmotionRegressionModel, EmotionRegressionForSequenceClassification)
+    test_resize_embeddings = False
+    test_torch_exportable = False
+    _is_composite = True
+
+    def setUp(self):
+        self.model_tester = EmotionRegressionModelTester(self)
+        self.config_tester = ConfigTester(self, config_class=EmotionRegressionConfig, has_text_modality=False,
+                                          head_type="gated", gate_activation="sigmoid", huber_delta=0.5)  # fmt: skip
+
+    def test_config(self):
+        self.config_tester.run_common_tests()
+
+
+for _test_class in (AmsdffBatteryTest, EmotionRegressionBatteryTest):
+    for _name, _reason in NOT_APPLICABLE.items():
+        if hasattr(_test_class, _name):
+            setattr(_test_class, _name, unittest.skip(_reason)(getattr(_test_class, _name)))
+del _test_class  # not a test class of its own
