@@ -50,6 +50,87 @@ def rotten_tomatoes_path() -> str:
     return path
 
 
+VADER_NAME = "vader_offline"
+VADER_DOMAINS = {
+    "tweets": "tweets",
+    "movieReviewSnippets": "movie_reviews",
+    "amazonReviewSnippets": "amazon_reviews",
+    "nytEditorialSnippets": "nyt_editorials",
+}
+
+
+def cache_dir() -> str:
+    """Where this package keeps downloaded source archives (`$MODELING_AMSDFF_CACHE`, else
+    `~/.cache/modeling_amsdff`)."""
+    default = os.path.join(os.path.expanduser("~"), ".cache", "modeling_amsdff")
+    path = os.environ.get("MODELING_AMSDFF_CACHE") or default
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def vader_path() -> str:
+    """Folder of the VADER sentence ground truth (Hutto & Gilbert, ICWSM 2014), extracted from the vaderSentiment
+    3.3.2 source distribution on PyPI (the only place it ships; downloaded once with pip)."""
+    import subprocess
+    import sys
+    import tarfile
+
+    folder = os.path.join(cache_dir(), "hutto_ICWSM_2014")
+    if os.path.isfile(os.path.join(folder, "tweets_GroundTruth.txt")):
+        return folder
+    archive = os.path.join(cache_dir(), "vaderSentiment-3.3.2.tar.gz")
+    if not os.path.isfile(archive):
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+             "vaderSentiment==3.3.2", "-d", cache_dir()], capture_output=True, text=True,
+        )  # fmt: skip
+        if result.returncode != 0 or not os.path.isfile(archive):
+            raise DataError(f"Could not download the vaderSentiment 3.3.2 sdist from PyPI: {result.stderr[-500:]}")
+    with tarfile.open(archive) as outer:
+        inner = outer.extractfile("vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz")
+        with tarfile.open(fileobj=inner) as data:
+            members = [m for m in data.getmembers() if m.name.endswith(".txt")]
+            data.extractall(cache_dir(), members=members, filter="data")
+    return folder
+
+
+def load_vader(seed: int = 42, test_fraction: float = 0.15, validation_fraction: float = 0.15) -> DatasetDict:
+    """The VADER sentence ground truth as train/validation/test splits, stratified by domain.
+
+    Columns: `text`, `domain` (tweets, movie_reviews, amazon_reviews, nyt_editorials), `valence_mean` (mean of 10-20
+    raters on [-4, 4]), `valence_std` (the raters' standard deviation: their disagreement), `id`. The one sentence
+    without a standard deviation (and any duplicate text) is dropped.
+    """
+    folder = vader_path()
+    rows = []
+    for prefix, domain in VADER_DOMAINS.items():
+        texts = {}
+        with open(os.path.join(folder, f"{prefix}_GroundTruth.txt"), encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                parts = line.rstrip("\r\n").split("\t")
+                if len(parts) >= 3:
+                    texts[parts[0].lstrip("\ufeff")] = "\t".join(parts[2:]).strip()
+        with open(os.path.join(folder, f"{prefix}_anonDataRatings.txt"), encoding="utf-8-sig") as handle:
+            for line in handle:
+                parts = line.rstrip("\r\n").split("\t")
+                if len(parts) < 3 or parts[0] not in texts:
+                    continue
+                try:
+                    mean, std = float(parts[1]), float(parts[2])
+                except ValueError:
+                    continue  # the one sentence without a standard deviation
+                if math.isfinite(mean) and math.isfinite(std) and texts[parts[0]]:
+                    rows.append({"text": texts[parts[0]], "domain": domain, "valence_mean": mean,
+                                 "valence_std": std, "id": f"{domain}/{parts[0]}"})  # fmt: skip
+    seen, unique = set(), []
+    for row in rows:
+        if row["text"] not in seen:
+            seen.add(row["text"])
+            unique.append(row)
+    dataset = datasets.Dataset.from_list(unique)
+    return split_dataset(dataset, {"test": test_fraction, "validation": validation_fraction}, seed, "domain")
+
+
 def split_dataset(
     dataset: datasets.Dataset,
     fractions: dict[str, float],
@@ -110,6 +191,8 @@ def load_raw_datasets(
     split_seed: int = 42,
 ) -> DatasetDict:
     """Load a Hub dataset, local files, or (with neither) the offline Rotten Tomatoes corpus."""
+    if dataset_name == VADER_NAME:
+        return load_vader(seed=split_seed)
     if dataset_name == ROTTEN_TOMATOES_NAME or (dataset_name is None and train_file is None):
         return load_rotten_tomatoes(seed=split_seed)
     if dataset_name is not None:
@@ -236,16 +319,53 @@ def collect_labels(raw: DatasetDict, kind: str) -> list[str]:
     return sorted(names)
 
 
+def stack_label_columns(raw: DatasetDict, columns: Sequence[str]) -> DatasetDict:
+    """Combine numeric label columns into one vector `label` column (several targets -> one regression target).
+
+    Raises `DataError` for a missing column, a non-numeric column, or a missing/NaN target, naming split and row.
+    """
+    out = DatasetDict()
+    for split, dataset in raw.items():
+        for column in columns:
+            if column not in dataset.column_names:
+                raise DataError(f"Label column {column!r} not found in the {split!r} split; its columns are "
+                                f"{dataset.column_names}.")  # fmt: skip
+            feature = dataset.features[column]
+            if not (isinstance(feature, datasets.Value) and (feature.dtype.startswith(("float", "int")))):
+                raise DataError(f"Label column {column!r} of the {split!r} split is not numeric ({feature}); "
+                                "regression targets must be numbers.")  # fmt: skip
+            values = dataset[column]
+            bad = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and math.isnan(v))]
+            if bad:
+                raise DataError(f"Row {bad[0]} of the {split!r} split has a missing or NaN target in {column!r} "
+                                f"({len(bad)} row(s) in all); drop or fill them first.")  # fmt: skip
+
+        def stack(batch):
+            return {"label": [list(map(float, values)) for values in zip(*(batch[c] for c in columns))]}
+
+        dataset = dataset.remove_columns("label") if "label" in dataset.column_names else dataset
+        out[split] = dataset.map(stack, batched=True, desc=f"stacking targets ({split})")
+    return out
+
+
 def encode_labels(raw: DatasetDict, kind: str, label2id: dict[str, int] | None) -> DatasetDict:
     """Turn labels into model targets: class ids, multi-hot float vectors, or floats."""
     out = DatasetDict()
     for split, dataset in raw.items():
         if kind == "regression":
             values = dataset["label"]
-            bad = [i for i, v in enumerate(values) if v is None or not isinstance(v, (int, float)) or math.isnan(v)]
+
+            def invalid(value):
+                values_ = value if isinstance(value, list) else [value]
+                return any(v is None or not isinstance(v, (int, float)) or math.isnan(v) for v in values_)
+
+            bad = [i for i, v in enumerate(values) if invalid(v)]
             if bad:
                 raise DataError(f"Row {bad[0]} of the {split!r} split has a missing or non-numeric regression target.")
-            out[split] = dataset.map(lambda label: {"labels": float(label)}, input_columns="label")
+            out[split] = dataset.map(
+                lambda label: {"labels": [float(v) for v in label] if isinstance(label, list) else float(label)},
+                input_columns="label",
+            )
             continue
         feature = dataset.features["label"]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
@@ -80,7 +81,7 @@ def write_model_card(
     eval_results = [
         EvalResult(
             task_type=task_type,
-            dataset_type=dataset_id or dataset_name,
+            dataset_type=dataset_id or re.sub(r"[^a-z0-9]+", "-", dataset_name.lower()).strip("-")[:64],
             dataset_name=dataset_name,
             dataset_split=dataset_split,
             metric_type=metric_type,

@@ -35,28 +35,34 @@ def classification_metrics(
     }
 
 
-def regression_metrics(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """RMSE, MAE and Pearson r (averaged over target dimensions when there are several)."""
-    predictions = predictions.reshape(len(targets), -1)
+def regression_metrics(
+    predictions: np.ndarray, targets: np.ndarray, names: list[str] | None = None
+) -> dict[str, float]:
+    """RMSE, MAE and Pearson r per target dimension (`rmse_<name>` ...) and averaged over them (`rmse` ...).
+
+    Pearson r of a constant prediction is undefined; it is reported as 0.
+    """
     targets = targets.reshape(len(targets), -1)
-    pearson = []
-    for dim in range(targets.shape[1]):
+    predictions = predictions.reshape(len(targets), -1)
+    names = list(names) if names and len(names) == targets.shape[1] else [str(i) for i in range(targets.shape[1])]
+    metrics: dict[str, float] = {}
+    for dim, name in enumerate(names):
         p, t = predictions[:, dim], targets[:, dim]
-        pearson.append(float(np.corrcoef(p, t)[0, 1]) if p.std() > 0 and t.std() > 0 else 0.0)
-    return {
-        "rmse": float(np.sqrt(mean_squared_error(targets, predictions))),
-        "mae": float(mean_absolute_error(targets, predictions)),
-        "pearson": float(np.mean(pearson)),
-    }
+        metrics[f"rmse_{name}"] = float(np.sqrt(mean_squared_error(t, p)))
+        metrics[f"mae_{name}"] = float(mean_absolute_error(t, p))
+        metrics[f"pearson_{name}"] = float(np.corrcoef(p, t)[0, 1]) if p.std() > 0 and t.std() > 0 else 0.0
+    for metric in ("rmse", "mae", "pearson"):
+        metrics[metric] = float(np.mean([metrics[f"{metric}_{name}"] for name in names]))
+    return metrics
 
 
-def build_compute_metrics(problem_type: str):
+def build_compute_metrics(problem_type: str, target_names: list[str] | None = None):
     """A `compute_metrics` function for `Trainer` for the given problem type (scalar metrics only)."""
 
     def compute_metrics(eval_prediction: EvalPrediction) -> dict[str, float]:
         logits = _logits(eval_prediction.predictions)
         if problem_type == "regression":
-            return regression_metrics(logits, eval_prediction.label_ids)
+            return regression_metrics(logits, eval_prediction.label_ids, target_names)
         return classification_metrics(logits, eval_prediction.label_ids, problem_type)
 
     return compute_metrics
