@@ -232,8 +232,8 @@ def parse_config_overrides(text: str | None, config_class) -> dict:
 def prepare_data(data_args, model_args, need_test: bool, regression_family: bool):
     """Load, rename, split, join text columns, build the label column, truncate. Returns (splits, label columns)."""
     dataset_name = data_args.dataset_name
-    if regression_family and dataset_name is None and data_args.train_file is None:
-        dataset_name = VADER_NAME
+    if dataset_name is None and data_args.train_file is None:
+        dataset_name = VADER_NAME if regression_family else ROTTEN_TOMATOES_NAME
     raw = load_raw_datasets(dataset_name, data_args.dataset_config_name, data_args.train_file,
                             data_args.validation_file, data_args.test_file, cache_dir=model_args.cache_dir,
                             token=model_args.token, split_seed=data_args.split_seed)  # fmt: skip
