@@ -41,7 +41,7 @@ class EmotionRegressionConfig(PreTrainedConfig):
             Hidden width of the gate MLP (`head_type="gated"`).
         gate_activation (`str`, *optional*, defaults to `"softmax"`):
             `"softmax"` over the outputs, as the seed states (the gates of all dimensions sum to 1), or `"sigmoid"`
-            (an independent gate in (0, 1) per dimension). See the README's benchmark for which works better.
+            (an independent gate in (0, 1) per dimension). On VADER (README benchmark) the sigmoid gate works better.
         num_experts (`int`, *optional*, defaults to 4):
             Experts of the mixture (`head_type="moe"`), at least 2.
         router_hidden_size (`int`, *optional*, defaults to 256):

@@ -14,7 +14,6 @@ which keeps a training step within 1.25x of the plain encoder's (see the README'
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
 
@@ -266,14 +265,7 @@ class AmsdffModel(AmsdffPreTrainedModel):
         self.multi_scale_attention = AmsdffMultiScaleAttention(config) if config.use_multi_scale_attention else None
         self.dynamic_fusion = AmsdffDynamicFusion(config) if config.use_dynamic_fusion else None
         self.pooler = AmsdffPooler(config)
-        self._backbone_inputs = set(inspect.signature(self.backbone.forward).parameters)
         self.post_init()
-
-    def get_input_embeddings(self) -> nn.Module:
-        return self.backbone.get_input_embeddings()
-
-    def set_input_embeddings(self, value: nn.Module):
-        self.backbone.set_input_embeddings(value)
 
     def forward(
         self,
@@ -288,21 +280,10 @@ class AmsdffModel(AmsdffPreTrainedModel):
         **kwargs,
     ) -> AmsdffModelOutput | tuple:
         return_dict = return_dict if return_dict is not None else self.config.return_dict
-        if input_ids is None and inputs_embeds is None:
-            raise ValueError("AmsdffModel needs `input_ids` or `inputs_embeds`.")
-        shape = input_ids.shape if input_ids is not None else inputs_embeds.shape[:-1]
-        if attention_mask is None:
-            device = input_ids.device if input_ids is not None else inputs_embeds.device
-            attention_mask = torch.ones(shape, dtype=torch.long, device=device)
-
-        backbone_inputs = {"attention_mask": attention_mask, "return_dict": True}
-        optional = {"input_ids": input_ids, "inputs_embeds": inputs_embeds, "token_type_ids": token_type_ids,
-                    "position_ids": position_ids, "output_attentions": output_attentions,
-                    "output_hidden_states": output_hidden_states}  # fmt: skip
-        for name, value in optional.items():
-            if value is not None and name in self._backbone_inputs | {"output_attentions", "output_hidden_states"}:
-                backbone_inputs[name] = value
-        encoder_outputs = self.backbone(**backbone_inputs)
+        encoder_outputs, attention_mask = self.run_encoder(
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, output_attentions,
+            output_hidden_states,
+        )  # fmt: skip
         hidden_states = encoder_outputs.last_hidden_state  # (bs, seq_len, dim)
 
         if self.feature_enhancer is not None:
@@ -335,12 +316,6 @@ class AmsdffForSequenceClassification(AmsdffPreTrainedModel):
         self.amsdff = AmsdffModel(config)
         self.classifier = AmsdffClassificationHead(config)
         self.post_init()
-
-    def get_input_embeddings(self) -> nn.Module:
-        return self.amsdff.get_input_embeddings()
-
-    def set_input_embeddings(self, value: nn.Module):
-        self.amsdff.set_input_embeddings(value)
 
     def forward(
         self,

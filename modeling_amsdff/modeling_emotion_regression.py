@@ -10,7 +10,6 @@ back in the targets' original units.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import torch
@@ -112,14 +111,7 @@ class EmotionRegressionModel(EmotionRegressionPreTrainedModel):
                 "Use 'cls', 'mean' or 'auto'."
             )
         self.pooling = "pooler" if (wants_pooler and has_pooler) else ("mean" if config.pooling == "mean" else "cls")
-        self._backbone_inputs = set(inspect.signature(self.backbone.forward).parameters)
         self.post_init()
-
-    def get_input_embeddings(self) -> nn.Module:
-        return self.backbone.get_input_embeddings()
-
-    def set_input_embeddings(self, value: nn.Module):
-        self.backbone.set_input_embeddings(value)
 
     def forward(
         self,
@@ -134,19 +126,10 @@ class EmotionRegressionModel(EmotionRegressionPreTrainedModel):
         **kwargs,
     ) -> EmotionRegressionModelOutput | tuple:
         return_dict = return_dict if return_dict is not None else self.config.return_dict
-        if input_ids is None and inputs_embeds is None:
-            raise ValueError("EmotionRegressionModel needs `input_ids` or `inputs_embeds`.")
-        if attention_mask is None:
-            reference = input_ids if input_ids is not None else inputs_embeds[..., 0]
-            attention_mask = torch.ones(reference.shape, dtype=torch.long, device=reference.device)
-        backbone_inputs = {"attention_mask": attention_mask, "return_dict": True}
-        optional = {"input_ids": input_ids, "inputs_embeds": inputs_embeds, "token_type_ids": token_type_ids,
-                    "position_ids": position_ids, "output_attentions": output_attentions,
-                    "output_hidden_states": output_hidden_states}  # fmt: skip
-        for name, value in optional.items():
-            if value is not None and name in self._backbone_inputs | {"output_attentions", "output_hidden_states"}:
-                backbone_inputs[name] = value
-        encoder_outputs = self.backbone(**backbone_inputs)
+        encoder_outputs, attention_mask = self.run_encoder(
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, output_attentions,
+            output_hidden_states,
+        )  # fmt: skip
         hidden_states = encoder_outputs.last_hidden_state  # (bs, seq_len, dim)
         if self.pooling == "pooler":
             pooled = encoder_outputs.pooler_output
@@ -192,12 +175,6 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
         means = config.label_means if config.label_means is not None else (0.0,) * config.num_labels
         stds = config.label_scales if config.label_scales is not None else (1.0,) * config.num_labels
         return torch.tensor(means, dtype=torch.float32), torch.tensor(stds, dtype=torch.float32)
-
-    def get_input_embeddings(self) -> nn.Module:
-        return self.emotion_regression.get_input_embeddings()
-
-    def set_input_embeddings(self, value: nn.Module):
-        self.emotion_regression.set_input_embeddings(value)
 
     def forward(
         self,

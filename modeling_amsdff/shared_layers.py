@@ -13,6 +13,8 @@ References:
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -350,6 +352,46 @@ class PretrainedEncoderMixin:
     """
 
     _body_class_name: str = ""
+
+    def _encoder(self) -> PreTrainedModel:
+        base = getattr(self, self.base_model_prefix, self)
+        return base.backbone
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self._encoder().get_input_embeddings()
+
+    def set_input_embeddings(self, value: nn.Module):
+        self._encoder().set_input_embeddings(value)
+
+    def run_encoder(
+        self,
+        input_ids: torch.Tensor | None,
+        attention_mask: torch.Tensor | None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+    ):
+        """Run `self.backbone` with the inputs it accepts (DistilBERT takes no `token_type_ids`, for instance).
+
+        Returns the encoder's output and the attention mask (all ones when none was given).
+        """
+        if input_ids is None and inputs_embeds is None:
+            raise ValueError(f"{type(self).__name__} needs `input_ids` or `inputs_embeds`.")
+        if attention_mask is None:
+            reference = input_ids if input_ids is not None else inputs_embeds[..., 0]
+            attention_mask = torch.ones(reference.shape, dtype=torch.long, device=reference.device)
+        accepted = self.__dict__.get("_encoder_inputs")
+        if accepted is None:
+            accepted = set(inspect.signature(self.backbone.forward).parameters)
+            accepted |= {"output_attentions", "output_hidden_states"}  # taken through **kwargs in transformers 5
+            self.__dict__["_encoder_inputs"] = accepted
+        inputs = {"input_ids": input_ids, "inputs_embeds": inputs_embeds, "token_type_ids": token_type_ids,
+                  "position_ids": position_ids, "output_attentions": output_attentions,
+                  "output_hidden_states": output_hidden_states}  # fmt: skip
+        inputs = {name: value for name, value in inputs.items() if value is not None and name in accepted}
+        return self.backbone(attention_mask=attention_mask, return_dict=True, **inputs), attention_mask
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         # `register_for_auto_class` records one Auto class per model class; adding the body lets

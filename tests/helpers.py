@@ -6,6 +6,10 @@ import sys
 import textwrap
 
 
+# train.py arguments for the quickest real run: one epoch, short texts, no saving or reporting.
+FAST = ["--num_train_epochs", "1", "--per_device_train_batch_size", "8", "--max_seq_length", "32",
+        "--report_to", "none", "--save_strategy", "no", "--logging_steps", "2", "--use_cpu"]  # fmt: skip
+
 BLOCK_PACKAGE = textwrap.dedent(
     """
     import importlib.abc, sys

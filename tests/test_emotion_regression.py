@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from huggingface_hub import ModelCard
-from transformers import AutoTokenizer, BertConfig, BertModel, TrainerCallback, TrainingArguments
+from transformers import AutoTokenizer, TrainerCallback, TrainingArguments
 
 from modeling_amsdff import EmotionRegressionForSequenceClassification
 from modeling_amsdff.data import DataError
@@ -21,17 +21,13 @@ from modeling_amsdff.training import (
     encoder_layers,
 )
 
-from helpers import run_without_package
+from helpers import FAST, run_without_package
 from model_cases import text_inputs, tiny_emotion_config
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import train  # noqa: E402
-
-
-FAST = ["--num_train_epochs", "1", "--per_device_train_batch_size", "8", "--max_seq_length", "32",
-        "--report_to", "none", "--save_strategy", "no", "--logging_steps", "2", "--use_cpu"]  # fmt: skip
 
 
 # ---- model ------------------------------------------------------------------------------------------------------
@@ -202,14 +198,6 @@ def test_head_learning_rate_puts_every_parameter_in_the_optimizer(tmp_path):
 # ---- train.py --------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tiny_encoder(minilm_path, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny_encoder")
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=37, max_position_embeddings=128)  # fmt: skip
-    BertModel(config).save_pretrained(folder)
-    AutoTokenizer.from_pretrained(minilm_path).save_pretrained(folder)
-    return str(folder)
 
 
 @pytest.mark.slow

@@ -9,34 +9,19 @@ import textwrap
 
 import pytest
 from huggingface_hub import ModelCard
-from transformers import AutoTokenizer, BertConfig, BertModel
+from transformers import AutoTokenizer
 
 from modeling_amsdff import AmsdffForSequenceClassification
 from modeling_amsdff.data import DataError
 from modeling_amsdff.hub import OutputDirError
 
-from helpers import run_without_package
+from helpers import FAST, run_without_package
 from model_cases import tiny_amsdff_config
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import train  # noqa: E402
-
-
-FAST = ["--num_train_epochs", "1", "--per_device_train_batch_size", "8", "--max_seq_length", "32",
-        "--report_to", "none", "--save_strategy", "no", "--logging_steps", "2", "--use_cpu"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def tiny_encoder(minilm_path, tmp_path_factory):
-    """A 2-layer, 32-wide BERT with MiniLM's tokenizer: real tokenization, seconds to train."""
-    folder = tmp_path_factory.mktemp("tiny_encoder")
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=37, max_position_embeddings=128)  # fmt: skip
-    BertModel(config).save_pretrained(folder)
-    AutoTokenizer.from_pretrained(minilm_path).save_pretrained(folder)
-    return str(folder)
 
 
 def write_jsonl(path, rows):
