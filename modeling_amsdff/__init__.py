@@ -6,11 +6,13 @@ their code, so that `save_pretrained` writes a folder that `AutoModelFor<Task>.f
 trust_remote_code=True)` loads where this package is not installed. This file is never copied to the Hub.
 """
 
-from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+from transformers import AutoConfig, AutoModel, AutoModelForImageClassification, AutoModelForSequenceClassification
 
 from .configuration_amsdff import AmsdffConfig
+from .configuration_amsra_net import AmsraNetConfig
 from .configuration_emotion_regression import EmotionRegressionConfig
 from .modeling_amsdff import AmsdffForSequenceClassification, AmsdffModel, AmsdffPreTrainedModel
+from .modeling_amsra_net import AmsraNetForImageClassification, AmsraNetModel, AmsraNetPreTrainedModel
 from .modeling_emotion_regression import (
     EmotionRegressionForSequenceClassification,
     EmotionRegressionModel,
@@ -20,19 +22,25 @@ from .modeling_emotion_regression import (
 
 __version__ = "0.1.0"
 
-for config_class, body_class, task_class in (
-    (AmsdffConfig, AmsdffModel, AmsdffForSequenceClassification),
-    (EmotionRegressionConfig, EmotionRegressionModel, EmotionRegressionForSequenceClassification),
-):
+for config_class, body_class, task_class, task_auto in (
+    (AmsdffConfig, AmsdffModel, AmsdffForSequenceClassification, AutoModelForSequenceClassification),
+    (EmotionRegressionConfig, EmotionRegressionModel, EmotionRegressionForSequenceClassification,
+     AutoModelForSequenceClassification),
+    (AmsraNetConfig, AmsraNetModel, AmsraNetForImageClassification, AutoModelForImageClassification),
+):  # fmt: skip
     AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
     AutoModel.register(config_class, body_class, exist_ok=True)
-    AutoModelForSequenceClassification.register(config_class, task_class, exist_ok=True)
+    task_auto.register(config_class, task_class, exist_ok=True)
     config_class.register_for_auto_class()
     body_class.register_for_auto_class("AutoModel")
-    task_class.register_for_auto_class("AutoModelForSequenceClassification")
+    task_class.register_for_auto_class(task_auto.__name__)
 
 __all__ = [
     "AmsdffConfig",
+    "AmsraNetConfig",
+    "AmsraNetForImageClassification",
+    "AmsraNetModel",
+    "AmsraNetPreTrainedModel",
     "AmsdffForSequenceClassification",
     "AmsdffModel",
     "AmsdffPreTrainedModel",

@@ -343,15 +343,30 @@ def encoder_from_config(backbone_config, keep_pooler: bool = False) -> PreTraine
         return AutoModel.from_config(backbone_config)
 
 
-class PretrainedEncoderMixin:
-    """For `PreTrainedModel`s built around `self.backbone` (an `AutoModel` encoder made from `config.backbone_config`).
+class BodyAutoMapMixin:
+    """Makes `save_pretrained` record the body class under `AutoModel` in `config.auto_map` besides the task class.
 
-    Adds `from_pretrained_backbone` (build the model and load a pretrained encoder's weights into it) and makes
-    `save_pretrained` record the body class under `AutoModel` in `config.auto_map` besides the task class.
-    Subclasses set `_body_class_name` (the `AutoModel` class, e.g. `"AmsdffModel"`).
+    `register_for_auto_class` records one Auto class per model class; adding the body lets
+    `AutoModel.from_pretrained(folder, trust_remote_code=True)` load a saved task model's body too. Subclasses set
+    `_body_class_name` (the `AutoModel` class, e.g. `"AmsdffModel"`).
     """
 
     _body_class_name: str = ""
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        if getattr(self, "_auto_class", None) is not None and self._body_class_name:
+            auto_map = dict(getattr(self.config, "auto_map", None) or {})
+            auto_map.setdefault("AutoModel", f"{type(self).__module__.split('.')[-1]}.{self._body_class_name}")
+            self.config.auto_map = auto_map
+        return super().save_pretrained(save_directory, *args, **kwargs)
+
+
+class PretrainedEncoderMixin(BodyAutoMapMixin):
+    """For `PreTrainedModel`s built around `self.backbone` (an `AutoModel` encoder made from `config.backbone_config`).
+
+    Adds `from_pretrained_backbone` (build the model and load a pretrained encoder's weights into it), the encoder
+    call shared by the bodies (`run_encoder`) and the input-embedding accessors.
+    """
 
     def _encoder(self) -> PreTrainedModel:
         base = getattr(self, self.base_model_prefix, self)
@@ -392,15 +407,6 @@ class PretrainedEncoderMixin:
                   "output_hidden_states": output_hidden_states}  # fmt: skip
         inputs = {name: value for name, value in inputs.items() if value is not None and name in accepted}
         return self.backbone(attention_mask=attention_mask, return_dict=True, **inputs), attention_mask
-
-    def save_pretrained(self, save_directory, *args, **kwargs):
-        # `register_for_auto_class` records one Auto class per model class; adding the body lets
-        # `AutoModel.from_pretrained(folder, trust_remote_code=True)` load a saved task model's body too.
-        if getattr(self, "_auto_class", None) is not None and self._body_class_name:
-            auto_map = dict(getattr(self.config, "auto_map", None) or {})
-            auto_map.setdefault("AutoModel", f"{type(self).__module__.split('.')[-1]}.{self._body_class_name}")
-            self.config.auto_map = auto_map
-        return super().save_pretrained(save_directory, *args, **kwargs)
 
     @classmethod
     def from_pretrained_backbone(

@@ -14,6 +14,9 @@ from modeling_amsdff import (
     AmsdffConfig,
     AmsdffForSequenceClassification,
     AmsdffModel,
+    AmsraNetConfig,
+    AmsraNetForImageClassification,
+    AmsraNetModel,
     EmotionRegressionConfig,
     EmotionRegressionForSequenceClassification,
     EmotionRegressionModel,
@@ -49,6 +52,19 @@ def tiny_emotion_config(backbone: str = "bert", **kwargs) -> EmotionRegressionCo
     return EmotionRegressionConfig(**defaults)
 
 
+def tiny_amsra_config(**kwargs) -> AmsraNetConfig:
+    defaults = dict(num_channels=3, image_size=16, stem_channels=8, hidden_sizes=(8, 16, 16, 32),
+                    depths=(1, 1, 1, 1), msfd_groups=2, msfd_kernel_sizes=(3, 3), msfd_dilations=(1, 2),
+                    lgsa_reduction=4, num_labels=3)  # fmt: skip
+    defaults.update(kwargs)
+    return AmsraNetConfig(**defaults)
+
+
+def image_inputs(batch: int = BATCH, seed: int = 0, channels: int = 3, size: int = 16) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    return {"pixel_values": torch.randn(batch, channels, size, size, generator=generator)}
+
+
 def text_inputs(batch: int = BATCH, seq: int = SEQ, seed: int = 0) -> dict[str, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     input_ids = torch.randint(3, VOCAB, (batch, seq), generator=generator)
@@ -81,6 +97,9 @@ class ModelCase:
     problem_types: tuple[str, ...] = ()
     auto_class: str = "AutoModel"
     config_kwargs: dict = field(default_factory=dict)
+    # BatchNorm normalises with each micro-batch's statistics, so accumulating micro-batches is not the same function
+    # as one large batch: the accumulation check does not apply.
+    batch_statistics: bool = False
 
     def config(self, **kwargs):
         return self.make_config(**{**self.config_kwargs, **kwargs})
@@ -110,4 +129,10 @@ MODEL_CASES = [
     ModelCase("emotion-moe-cls", EmotionRegressionForSequenceClassification, tiny_emotion_config, text_inputs,
               "logits", ("regression",), "AutoModelForSequenceClassification",
               dict(head_type="moe", num_experts=3, pooling="cls", output_router_logits=True)),
+    ModelCase("amsra-model", AmsraNetModel, tiny_amsra_config, image_inputs, "pooler_output", batch_statistics=True),
+    ModelCase("amsra-classifier", AmsraNetForImageClassification, tiny_amsra_config, image_inputs, "logits",
+              CLASSIFICATION_PROBLEMS, "AutoModelForImageClassification", batch_statistics=True),
+    ModelCase("amsra-no-lgsa-single-scale", AmsraNetForImageClassification, tiny_amsra_config, image_inputs,
+              "logits", CLASSIFICATION_PROBLEMS, "AutoModelForImageClassification",
+              dict(use_lgsa=False, use_multi_scale=False, loss_type="combined"), batch_statistics=True),
 ]  # fmt: skip

@@ -129,6 +129,8 @@ class _ListDataset(torch.utils.data.Dataset):
 def test_gradient_accumulation_matches_one_large_batch(name, tmp_path):
     """4 micro-batches of 2 with accumulation must give the same update as one batch of 8 (mean loss, Trainer)."""
     case = CASES[name]
+    if case.batch_statistics:
+        pytest.skip("BatchNorm uses each micro-batch's statistics: accumulation is a different function by design")
     inputs = case.make_inputs(batch=8, seed=1)
     labels = labels_for(case.problem_types[0], case.config().num_labels, batch=8, seed=1)
     rows = [{**{k: v[i] for k, v in inputs.items()}, "labels": labels[i]} for i in range(8)]

@@ -1,0 +1,136 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""AMSRA-Net model configuration."""
+
+from __future__ import annotations
+
+from transformers import PreTrainedConfig
+
+
+AMSRA_LOSS_TYPES = ("cross_entropy", "focal", "label_smoothing", "combined")
+
+
+def _as_tuple(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+class AmsraNetConfig(PreTrainedConfig):
+    r"""
+    Configuration of AMSRA-Net, an image classifier built from four cascaded hierarchical multimodal residual attention
+    blocks (HMRAB), one per stage. Each HMRAB stacks `depths[i]` residual units made of multi-scale feature decouplers
+    (MSFD: channel groups convolved at different receptive fields in parallel, then fused) and ends with a
+    lightweight gated self-attention engine (LGSA: self-attention over positions with reduced query/key width, scaled
+    by a learned sigmoid gate before the residual add). No code or full text of the paper is public; this follows its
+    abstract and the design in the package's SPEC (SAGAN-style attention, MixConv/EPSANet-style decoupler).
+
+    Args:
+        num_channels (`int`, *optional*, defaults to 3):
+            Channels of the input images (3 for CIFAR-10, 1 for Fashion-MNIST).
+        image_size (`int`, *optional*, defaults to 32):
+            Side of the (square) input images the model is built for. Inputs must have at least 8 pixels per side
+            (three stride-2 stages); other sizes work, since pooling is global.
+        stem_channels (`int`, *optional*, defaults to 64):
+            Channels of the 3x3 stem convolution (stride 1, no max-pool: the CIFAR recipe).
+        hidden_sizes (`tuple[int]`, *optional*, defaults to `(64, 128, 256, 512)`):
+            Channels of the four stages; stages 2-4 halve the resolution (32 -> 32, 16, 8, 4 for 32x32 inputs).
+        depths (`tuple[int]`, *optional*, defaults to `(2, 2, 2, 2)`):
+            Residual MSFD units per stage (each unit: two MSFDs and a shortcut, as a ResNet basic block).
+        msfd_groups (`int`, *optional*, defaults to 4):
+            Channel groups of each MSFD, each convolved at its own receptive field; must divide every stage width.
+        msfd_kernel_sizes (`tuple[int]`, *optional*, defaults to `(3, 3, 3, 3)`):
+            Kernel size per group (odd).
+        msfd_dilations (`tuple[int]`, *optional*, defaults to `(1, 2, 3, 4)`):
+            Dilation per group: receptive fields 3, 5, 7, 9 with 3x3 kernels at the cost of 3x3 kernels.
+        use_multi_scale (`bool`, *optional*, defaults to `True`):
+            `False` is the paper's "single-scale MSFD" ablation: every group uses a 3x3 kernel without dilation, so the
+            network keeps its shape and parameter count and only loses the multiple receptive fields.
+        use_lgsa (`bool`, *optional*, defaults to `True`):
+            `False` is the paper's "no LGSA" ablation: the attention engines are left out.
+        lgsa_reduction (`int`, *optional*, defaults to 8):
+            Query/key width is `channels // lgsa_reduction` (SAGAN uses 8).
+        use_lgsa_gate (`bool`, *optional*, defaults to `True`):
+            Scale the attention output by a learned per-position sigmoid gate (1x1 convolution) before the residual
+            add; `False` keeps only SAGAN's learnable scalar `gamma` (initialised at 0).
+        classifier_dropout (`float`, *optional*, defaults to 0.0):
+            Dropout before the final Linear.
+        loss_type (`str`, *optional*, defaults to `"label_smoothing"`):
+            `"cross_entropy"`, `"focal"`, `"label_smoothing"` or `"combined"` (weights `loss_weights`), as in
+            `AmsdffConfig`; label smoothing 0.1 is the usual CIFAR recipe.
+        loss_weights (`tuple[float]`, *optional*, defaults to `(0.4, 0.4, 0.2)`):
+            Weights of CE, focal and label-smoothing terms for `loss_type="combined"`.
+        focal_gamma (`float`, *optional*, defaults to 2.0):
+            Focusing parameter of the focal loss.
+        label_smoothing (`float`, *optional*, defaults to 0.1):
+            Smoothing of the label-smoothing term, in `[0, 1)`.
+        initializer_range (`float`, *optional*, defaults to 0.02):
+            Standard deviation of the normal initialiser of the classifier; convolutions use Kaiming (fan-out)
+            initialisation as ResNets do.
+    """
+
+    model_type = "amsra_net"
+    keys_to_ignore_at_inference = ["hidden_states", "loss_components"]
+
+    num_channels: int = 3
+    image_size: int = 32
+    stem_channels: int = 64
+    hidden_sizes: list[int] | tuple[int, ...] = (64, 128, 256, 512)
+    depths: list[int] | tuple[int, ...] = (2, 2, 2, 2)
+    msfd_groups: int = 4
+    msfd_kernel_sizes: list[int] | tuple[int, ...] = (3, 3, 3, 3)
+    msfd_dilations: list[int] | tuple[int, ...] = (1, 2, 3, 4)
+    use_multi_scale: bool = True
+    use_lgsa: bool = True
+    lgsa_reduction: int = 8
+    use_lgsa_gate: bool = True
+    classifier_dropout: float = 0.0
+    loss_type: str = "label_smoothing"
+    loss_weights: list[float] | tuple[float, ...] = (0.4, 0.4, 0.2)
+    focal_gamma: float = 2.0
+    label_smoothing: float = 0.1
+    initializer_range: float = 0.02
+
+    def __post_init__(self, **kwargs):
+        for name in ("hidden_sizes", "depths", "msfd_kernel_sizes", "msfd_dilations", "loss_weights"):
+            setattr(self, name, _as_tuple(getattr(self, name)))
+        super().__post_init__(**kwargs)
+        self._validate_amsra()
+
+    @property
+    def hidden_size(self) -> int:
+        """Width of the pooled feature (the last stage's channels)."""
+        return self.hidden_sizes[-1]
+
+    def _validate_amsra(self) -> None:
+        def fail(name, allowed, value):
+            raise ValueError(f"AmsraNetConfig: `{name}` must be {allowed}, got {value!r}.")
+
+        if self.num_channels < 1:
+            fail("num_channels", "a positive integer", self.num_channels)
+        if self.image_size < 8:
+            fail("image_size", "at least 8 (three stride-2 stages)", self.image_size)
+        if self.stem_channels < 1:
+            fail("stem_channels", "a positive integer", self.stem_channels)
+        if len(self.hidden_sizes) != 4 or len(self.depths) != 4:
+            fail("hidden_sizes/depths", "four values each (one per HMRAB stage)", (self.hidden_sizes, self.depths))
+        if any(d < 1 for d in self.depths):
+            fail("depths", "positive integers", self.depths)
+        if self.msfd_groups < 1 or any(h % self.msfd_groups for h in self.hidden_sizes):
+            fail("msfd_groups", f"a positive divisor of every stage width {self.hidden_sizes}", self.msfd_groups)
+        if len(self.msfd_kernel_sizes) != self.msfd_groups or any(k < 1 or k % 2 == 0 for k in self.msfd_kernel_sizes):
+            fail("msfd_kernel_sizes", f"{self.msfd_groups} odd positive kernel sizes", self.msfd_kernel_sizes)
+        if len(self.msfd_dilations) != self.msfd_groups or any(d < 1 for d in self.msfd_dilations):
+            fail("msfd_dilations", f"{self.msfd_groups} positive dilations", self.msfd_dilations)
+        if self.lgsa_reduction < 1 or any(h // self.lgsa_reduction < 1 for h in self.hidden_sizes):
+            fail("lgsa_reduction", "a positive integer no larger than the narrowest stage", self.lgsa_reduction)
+        if not 0.0 <= self.classifier_dropout < 1.0:
+            fail("classifier_dropout", "in [0, 1)", self.classifier_dropout)
+        if self.loss_type not in AMSRA_LOSS_TYPES:
+            fail("loss_type", f"one of {AMSRA_LOSS_TYPES}", self.loss_type)
+        if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights) or sum(self.loss_weights) <= 0:
+            fail("loss_weights", "three non-negative weights with a positive sum", self.loss_weights)
+        if self.focal_gamma < 0:
+            fail("focal_gamma", ">= 0", self.focal_gamma)
+        if not 0.0 <= self.label_smoothing < 1.0:
+            fail("label_smoothing", "in [0, 1)", self.label_smoothing)
+
+
+__all__ = ["AmsraNetConfig"]
