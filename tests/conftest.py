@@ -22,6 +22,8 @@ import modeling_amsdff  # noqa: E402, F401  (registers the Auto classes)
 modeling_auto.MODEL_MAPPING_NAMES["amsdff"] = "AmsdffModel"
 modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES["amsdff"] = "AmsdffForSequenceClassification"
 modeling_auto.MODEL_MAPPING_NAMES["emotion_regression"] = "EmotionRegressionModel"
+modeling_auto.MODEL_MAPPING_NAMES["amsra_net"] = "AmsraNetModel"
+modeling_auto.MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES["amsra_net"] = "AmsraNetForImageClassification"
 modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES["emotion_regression"] = (
     "EmotionRegressionForSequenceClassification"
 )

@@ -13,12 +13,25 @@ from modeling_amsdff import (
     AmsdffConfig,
     AmsdffForSequenceClassification,
     AmsdffModel,
+    AmsraNetConfig,
+    AmsraNetForImageClassification,
+    AmsraNetModel,
     EmotionRegressionConfig,
     EmotionRegressionForSequenceClassification,
     EmotionRegressionModel,
 )
 
-from model_cases import BATCH, HIDDEN, SEQ, VOCAB, text_inputs, tiny_amsdff_config, tiny_emotion_config
+from model_cases import (
+    BATCH,
+    HIDDEN,
+    SEQ,
+    VOCAB,
+    image_inputs,
+    text_inputs,
+    tiny_amsdff_config,
+    tiny_amsra_config,
+    tiny_emotion_config,
+)
 
 
 try:
@@ -106,7 +119,55 @@ class EmotionRegressionBatteryTest(ModelTesterMixin, unittest.TestCase):
         self.config_tester.run_common_tests()
 
 
-for _test_class in (AmsdffBatteryTest, EmotionRegressionBatteryTest):
+class AmsraNetModelTester:
+    """Tiny AMSRA-Net: 13 RGB images of 16x16, stage widths (8, 16, 16, 32), one unit per stage."""
+
+    def __init__(self, parent):
+        self.parent = parent
+        self.batch_size = BATCH
+        self.num_channels = 3
+        self.image_size = 16
+        self.num_labels = 3
+        self.is_training = True
+        self.hidden_sizes = (8, 16, 16, 32)
+        self.num_stages = 4
+
+    def get_config(self) -> AmsraNetConfig:
+        return tiny_amsra_config(num_labels=self.num_labels)
+
+    def prepare_config_and_inputs_for_common(self):
+        return self.get_config(), image_inputs(self.batch_size, channels=self.num_channels, size=self.image_size)
+
+
+class AmsraNetBatteryTest(ModelTesterMixin, unittest.TestCase):
+    all_model_classes = (AmsraNetModel, AmsraNetForImageClassification)
+    has_attentions = False  # LGSA computes its attention with SDPA and returns none
+    test_resize_embeddings = False  # an image model has no token embeddings
+    test_torch_exportable = False
+
+    def setUp(self):
+        self.model_tester = AmsraNetModelTester(self)
+        # An image model's common properties, not a transformer's (heads, layers); lists as JSON gives them back.
+        self.config_tester = ConfigTester(self, config_class=AmsraNetConfig, has_text_modality=False,
+                                          common_properties=["hidden_size", "num_channels", "image_size"],
+                                          num_channels=1, depths=[1, 2, 2, 1], use_lgsa=False)  # fmt: skip
+
+    def test_config(self):
+        self.config_tester.run_common_tests()
+
+    def test_hidden_states_output(self):
+        # The battery's version expects a transformer's per-layer states; this model returns the stem and the four
+        # stages, with shrinking resolution.
+        config, inputs = self.model_tester.prepare_config_and_inputs_for_common()
+        for model_class in self.all_model_classes:
+            model = model_class(config).eval()
+            states = model(**inputs, output_hidden_states=True).hidden_states
+            self.assertEqual(len(states), 5)
+            self.assertEqual([s.shape[1] for s in states], [8, 8, 16, 16, 32])
+            self.assertEqual([s.shape[-1] for s in states], [16, 16, 8, 4, 2])
+
+
+for _test_class in (AmsdffBatteryTest, EmotionRegressionBatteryTest, AmsraNetBatteryTest):
     for _name, _reason in NOT_APPLICABLE.items():
         if hasattr(_test_class, _name):
             setattr(_test_class, _name, unittest.skip(_reason)(getattr(_test_class, _name)))

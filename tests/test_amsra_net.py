@@ -1,0 +1,101 @@
+"""AMSRA-Net: shapes at the two data sets' sizes, ablations, parameter budget, bad input."""
+
+import pytest
+import torch
+from transformers import AutoModel, AutoModelForImageClassification
+
+from modeling_amsdff import AmsraNetConfig, AmsraNetForImageClassification, AmsraNetModel
+from modeling_amsdff.modeling_amsra_net import AmsraNetFeatureDecoupler, AmsraNetGatedSelfAttention
+
+from model_cases import image_inputs, tiny_amsra_config
+
+
+RESNET18_CIFAR_PARAMETERS = 11_173_962  # torchvision-style ResNet-18 with a 3x3 stem and 10 classes
+
+
+@pytest.mark.parametrize("channels,size", [(1, 28), (3, 32)])
+def test_default_model_at_fashion_mnist_and_cifar_sizes(channels, size):
+    config = AmsraNetConfig(num_channels=channels, image_size=size, num_labels=10)
+    model = AmsraNetForImageClassification(config).eval()
+    with torch.no_grad():
+        output = model(pixel_values=torch.randn(2, channels, size, size), output_hidden_states=True)
+    assert output.logits.shape == (2, 10) and torch.isfinite(output.logits).all()
+    # stem + four stages; stages 2-4 halve the resolution
+    assert [tuple(h.shape[1:]) for h in output.hidden_states] == [
+        (64, size, size), (64, size, size), (128, (size + 1) // 2, (size + 1) // 2),
+        (256, (size + 3) // 4, (size + 3) // 4), (512, (size + 7) // 8, (size + 7) // 8),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("ablation", [{}, {"use_lgsa": False}, {"use_multi_scale": False}])
+def test_fewer_parameters_than_resnet18(ablation):
+    model = AmsraNetForImageClassification(AmsraNetConfig(num_labels=10, **ablation))
+    assert sum(p.numel() for p in model.parameters()) < RESNET18_CIFAR_PARAMETERS
+
+
+def test_ablation_switches_change_the_module_tree():
+    full = AmsraNetModel(tiny_amsra_config())
+    no_lgsa = AmsraNetModel(tiny_amsra_config(use_lgsa=False))
+    single = AmsraNetModel(tiny_amsra_config(use_multi_scale=False))
+    ungated = AmsraNetModel(tiny_amsra_config(use_lgsa_gate=False))
+    count = lambda model, kind: sum(isinstance(m, kind) for m in model.modules())  # noqa: E731
+    assert count(full, AmsraNetGatedSelfAttention) == 4 and count(no_lgsa, AmsraNetGatedSelfAttention) == 0
+
+    def dilations(model):
+        return {branch[0].dilation[0] for m in model.modules() if isinstance(m, AmsraNetFeatureDecoupler)
+                for branch in m.branches}  # fmt: skip
+
+    assert dilations(full) == {1, 2} and dilations(single) == {1}
+    assert sum(p.numel() for p in single.parameters()) == sum(p.numel() for p in full.parameters())
+    assert all(m.gate is None for m in ungated.modules() if isinstance(m, AmsraNetGatedSelfAttention))
+
+
+@pytest.mark.parametrize("ablation", [{}, {"use_lgsa": False}, {"use_multi_scale": False}, {"use_lgsa_gate": False}])
+def test_every_variant_trains(ablation):
+    torch.manual_seed(0)
+    model = AmsraNetForImageClassification(tiny_amsra_config(**ablation)).train()
+    inputs, labels = image_inputs(batch=8), torch.randint(0, 3, (8,))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for _ in range(8):
+        loss = model(**inputs, labels=labels).loss
+        losses.append(loss.item())
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    assert losses[-1] < losses[0]
+
+
+def test_attention_engine_starts_as_identity():
+    block = AmsraNetGatedSelfAttention(16, tiny_amsra_config())
+    features = torch.randn(2, 16, 4, 4)
+    torch.testing.assert_close(block(features), features)
+
+
+def test_label_smoothing_is_the_default_loss():
+    model = AmsraNetForImageClassification(tiny_amsra_config()).eval()
+    inputs, labels = image_inputs(batch=4), torch.tensor([0, 1, 2, 0])
+    with torch.no_grad():
+        logits = model(**inputs).logits
+        loss = model(**inputs, labels=labels).loss
+    torch.testing.assert_close(loss, torch.nn.functional.cross_entropy(logits, labels, label_smoothing=0.1))
+
+
+def test_bad_input_is_named():
+    model = AmsraNetForImageClassification(tiny_amsra_config(num_channels=1)).eval()
+    with pytest.raises(ValueError, match=r"expects pixel_values of shape \(batch, 1, height, width\)"):
+        model(pixel_values=torch.randn(2, 3, 16, 16))
+    with pytest.raises(ValueError, match="at least 8x8"):
+        model(pixel_values=torch.randn(2, 1, 4, 4))
+    with pytest.raises(ValueError, match="`msfd_groups`"):
+        tiny_amsra_config(msfd_groups=3)
+    with pytest.raises(ValueError, match="`msfd_kernel_sizes`"):
+        tiny_amsra_config(msfd_kernel_sizes=(3, 4))
+    with pytest.raises(ValueError, match="`image_size`"):
+        tiny_amsra_config(image_size=4)
+
+
+def test_auto_classes_resolve():
+    config = tiny_amsra_config()
+    assert type(AutoModel.from_config(config)) is AmsraNetModel
+    assert type(AutoModelForImageClassification.from_config(config)) is AmsraNetForImageClassification
