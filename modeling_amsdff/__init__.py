@@ -6,11 +6,18 @@ their code, so that `save_pretrained` writes a folder that `AutoModelFor<Task>.f
 trust_remote_code=True)` loads where this package is not installed. This file is never copied to the Hub.
 """
 
-from transformers import AutoConfig, AutoModel, AutoModelForImageClassification, AutoModelForSequenceClassification
+from transformers import (
+    AutoConfig,
+    AutoImageProcessor,
+    AutoModel,
+    AutoModelForImageClassification,
+    AutoModelForSequenceClassification,
+)
 
 from .configuration_amsdff import AmsdffConfig
 from .configuration_amsra_net import AmsraNetConfig
 from .configuration_emotion_regression import EmotionRegressionConfig
+from .image_processing_amsra_net import AmsraNetImageProcessor
 from .modeling_amsdff import AmsdffForSequenceClassification, AmsdffModel, AmsdffPreTrainedModel
 from .modeling_amsra_net import AmsraNetForImageClassification, AmsraNetModel, AmsraNetPreTrainedModel
 from .modeling_emotion_regression import (
@@ -35,10 +42,14 @@ for config_class, body_class, task_class, task_auto in (
     body_class.register_for_auto_class("AutoModel")
     task_class.register_for_auto_class(task_auto.__name__)
 
+AutoImageProcessor.register(AmsraNetConfig, image_processor_classes={"pil": AmsraNetImageProcessor}, exist_ok=True)
+AmsraNetImageProcessor.register_for_auto_class("AutoImageProcessor")
+
 __all__ = [
     "AmsdffConfig",
     "AmsraNetConfig",
     "AmsraNetForImageClassification",
+    "AmsraNetImageProcessor",
     "AmsraNetModel",
     "AmsraNetPreTrainedModel",
     "AmsdffForSequenceClassification",

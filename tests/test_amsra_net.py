@@ -1,12 +1,18 @@
-"""AMSRA-Net: shapes at the two data sets' sizes, ablations, parameter budget, bad input."""
+"""AMSRA-Net: shapes at the two data sets' sizes, ablations, parameter budget, bad input, image processor and
+pipeline."""
 
+import json
+import textwrap
+
+import numpy as np
 import pytest
 import torch
-from transformers import AutoModel, AutoModelForImageClassification
+from transformers import AutoImageProcessor, AutoModel, AutoModelForImageClassification
 
 from modeling_amsdff import AmsraNetConfig, AmsraNetForImageClassification, AmsraNetModel
 from modeling_amsdff.modeling_amsra_net import AmsraNetFeatureDecoupler, AmsraNetGatedSelfAttention
 
+from helpers import run_without_package
 from model_cases import image_inputs, tiny_amsra_config
 
 
@@ -99,3 +105,51 @@ def test_auto_classes_resolve():
     config = tiny_amsra_config()
     assert type(AutoModel.from_config(config)) is AmsraNetModel
     assert type(AutoModelForImageClassification.from_config(config)) is AmsraNetForImageClassification
+
+
+def test_image_processor_converts_channels_and_round_trips(tmp_path):
+    from PIL import Image
+
+    from modeling_amsdff import AmsraNetImageProcessor
+
+    grey = Image.fromarray((np.random.default_rng(0).random((28, 28)) * 255).astype("uint8"), "L")
+    photo = Image.fromarray((np.random.default_rng(1).random((40, 30, 3)) * 255).astype("uint8"), "RGB")
+    processor = AmsraNetImageProcessor(num_channels=1, size={"height": 28, "width": 28}, image_mean=[0.286],
+                                       image_std=[0.353])  # fmt: skip
+    batch = processor([grey, photo], return_tensors="pt")["pixel_values"]
+    assert batch.shape == (2, 1, 28, 28)
+    expected = (np.asarray(grey, dtype=np.float32) / 255 - 0.286) / 0.353
+    np.testing.assert_allclose(batch[0, 0].numpy(), expected, rtol=1e-5, atol=1e-5)
+    assert AmsraNetImageProcessor()([grey], return_tensors="pt")["pixel_values"].shape == (1, 3, 32, 32)
+    processor.save_pretrained(tmp_path)
+    reloaded = AutoImageProcessor.from_pretrained(tmp_path)
+    assert type(reloaded) is AmsraNetImageProcessor and reloaded.num_channels == 1
+    torch.testing.assert_close(reloaded([grey, photo], return_tensors="pt")["pixel_values"], batch)
+
+
+def test_pipeline_classifies_pil_images_without_the_package(tmp_path):
+    from modeling_amsdff import AmsraNetImageProcessor
+
+    labels = ["t-shirt", "trouser", "pullover"]
+    config = tiny_amsra_config(num_channels=1, image_size=28, id2label=dict(enumerate(labels)),
+                               label2id={name: i for i, name in enumerate(labels)})  # fmt: skip
+    AmsraNetForImageClassification(config).save_pretrained(tmp_path / "model")
+    AmsraNetImageProcessor(num_channels=1, size={"height": 28, "width": 28}, image_mean=[0.286],
+                           image_std=[0.353]).save_pretrained(tmp_path / "model")  # fmt: skip
+    script = textwrap.dedent(
+        """
+        import json, sys
+        import numpy as np
+        from PIL import Image
+        from transformers import pipeline
+        classifier = pipeline("image-classification", model=sys.argv[1], trust_remote_code=True)
+        grey = Image.fromarray((np.random.default_rng(0).random((28, 28)) * 255).astype("uint8"), "L")
+        photo = Image.fromarray((np.random.default_rng(1).random((64, 48, 3)) * 255).astype("uint8"), "RGB")
+        print(json.dumps([classifier(grey), classifier(photo), type(classifier.image_processor).__module__]))
+        """
+    )
+    grey, photo, module = json.loads(run_without_package(script, [str(tmp_path / "model")], tmp_path))
+    assert module.startswith("transformers_modules.")
+    for predictions in (grey, photo):
+        assert {p["label"] for p in predictions} <= set(labels)
+        assert abs(sum(p["score"] for p in predictions) - 1.0) < 1e-4
