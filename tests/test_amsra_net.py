@@ -153,3 +153,37 @@ def test_pipeline_classifies_pil_images_without_the_package(tmp_path):
     for predictions in (grey, photo):
         assert {p["label"] for p in predictions} <= set(labels)
         assert abs(sum(p["score"] for p in predictions) - 1.0) < 1e-4
+
+
+def test_offline_fashion_mnist_loads_with_named_classes(fashion_mnist_available):
+    from modeling_amsdff.data import FASHION_MNIST_CLASSES, load_fashion_mnist
+
+    splits = load_fashion_mnist(seed=42)
+    assert {name: len(split) for name, split in splits.items()} == {"train": 54000, "validation": 6000, "test": 10000}
+    assert splits["train"].features["label"].names == list(FASHION_MNIST_CLASSES)
+    example = splits["test"][0]
+    assert example["image"].mode == "L" and example["image"].size == (28, 28)
+    counts = np.bincount(splits["validation"]["label"], minlength=10)
+    assert counts.min() == counts.max() == 600  # stratified: the training set is balanced
+
+
+def test_corrupt_or_missing_fashion_mnist_files_are_named(fashion_mnist_available, tmp_path, monkeypatch):
+    import gzip
+    import shutil
+
+    from modeling_amsdff.data import DataError, load_fashion_mnist
+
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(f"{fashion_mnist_available}/{name}", tmp_path / name)
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz is missing: install them with `apt-get install"):
+        load_fashion_mnist()
+    with gzip.open(f"{fashion_mnist_available}/t10k-images-idx3-ubyte.gz") as source:
+        head = source.read(16 + 28 * 28 * 5)  # the header and five of the 10,000 images
+    with gzip.open(tmp_path / "t10k-images-idx3-ubyte.gz", "wb") as target:
+        target.write(head)
+    with pytest.raises(DataError, match="truncated or corrupt"):
+        load_fashion_mnist()
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"not a gzip file")
+    with pytest.raises(DataError, match="not a readable gzip file"):
+        load_fashion_mnist()
