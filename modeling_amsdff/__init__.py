@@ -20,6 +20,12 @@ from .configuration_emotion_regression import EmotionRegressionConfig
 from .image_processing_amsra_net import AmsraNetImageProcessor
 from .modeling_amsdff import AmsdffForSequenceClassification, AmsdffModel, AmsdffPreTrainedModel
 from .modeling_amsra_net import AmsraNetForImageClassification, AmsraNetModel, AmsraNetPreTrainedModel
+from .modeling_cifar_resnet import (
+    CifarResNetConfig,
+    CifarResNetForImageClassification,
+    CifarResNetModel,
+    resnet18_cifar_config,
+)
 from .modeling_emotion_regression import (
     EmotionRegressionForSequenceClassification,
     EmotionRegressionModel,
@@ -34,6 +40,7 @@ for config_class, body_class, task_class, task_auto in (
     (EmotionRegressionConfig, EmotionRegressionModel, EmotionRegressionForSequenceClassification,
      AutoModelForSequenceClassification),
     (AmsraNetConfig, AmsraNetModel, AmsraNetForImageClassification, AutoModelForImageClassification),
+    (CifarResNetConfig, CifarResNetModel, CifarResNetForImageClassification, AutoModelForImageClassification),
 ):  # fmt: skip
     AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
     AutoModel.register(config_class, body_class, exist_ok=True)
@@ -52,6 +59,9 @@ __all__ = [
     "AmsraNetImageProcessor",
     "AmsraNetModel",
     "AmsraNetPreTrainedModel",
+    "CifarResNetConfig",
+    "CifarResNetForImageClassification",
+    "CifarResNetModel",
     "AmsdffForSequenceClassification",
     "AmsdffModel",
     "AmsdffPreTrainedModel",
@@ -59,4 +69,5 @@ __all__ = [
     "EmotionRegressionForSequenceClassification",
     "EmotionRegressionModel",
     "EmotionRegressionPreTrainedModel",
+    "resnet18_cifar_config",
 ]

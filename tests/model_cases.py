@@ -17,9 +17,11 @@ from modeling_amsdff import (
     AmsraNetConfig,
     AmsraNetForImageClassification,
     AmsraNetModel,
+    CifarResNetForImageClassification,
     EmotionRegressionConfig,
     EmotionRegressionForSequenceClassification,
     EmotionRegressionModel,
+    resnet18_cifar_config,
 )
 from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS
 
@@ -58,6 +60,12 @@ def tiny_amsra_config(**kwargs) -> AmsraNetConfig:
                     lgsa_reduction=4, num_labels=3)  # fmt: skip
     defaults.update(kwargs)
     return AmsraNetConfig(**defaults)
+
+
+def tiny_resnet_config(**kwargs):
+    defaults = dict(embedding_size=8, hidden_sizes=(8, 16, 16, 32), depths=(1, 1, 1, 1), num_labels=3)
+    defaults.update(kwargs)
+    return resnet18_cifar_config(**defaults)
 
 
 def image_inputs(batch: int = BATCH, seed: int = 0, channels: int = 3, size: int = 16) -> dict[str, torch.Tensor]:
@@ -135,4 +143,6 @@ MODEL_CASES = [
     ModelCase("amsra-no-lgsa-single-scale", AmsraNetForImageClassification, tiny_amsra_config, image_inputs,
               "logits", CLASSIFICATION_PROBLEMS, "AutoModelForImageClassification",
               dict(use_lgsa=False, use_multi_scale=False, loss_type="combined"), batch_statistics=True),
+    ModelCase("resnet18-cifar-baseline", CifarResNetForImageClassification, tiny_resnet_config, image_inputs,
+              "logits", CLASSIFICATION_PROBLEMS, "AutoModelForImageClassification", batch_statistics=True),
 ]  # fmt: skip

@@ -9,14 +9,30 @@ import pytest
 import torch
 from transformers import AutoImageProcessor, AutoModel, AutoModelForImageClassification
 
-from modeling_amsdff import AmsraNetConfig, AmsraNetForImageClassification, AmsraNetModel
+from modeling_amsdff import (
+    AmsraNetConfig,
+    AmsraNetForImageClassification,
+    AmsraNetModel,
+    CifarResNetForImageClassification,
+    resnet18_cifar_config,
+)
 from modeling_amsdff.modeling_amsra_net import AmsraNetFeatureDecoupler, AmsraNetGatedSelfAttention
 
 from helpers import run_without_package
 from model_cases import image_inputs, tiny_amsra_config
 
 
-RESNET18_CIFAR_PARAMETERS = 11_173_962  # torchvision-style ResNet-18 with a 3x3 stem and 10 classes
+def resnet18_parameters(num_channels: int = 3) -> int:
+    model = CifarResNetForImageClassification(resnet18_cifar_config(num_labels=10, num_channels=num_channels))
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_resnet18_baseline_is_the_cifar_variant():
+    assert resnet18_parameters() == 11_173_962  # the ResNet-18-for-CIFAR count of the literature (3x3 stem)
+    model = CifarResNetForImageClassification(resnet18_cifar_config(num_labels=10)).eval()
+    with torch.no_grad():
+        states = model(pixel_values=torch.randn(2, 3, 32, 32), output_hidden_states=True).hidden_states
+    assert states[0].shape[-1] == 32  # no stride-2 stem, no max-pool: the first stage sees 32x32
 
 
 @pytest.mark.parametrize("channels,size", [(1, 28), (3, 32)])
@@ -36,7 +52,7 @@ def test_default_model_at_fashion_mnist_and_cifar_sizes(channels, size):
 @pytest.mark.parametrize("ablation", [{}, {"use_lgsa": False}, {"use_multi_scale": False}])
 def test_fewer_parameters_than_resnet18(ablation):
     model = AmsraNetForImageClassification(AmsraNetConfig(num_labels=10, **ablation))
-    assert sum(p.numel() for p in model.parameters()) < RESNET18_CIFAR_PARAMETERS
+    assert sum(p.numel() for p in model.parameters()) < resnet18_parameters()
 
 
 def test_ablation_switches_change_the_module_tree():

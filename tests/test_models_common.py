@@ -52,10 +52,10 @@ def test_loss_from_labels_and_every_parameter_gets_a_gradient(name, problem_type
 def test_problem_type_inferred_like_transformers(name):
     """With problem_type unset: integer labels -> single-label, float vectors -> multi-label, num_labels=1 -> MSE."""
     case = CASES[name]
-    model = build(case).eval()
     inputs = case.make_inputs(batch=4)
-    single = model(**inputs, labels=torch.tensor([0, 1, 2, 1])).loss
-    multi = model(**inputs, labels=torch.tensor([[0.0, 1.0, 1.0]] * 4)).loss
+    # A fresh model for each label type: transformers' own heads (ResNet) store the inferred type in their config.
+    single = build(case).eval()(**inputs, labels=torch.tensor([0, 1, 2, 1])).loss
+    multi = build(case).eval()(**inputs, labels=torch.tensor([[0.0, 1.0, 1.0]] * 4)).loss
     assert torch.isfinite(single) and torch.isfinite(multi) and not torch.isclose(single, multi)
     regression = build(case, num_labels=1, focal_alpha=None).eval()
     assert torch.isfinite(regression(**inputs, labels=torch.randn(4)).loss)
