@@ -27,12 +27,11 @@ from .configuration_amsdff import AmsdffConfig
 from .shared_layers import (
     MLPExpert,
     PretrainedEncoderMixin,
-    classification_loss,
+    classification_loss_from_config,
     encoder_from_config,
     load_balance_loss,
     masked_max,
     masked_mean,
-    resolve_problem_type,
 )
 
 
@@ -350,21 +349,7 @@ class AmsdffForSequenceClassification(AmsdffPreTrainedModel):
 
         loss = components = None
         if labels is not None:
-            labels = labels.to(logits.device)
-            problem_type = resolve_problem_type(self.config.problem_type, self.num_labels, labels)
-            loss, components = classification_loss(
-                logits,
-                labels,
-                problem_type=problem_type,
-                num_labels=self.num_labels,
-                loss_type=self.config.loss_type,
-                loss_weights=self.config.loss_weights,
-                focal_gamma=self.config.focal_gamma,
-                focal_alpha=self.config.focal_alpha,
-                label_smoothing=self.config.label_smoothing,
-                regression_loss=self.config.regression_loss,
-                huber_delta=self.config.huber_delta,
-            )
+            loss, components = classification_loss_from_config(logits, labels, self.config)
             if outputs.aux_loss is not None and self.config.router_aux_loss_coef > 0:
                 loss = loss + self.config.router_aux_loss_coef * outputs.aux_loss.to(loss.device)
                 components["load_balance"] = outputs.aux_loss.detach()

@@ -7,6 +7,8 @@ each made of multi-scale feature decouplers (MSFD) in residual units and a light
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,7 +20,15 @@ from transformers.modeling_outputs import (
 )
 
 from .configuration_amsra_net import AmsraNetConfig
-from .shared_layers import BodyAutoMapMixin, classification_loss, resolve_problem_type
+from .shared_layers import BodyAutoMapMixin, classification_loss_from_config
+
+
+@dataclass
+class AmsraNetImageClassifierOutput(ImageClassifierOutputWithNoAttention):
+    """`ImageClassifierOutputWithNoAttention` plus `loss_components` (detached CE / focal / label-smoothing terms) for
+    `LossComponentsCallback`."""
+
+    loss_components: dict[str, torch.Tensor] | None = None
 
 
 class AmsraNetConvNorm(nn.Sequential):
@@ -214,7 +224,7 @@ class AmsraNetForImageClassification(AmsraNetPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
-    ) -> ImageClassifierOutputWithNoAttention | tuple:
+    ) -> AmsraNetImageClassifierOutput | tuple:
         r"""
         labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*):
             Class indices in `[0, num_labels)` (0/1 float vectors for multi-label, floats for regression).
@@ -222,21 +232,12 @@ class AmsraNetForImageClassification(AmsraNetPreTrainedModel):
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         outputs = self.amsra_net(pixel_values, output_hidden_states=output_hidden_states, return_dict=True)
         logits = self.forward_head(outputs.pooler_output)
-        loss = None
+        loss = components = None
         if labels is not None:
-            labels = labels.to(logits.device)
-            problem_type = resolve_problem_type(self.config.problem_type, self.num_labels, labels)
-            loss, _ = classification_loss(
-                logits,
-                labels,
-                problem_type=problem_type,
-                num_labels=self.num_labels,
-                loss_type=self.config.loss_type,
-                loss_weights=self.config.loss_weights,
-                focal_gamma=self.config.focal_gamma,
-                label_smoothing=self.config.label_smoothing,
-            )
-        output = ImageClassifierOutputWithNoAttention(loss=loss, logits=logits, hidden_states=outputs.hidden_states)
+            loss, components = classification_loss_from_config(logits, labels, self.config)
+        output = AmsraNetImageClassifierOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, loss_components=components
+        )
         return output if return_dict else output.to_tuple()
 
 

@@ -180,6 +180,22 @@ def classification_loss(
     return loss, components
 
 
+LOSS_SETTINGS = ("loss_type", "loss_weights", "focal_gamma", "focal_alpha", "label_smoothing", "regression_loss",
+                 "huber_delta")  # fmt: skip
+
+
+def classification_loss_from_config(
+    logits: torch.Tensor, labels: torch.Tensor, config
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """`classification_loss` for a model's `config`: the problem type resolved as transformers does, and each loss
+    setting (`loss_type`, `focal_gamma`, `label_smoothing` ...) read from the config; a missing one keeps its default.
+    """
+    labels = labels.to(logits.device)
+    problem_type = resolve_problem_type(config.problem_type, config.num_labels, labels)
+    settings = {name: getattr(config, name) for name in LOSS_SETTINGS if hasattr(config, name)}
+    return classification_loss(logits, labels, problem_type=problem_type, num_labels=config.num_labels, **settings)
+
+
 def regression_loss_fn(
     predictions: torch.Tensor,
     targets: torch.Tensor,
