@@ -371,7 +371,7 @@ def make_trainer(model, training_args, splits, tokenizer, strategy, problem_type
     return trainer
 
 
-def search_regression_loss(model_args, strategy, training_args, splits, tokenizer, build, pad_to_max_length,
+def search_regression_loss(strategy, training_args, splits, tokenizer, build, pad_to_max_length,
                            label_columns) -> tuple[str, dict]:  # fmt: skip
     """Train briefly with Huber and with MSE on the same examples; return the loss with the lower validation RMSE."""
     subset = splits["train"].select(range(min(strategy.loss_search_samples, len(splits["train"]))))
@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     loss_search = None
     if strategy.regression_loss == "auto" and training_args.do_train:
-        best, loss_search = search_regression_loss(model_args, strategy, training_args, splits, tokenizer, build,
+        best, loss_search = search_regression_loss(strategy, training_args, splits, tokenizer, build,
                                                    data_args.pad_to_max_length, label_columns)  # fmt: skip
         set_seed(training_args.seed)
         model, _ = build({"loss_type": best})
@@ -474,7 +474,7 @@ def main(argv: list[str] | None = None) -> dict:
         metrics = dict(train_result.metrics, train_samples=len(splits["train"]))
         trainer.save_model()
         trainer.log_metrics("train", metrics)
-        trainer.save_metrics("train", dict(metrics, **{k: v for k, v in results.items()}))
+        trainer.save_metrics("train", dict(metrics, **results))
         trainer.save_state()
         results.update(metrics)
     if training_args.do_eval:

@@ -167,13 +167,16 @@ class AmsdffDynamicFusion(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.LayerNorm = nn.LayerNorm(hidden)
 
-    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, hidden_states: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Returns the fused states, the gate's logits and the (unweighted) load-balance loss of its weights."""
         router_logits = self.gate(masked_mean(hidden_states, attention_mask))  # (bs, num_experts)
-        weights = router_logits.softmax(dim=-1).to(hidden_states.dtype)
+        weights = router_logits.float().softmax(dim=-1)
         mixed = torch.zeros_like(hidden_states)
         for index, expert in enumerate(self.experts):
-            mixed = mixed + weights[:, index, None, None] * expert(hidden_states)  # (bs, seq_len, dim)
-        return self.LayerNorm(hidden_states + self.dropout(mixed)), router_logits
+            mixed = mixed + weights[:, index, None, None].to(hidden_states.dtype) * expert(hidden_states)
+        return self.LayerNorm(hidden_states + self.dropout(mixed)), router_logits, load_balance_loss(weights)
 
 
 class AmsdffPooler(nn.Module):
@@ -291,8 +294,7 @@ class AmsdffModel(AmsdffPreTrainedModel):
             hidden_states = self.multi_scale_attention(hidden_states, attention_mask)
         router_logits = aux_loss = None
         if self.dynamic_fusion is not None:
-            hidden_states, router_logits = self.dynamic_fusion(hidden_states, attention_mask)
-            aux_loss = load_balance_loss(router_logits.float().softmax(dim=-1))
+            hidden_states, router_logits, aux_loss = self.dynamic_fusion(hidden_states, attention_mask)
         pooled = self.pooler(hidden_states, attention_mask)  # (bs, dim)
 
         output = AmsdffModelOutput(

@@ -208,11 +208,11 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
             return_dict=True,
         )
         features = outputs.pooler_output
-        router_logits = gate = aux_loss = None
+        router_logits = router_weights = gate = aux_loss = None
         if self.config.head_type == "gated":
             normalised, gate = self.classifier(features)
         elif self.config.head_type == "moe":
-            normalised, router_logits, aux_loss = self.classifier(features)
+            normalised, router_logits, router_weights, aux_loss = self.classifier(features)
         else:
             normalised = self.classifier(features)  # (bs, num_labels)
         stds, means = self.label_scales.to(normalised.dtype), self.label_means.to(normalised.dtype)
@@ -238,7 +238,7 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
             logits=logits,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
-            router_weights=router_logits.softmax(-1) if router_logits is not None else None,
+            router_weights=router_weights,
             router_logits=router_logits if self.config.output_router_logits else None,
             gate_weights=gate,
             aux_loss=aux_loss,

@@ -301,7 +301,8 @@ class GatedRegressionHead(nn.Module):
 
 class MixtureOfExpertsRegressionHead(nn.Module):
     """Mixture-of-experts head of the seed: `num_experts` heads shaped like `RegressionHead`, mixed per example by a
-    2-layer MLP router with softmax; returns the prediction, the router logits and the load-balance loss."""
+    2-layer MLP router with softmax; returns the prediction, the router logits, the router weights and the
+    load-balance loss."""
 
     def __init__(self, in_features: int, num_outputs: int, num_experts: int = 4, dropout: float = 0.3,
                  router_hidden_size: int = 256):  # fmt: skip
@@ -311,12 +312,12 @@ class MixtureOfExpertsRegressionHead(nn.Module):
             nn.Linear(in_features, router_hidden_size), nn.ReLU(), nn.Linear(router_hidden_size, num_experts)
         )
 
-    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         router_logits = self.router(features)  # (bs, num_experts)
-        weights = router_logits.softmax(-1)
+        weights = router_logits.float().softmax(-1)
         predictions = torch.stack([expert(features) for expert in self.experts], dim=1)  # (bs, num_experts, out)
         mixed = (weights.unsqueeze(-1).to(predictions.dtype) * predictions).sum(1)  # (bs, out)
-        return mixed, router_logits, load_balance_loss(weights.float())
+        return mixed, router_logits, weights, load_balance_loss(weights)
 
 
 def masked_mean(hidden_states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -114,11 +114,9 @@ class ProgressiveFreezingCallback(TrainerCallback):
     @staticmethod
     def _encoder(model: nn.Module) -> nn.Module:
         model = getattr(model, "module", model)  # DDP wrapper
-        base = getattr(model, model.base_model_prefix, model) if hasattr(model, "base_model_prefix") else model
-        encoder = getattr(base, "backbone", None)
-        if encoder is None:
+        if not hasattr(model, "_encoder"):  # PretrainedEncoderMixin: the encoder-based models of this package
             raise ValueError(f"{type(model).__name__} has no `backbone` encoder to freeze.")
-        return encoder
+        return model._encoder()
 
     def freeze(self, model: nn.Module) -> None:
         embeddings, layers = encoder_layers(self._encoder(model))
