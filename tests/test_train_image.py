@@ -1,0 +1,205 @@
+"""train.py for images: AMSRA-Net end to end on a slice of the real Fashion-MNIST, the ResNet-18 baseline on a local
+image folder, the CIFAR recipe and augmentation, and clear errors for bad image data."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset, Features, Image as ImageFeature
+from huggingface_hub import ModelCard
+from PIL import Image
+
+from modeling_amsdff.data import DataError
+from modeling_amsdff.image_data import ImageAugmentationCollator, channel_statistics, infer_image_geometry
+
+from helpers import run_without_package
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import train  # noqa: E402
+
+
+TINY_AMSRA = "stem_channels=8,hidden_sizes=(8,16,16,16),depths=(1,1,1,1),lgsa_reduction=4"
+SMALL_AMSRA = "stem_channels=16,hidden_sizes=(16,32,64,128),depths=(1,1,1,1),lgsa_reduction=4"
+TINY_RESNET = "embedding_size=8,hidden_sizes=(8,16,16,16)"
+QUICK = ["--report_to", "none", "--save_strategy", "no", "--use_cpu", "--disable_tqdm", "true"]
+
+
+@pytest.mark.slow
+def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path):
+    out = tmp_path / "amsra-fmnist"
+    results = train.main(["--model_type", "amsra_net", "--output_dir", str(out), "--config_overrides", SMALL_AMSRA,
+                          "--max_train_samples", "3000", "--max_eval_samples", "200", "--max_predict_samples", "500",
+                          "--num_train_epochs", "2", "--per_device_train_batch_size", "64", "--logging_steps", "20",
+                          *QUICK])  # fmt: skip
+
+    # Real learning on real images: ten classes, chance is 0.1 (the whole model reaches ~0.9, see the benchmark).
+    assert results["predict_accuracy"] > 0.35, results
+    matrix = json.loads((out / "predict_results.json").read_text())["predict_confusion_matrix"]
+    assert len(matrix) == 10 and sum(map(sum, matrix)) == 500
+
+    # The CIFAR recipe was applied, since no flag replaced it.
+    args = torch.load(out / "training_args.bin", weights_only=False)
+    assert str(args.optim.value) == "sgd" and args.optim_args == "momentum=0.9,nesterov=True"
+    assert args.learning_rate == 0.1 and args.weight_decay == 5e-4 and args.lr_scheduler_type.value == "cosine"
+    config = json.loads((out / "config.json").read_text())
+    assert config["num_channels"] == 1 and config["image_size"] == 28 and config["loss_type"] == "label_smoothing"
+    assert config["id2label"]["0"] == "T-shirt/top"
+    processor = json.loads((out / "preprocessor_config.json").read_text())
+    assert processor["num_channels"] == 1 and processor["size"] == {"height": 28, "width": 28}
+    assert abs(processor["image_mean"][0] - 0.286) < 0.01 and abs(processor["image_std"][0] - 0.353) < 0.01
+
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    assert any("loss_label_smoothing" in entry for entry in history)
+
+    card = ModelCard.load(out / "README.md")
+    assert card.data.pipeline_tag == "image-classification" and "amsra-net" in card.data.tags
+    assert card.data.datasets == ["zalando-datasets/fashion_mnist"]
+    parsed = {result.metric_type: result.metric_value for result in card.data.eval_results}
+    assert parsed["accuracy"] == round(results["predict_accuracy"], 4)
+
+    # The saved folder is a complete repo: the pipeline classifies a colour photo-like PNG without this package.
+    picture = tmp_path / "boot.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(picture)
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from transformers import pipeline
+        classifier = pipeline("image-classification", model=sys.argv[1], trust_remote_code=True, top_k=3)
+        print(json.dumps(classifier(sys.argv[2])))
+        """
+    )
+    top = json.loads(run_without_package(script, [str(out), str(picture)], tmp_path))
+    assert len(top) == 3 and {entry["label"] for entry in top} <= set(config["id2label"].values())
+
+
+def write_image_folder(root, per_class: int, mode: str = "RGB", size: int = 20, seed: int = 0) -> str:
+    """Two classes a model can tell apart: bright-left and bright-right images, as PNG files in class folders."""
+    rng = np.random.default_rng(seed)
+    for label, side in (("left", 0), ("right", 1)):
+        os.makedirs(root / label, exist_ok=True)
+        for i in range(per_class):
+            array = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
+            half = slice(0, size // 2) if side == 0 else slice(size // 2, size)
+            array[:, half] += 150
+            Image.fromarray(array).convert(mode).save(root / label / f"{i}.png")
+    return str(root)
+
+
+def test_resnet18_on_an_image_folder(tmp_path):
+    train_dir = write_image_folder(tmp_path / "train", 24)
+    validation_dir = write_image_folder(tmp_path / "val", 6, seed=1)
+    out = tmp_path / "resnet"
+    results = train.main(["--model_type", "resnet18", "--train_dir", train_dir, "--validation_dir", validation_dir,
+                          "--output_dir", str(out), "--config_overrides", TINY_RESNET, "--num_train_epochs", "1",
+                          "--per_device_train_batch_size", "16", "--learning_rate", "0.05", "--no_horizontal_flip",
+                          *QUICK])  # fmt: skip
+    assert 0.0 <= results["predict_accuracy"] <= 1.0 and results["predict_samples"] > 0  # test cut from train
+    config = json.loads((out / "config.json").read_text())
+    assert config["model_type"] == "cifar_resnet" and config["num_channels"] == 3
+    assert sorted(config["id2label"].values()) == ["left", "right"]
+    args = torch.load(out / "training_args.bin", weights_only=False)
+    assert args.learning_rate == 0.05 and args.label_smoothing_factor == 0.1  # flag kept, recipe for the rest
+    assert (out / "modeling_cifar_resnet.py").is_file() and (out / "image_processing_amsra_net.py").is_file()
+    card = ModelCard.load(out / "README.md")
+    assert "resnet" in card.data.tags and '"horizontal_flip": false' in card.text
+
+
+def test_recipe_defaults_give_way_to_flags():
+    parsed = train.parse_arguments(["--output_dir", "x", "--optim", "adamw_torch", "--learning_rate", "0.001"])[3]
+    args = train.image_recipe(parsed, ["--output_dir", "x", "--optim", "adamw_torch", "--learning_rate=0.001"],
+                              "amsra_net")  # fmt: skip
+    assert args.optim.value == "adamw_torch" and args.learning_rate == 0.001
+    assert args.lr_scheduler_type.value == "cosine" and args.per_device_train_batch_size == 128
+    assert args.label_smoothing_factor == 0.0  # AMSRA-Net smooths in its own loss
+    assert train.image_recipe(parsed, [], "resnet18").label_smoothing_factor == 0.1
+
+
+def test_augmentation_crops_and_flips_training_batches():
+    images = torch.arange(2 * 1 * 6 * 6, dtype=torch.float32).reshape(2, 1, 6, 6)
+    features = [{"pixel_values": image, "labels": i} for i, image in enumerate(images)]
+    identity = ImageAugmentationCollator(padding=0, horizontal_flip=False)(features)
+    assert torch.equal(identity["pixel_values"], images) and identity["labels"].tolist() == [0, 1]
+
+    torch.manual_seed(0)
+    seen_flip = seen_shift = False
+    collator = ImageAugmentationCollator(padding=2, horizontal_flip=True)
+    for _ in range(20):
+        batch = collator(features)["pixel_values"]
+        assert batch.shape == images.shape
+        for original, augmented in zip(images, batch):
+            candidates = [original, original.flip(-1)]
+            # Every output is a shifted window of the zero-padded (possibly flipped) image.
+            matches = [
+                (dr, dc, flipped)
+                for flipped, source in enumerate(candidates)
+                for dr in range(5)
+                for dc in range(5)
+                if torch.equal(torch.nn.functional.pad(source, (2, 2, 2, 2))[:, dr:dr + 6, dc:dc + 6], augmented)
+            ]
+            assert matches, "augmented image is not a crop of the padded image"
+            seen_flip |= any(m[2] for m in matches) and not any(not m[2] for m in matches)
+            seen_shift |= all((m[0], m[1]) != (2, 2) for m in matches)
+    assert seen_flip and seen_shift
+    with pytest.raises(ValueError, match="padding"):
+        ImageAugmentationCollator(padding=-1)
+
+
+def image_dataset(arrays, mode):
+    images = [Image.fromarray(a).convert(mode) for a in arrays]
+    return Dataset.from_dict({"image": images}, features=Features({"image": ImageFeature()}))
+
+
+def test_channel_statistics_and_geometry_of_known_images():
+    black = np.zeros((10, 12), dtype=np.uint8)
+    white = np.full((10, 12), 255, dtype=np.uint8)
+    dataset = image_dataset([black, white], "L")
+    mean, std = channel_statistics(dataset, "image", 1, 8)
+    assert mean == [0.5] and std == [0.5]
+    assert infer_image_geometry(dataset, "image") == (1, 10)  # greyscale, smallest side
+    colour = image_dataset([np.zeros((100, 120, 3), dtype=np.uint8)] * 2, "RGB")
+    assert infer_image_geometry(colour, "image") == (3, 64)  # capped: attention is quadratic in pixels
+    with pytest.raises(DataError, match="constant"):
+        channel_statistics(colour, "image", 3, 8)
+
+
+def run_cli(args, cwd):
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300)  # fmt: skip
+
+
+def test_corrupt_image_file_is_named(tmp_path):
+    train_dir = write_image_folder(tmp_path / "train", 4)
+    broken = tmp_path / "train" / "left" / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 4)
+    result = run_cli(["--model_type", "amsra_net", "--train_dir", train_dir, "--output_dir", str(tmp_path / "o"),
+                      "--config_overrides", TINY_AMSRA, *QUICK], tmp_path)  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "broken.png" in result.stderr and "cannot be read" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--image_column_name", "photo"], "No image column 'photo'"),
+        (["--train_dir", "/nonexistent/folder"], "does not exist"),
+        (["--token_masking"], "apply to the text models"),
+        (["--config_overrides", "num_channels=2"], "num_channels must be 1 .greyscale. or 3"),
+        (["--config_overrides", "msfd_groups=3"], "msfd_groups"),
+        (["--train_file", "x.csv"], "not \\*_file"),
+    ],
+)
+def test_bad_image_arguments_give_clear_errors(args, message, tmp_path):
+    train_dir = write_image_folder(tmp_path / "train", 3)
+    if "--train_dir" not in args:
+        args = ["--train_dir", train_dir, *args]
+    with pytest.raises((DataError, ValueError), match=message):
+        train.main(["--model_type", "amsra_net", "--output_dir", str(tmp_path / "o"), *QUICK, *args])
