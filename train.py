@@ -108,6 +108,7 @@ from modeling_amsdff.data import (
     minilm_path,
     stack_label_columns,
 )
+from modeling_amsdff.hub import OutputDirError, check_output_dir, write_model_card
 from modeling_amsdff.image_data import (
     ImageAugmentationCollator,
     channel_statistics,
@@ -116,7 +117,6 @@ from modeling_amsdff.image_data import (
     load_image_datasets,
     process_images,
 )
-from modeling_amsdff.hub import OutputDirError, check_output_dir, write_model_card
 from modeling_amsdff.metrics import build_compute_metrics, confusion
 from modeling_amsdff.training import (
     ProgressiveFreezingCallback,
@@ -182,9 +182,9 @@ class ModelArguments:
 class DataTrainingArguments:
     dataset_name: str | None = field(
         default=None,
-        metadata={"help": f"Hub dataset id (or a local dataset folder), or '{ROTTEN_TOMATOES_NAME}' / '{VADER_NAME}' / "
-                          f"'{FASHION_MNIST_NAME}' for the offline data. Default (with no files or folders either): "
-                          "Rotten Tomatoes for classification, VADER for regression, Fashion-MNIST for images."},
+        metadata={"help": f"Hub dataset id (or a local dataset folder), or '{ROTTEN_TOMATOES_NAME}' / "
+                          f"'{VADER_NAME}' / '{FASHION_MNIST_NAME}' for the offline data. Default (with no files or "
+                          "folders either): Rotten Tomatoes for classification, VADER for regression, Fashion-MNIST for images."},
     )  # fmt: skip
     dataset_config_name: str | None = field(default=None, metadata={"help": "Configuration of the Hub dataset."})
     do_regression: bool | None = field(
@@ -231,8 +231,8 @@ class DataTrainingArguments:
         default=4, metadata={"help": "Training images: pad by this many pixels and crop back at random (0: off)."}
     )
     horizontal_flip: bool = field(
-        default=True, metadata={"help": "Training images: flip horizontally with probability 0.5 (--no_horizontal_flip "
-                                        "for data where left and right differ, e.g. text or digits)."}
+        default=True, metadata={"help": "Training images: flip horizontally with probability 0.5 "
+                                        "(--no_horizontal_flip for data where left and right differ, e.g. digits)."}
     )  # fmt: skip
     preprocessing_num_workers: int | None = field(
         default=None, metadata={"help": "Processes for decoding and resizing images once before training."}
@@ -720,8 +720,8 @@ def describe(config) -> tuple[str, str, tuple[str, ...]]:
                                             ("single-scale MSFD", not config.use_multi_scale),
                                             ("no LGSA gate", config.use_lgsa and not config.use_lgsa_gate)) if off]
         summary = (f"AMSRA-Net, {config.num_channels}x{config.image_size}x{config.image_size} input, stem "
-                   f"{config.stem_channels}, stages {tuple(config.hidden_sizes)} x depths {tuple(config.depths)}, MSFD "
-                   f"{config.msfd_groups} groups (dilations {tuple(config.msfd_dilations)}), LGSA reduction "
+                   f"{config.stem_channels}, stages {tuple(config.hidden_sizes)} x depths {tuple(config.depths)}, "
+                   f"MSFD {config.msfd_groups} groups (dilations {tuple(config.msfd_dilations)}), LGSA reduction "
                    f"{config.lgsa_reduction}{'; ablation: ' + ', '.join(ablations) if ablations else ''}; loss "
                    f"{config.loss_type}")  # fmt: skip
         return summary, ("An **AMSRA-Net** image classifier: a 3x3 stem and four hierarchical multimodal residual "

@@ -122,7 +122,8 @@ def channel_statistics(train: datasets.Dataset, image_column: str, num_channels:
     mean = total / pixels
     std = np.sqrt(np.maximum(total_sq / pixels - mean**2, 0.0))
     if not (std > 0).all():
-        raise DataError(f"The training images have constant channel(s) (std {std.round(4).tolist()}); nothing to learn.")
+        raise DataError(f"The training images have constant channel(s) (std {std.round(4).tolist()}); nothing to "
+                        "learn.")  # fmt: skip
     return [round(float(v), 4) for v in mean], [round(float(v), 4) for v in std]
 
 

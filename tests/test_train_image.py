@@ -10,7 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from datasets import Dataset, Features, Image as ImageFeature
+from datasets import Dataset, Features
+from datasets import Image as ImageFeature
 from huggingface_hub import ModelCard
 from PIL import Image
 
