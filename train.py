@@ -184,7 +184,8 @@ class DataTrainingArguments:
         default=None,
         metadata={"help": f"Hub dataset id (or a local dataset folder), or '{ROTTEN_TOMATOES_NAME}' / "
                           f"'{VADER_NAME}' / '{FASHION_MNIST_NAME}' for the offline data. Default (with no files or "
-                          "folders either): Rotten Tomatoes for classification, VADER for regression, Fashion-MNIST for images."},
+                          "folders either): Rotten Tomatoes for classification, VADER for regression, Fashion-MNIST "
+                          "for images."},
     )  # fmt: skip
     dataset_config_name: str | None = field(default=None, metadata={"help": "Configuration of the Hub dataset."})
     do_regression: bool | None = field(
