@@ -396,6 +396,16 @@ def target_statistics(train_split, label_columns: list[str]) -> tuple[tuple[floa
     return tuple(map(float, means)), tuple(map(float, scales))
 
 
+def hub_arguments(model_args) -> dict:
+    """Where and which version of a Hub model to load, as `from_pretrained` keyword arguments."""
+    return {"cache_dir": model_args.cache_dir, "revision": model_args.model_revision, "token": model_args.token}
+
+
+def hub_id(path: str | None) -> str | None:
+    """`path` if it names a Hub repository (owner/name, not a local folder), else None."""
+    return path if path and "/" in path and not os.path.isdir(path) else None
+
+
 def check_saved_labels(config, path: str, num_labels: int, names) -> None:
     saved_names = list(config.id2label.values())
     if config.num_labels != num_labels or (names and saved_names != list(names)):
@@ -409,7 +419,7 @@ def build_model(model_args, problem_type: str, label_list, label_columns, statis
     """A new model on a pretrained encoder, or a saved model of this package checked against the data."""
     path = model_args.model_name_or_path or minilm_path()
     model_class, preset = MODEL_TYPES[model_args.model_type]
-    hub_kwargs = {"cache_dir": model_args.cache_dir, "revision": model_args.model_revision, "token": model_args.token}
+    hub_kwargs = hub_arguments(model_args)
     regression_family = model_class is EmotionRegressionForSequenceClassification
     if regression_family:
         names = label_columns
@@ -444,7 +454,7 @@ def build_image_model(model_args, label_list: list[str], train, image_column: st
     model_class, preset = MODEL_TYPES[model_args.model_type]
     config_class = model_class.config_class
     path = model_args.model_name_or_path
-    hub_kwargs = {"cache_dir": model_args.cache_dir, "revision": model_args.model_revision, "token": model_args.token}
+    hub_kwargs = hub_arguments(model_args)
     if path:
         config = AutoConfig.from_pretrained(path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs)
         if config.model_type != config_class.model_type:
@@ -796,18 +806,15 @@ def write_card(trainer, model_args, data_args, training_args, facts, results, co
     if image:
         hyperparameters.update(random_crop_padding=data_args.random_crop_padding,
                                horizontal_flip=data_args.horizontal_flip,
-                               label_smoothing=training_args.label_smoothing_factor or config.to_dict().get(
-                                   "label_smoothing"))  # fmt: skip
-        base_model = model_args.model_name_or_path
-        base_model = base_model if base_model and "/" in base_model and not os.path.isdir(base_model) else None
+                               label_smoothing=training_args.label_smoothing_factor or getattr(
+                                   config, "label_smoothing", None))  # fmt: skip
+        base_model = hub_id(model_args.model_name_or_path)
         template_values = {"image_size": facts["image_size"], "num_channels": config.num_channels,
                            "continued_from": model_args.model_name_or_path}  # fmt: skip
     else:
         hyperparameters["max_seq_length"] = data_args.max_seq_length
         path = model_args.model_name_or_path or DEFAULT_ENCODER
-        base_model = path if "/" in path and not os.path.isdir(path) else None
-        if model_args.model_name_or_path is None:
-            base_model = DEFAULT_ENCODER
+        base_model = hub_id(path) if model_args.model_name_or_path else DEFAULT_ENCODER
         template_values = {"regression": regression, "base_model_url": f"https://huggingface.co/{path}"
                            if not os.path.isdir(path) else path}  # fmt: skip
     task = "image-classification" if image else "text-classification"

@@ -24,8 +24,6 @@ def lora_body(model: PreTrainedModel) -> tuple[str, nn.Module]:
     if model.base_model is model:
         raise ValueError(f"{type(model).__name__} is a body without a task head; apply LoRA to a task model.")
     body = model._encoder() if hasattr(model, "_encoder") else model.base_model
-    if body is model:
-        raise ValueError(f"{type(model).__name__} is a body without a task head; apply LoRA to a task model.")
     for name, module in model.named_modules():
         if module is body:
             return name, body
@@ -51,7 +49,7 @@ def default_modules_to_save(model: PreTrainedModel) -> list[str]:
     """The largest modules that hold parameters and do not contain the body, trained in full and saved with the
     adapter (e.g. AMSDFF's `amsdff.multi_scale_attention`, `amsdff.dynamic_fusion`, ..., and `classifier`), plus the
     body's BatchNorm layers."""
-    _, body = lora_body(model)
+    body_name, body = lora_body(model)
     inside_body = {id(module) for module in body.modules()}
     found = []
 
@@ -68,9 +66,8 @@ def default_modules_to_save(model: PreTrainedModel) -> list[str]:
     visit("", model)
     # BatchNorm keeps running statistics that training changes; outside the adapter they would be lost on reload
     # (peft's advice for such models): train and save the body's norms in full too (a few thousand parameters).
-    prefix, _ = lora_body(model)
     norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
-    found += [f"{prefix}.{name}" for name, module in body.named_modules() if isinstance(module, norms)]
+    found += [f"{body_name}.{name}" for name, module in body.named_modules() if isinstance(module, norms)]
     return found
 
 
