@@ -117,6 +117,7 @@ from modeling_amsdff.image_data import (
     load_image_datasets,
     process_images,
 )
+from modeling_amsdff.lora import add_lora
 from modeling_amsdff.metrics import build_compute_metrics, confusion
 from modeling_amsdff.training import (
     ProgressiveFreezingCallback,
@@ -155,6 +156,8 @@ IMAGE_RECIPE = {
     "per_device_eval_batch_size": 256,
 }
 RESNET_RECIPE = {"label_smoothing_factor": 0.1}
+LORA_ADAPTER_DIR = "lora_adapter"  # inside --output_dir: the adapter of a --use_lora run
+LORA_BASE_DIR = "lora_base"  # inside --output_dir: the model the adapter applies to, when it was new
 
 
 @dataclass
@@ -176,6 +179,25 @@ class ModelArguments:
     model_revision: str = field(default="main", metadata={"help": "Branch, tag or commit of the model."})
     token: str | None = field(default=None, metadata={"help": "Hub token (default: the one from `hf auth login`)."})
     trust_remote_code: bool = field(default=False, metadata={"help": "Allow custom code of Hub models/datasets."})
+
+
+@dataclass
+class LoraArguments:
+    """LoRA fine-tuning through `peft` (see modeling_amsdff/lora.py for the default target modules)."""
+
+    use_lora: bool = field(
+        default=False,
+        metadata={"help": "Train LoRA adapters on the body's attention projections and the new modules in full, "
+                          "instead of every weight. Saves the merged model in --output_dir and the adapter in "
+                          f"--output_dir/{LORA_ADAPTER_DIR}."},
+    )  # fmt: skip
+    lora_r: int = field(default=8, metadata={"help": "Rank of the LoRA updates."})
+    lora_alpha: int = field(default=16, metadata={"help": "LoRA scaling numerator (updates scaled by alpha / r)."})
+    lora_dropout: float = field(default=0.1, metadata={"help": "Dropout on the LoRA branch's input."})
+    lora_target_modules: str | None = field(
+        default=None,
+        metadata={"help": "Comma-separated module names (or 'all-linear') to adapt instead of the defaults."},
+    )
 
 
 @dataclass
@@ -522,6 +544,22 @@ def check_strategy_arguments(strategy: StrategyArguments, training_args, regress
                              "pass --greater_is_better false.")  # fmt: skip
 
 
+def check_lora_arguments(lora_args: LoraArguments, model_args, strategy, training_args, image: bool) -> None:
+    if not lora_args.use_lora:
+        return
+    if not training_args.do_train:
+        raise ValueError("--use_lora trains adapters: it needs --do_train.")
+    if image and not model_args.model_name_or_path:
+        raise ValueError("--use_lora on an image model adapts a trained network: pass --model_name_or_path with a "
+                         "saved AMSRA-Net or ResNet (image models train from scratch, where LoRA has nothing to "
+                         "adapt).")  # fmt: skip
+    if strategy.freeze_layers:
+        raise ValueError("--freeze_layers and --use_lora both decide what trains; use one of them.")
+    if lora_args.lora_r < 1 or lora_args.lora_alpha <= 0 or not 0.0 <= lora_args.lora_dropout < 1.0:
+        raise ValueError(f"LoRA needs --lora_r >= 1, --lora_alpha > 0 and 0 <= --lora_dropout < 1; got r "
+                         f"{lora_args.lora_r}, alpha {lora_args.lora_alpha}, dropout {lora_args.lora_dropout}.")
+
+
 def text_collators(tokenizer, strategy, training_args, pad_to_max_length: bool):
     """(collator of every batch, collator of training batches or None): padding, and the token-masking augmentation."""
     data_collator = None if pad_to_max_length else DataCollatorWithPadding(tokenizer)
@@ -530,6 +568,39 @@ def text_collators(tokenizer, strategy, training_args, pad_to_max_length: bool):
         masking = RandomTokenMaskingCollator(tokenizer, strategy.mask_token_probability,
                                              strategy.mask_sample_probability, seed=training_args.seed)  # fmt: skip
     return data_collator, masking
+
+
+def start_lora(model, processing_class, lora_args, training_args):
+    """`model` wrapped in LoRA adapters (`peft`). The adapter records the model it applies to: the saved model this
+    run continues, or, for a new model, its starting point saved complete (code, weights, processor) to
+    output_dir/lora_base, so the adapter always reloads on a model that `from_pretrained` can load."""
+    base = model.name_or_path
+    if not base:
+        base = os.path.join(training_args.output_dir, LORA_BASE_DIR)
+        if training_args.should_save:
+            model.save_pretrained(base)
+            processing_class.save_pretrained(base)
+    model.name_or_path = os.path.abspath(base) if os.path.isdir(base) else base  # peft's base_model_name_or_path
+    targets = lora_args.lora_target_modules
+    if targets and targets != "all-linear":
+        targets = [name.strip() for name in targets.split(",") if name.strip()]
+    model = add_lora(model, r=lora_args.lora_r, lora_alpha=lora_args.lora_alpha, lora_dropout=lora_args.lora_dropout,
+                     target_modules=targets or None)  # fmt: skip
+    trainable, total = model.get_nb_trainable_parameters()
+    logger.info(f"LoRA: {trainable:,} of {total:,} parameters train ({100 * trainable / total:.2f}%), adapters on "
+                f"{len(model.peft_config['default'].target_modules)} modules")  # fmt: skip
+    return model, {"r": lora_args.lora_r, "alpha": lora_args.lora_alpha, "dropout": lora_args.lora_dropout,
+                   "trainable_parameters": trainable, "base": model.peft_config["default"].base_model_name_or_path}
+
+
+def finish_lora(trainer, processing_class) -> None:
+    """Save the adapter to output_dir/lora_adapter and put the merged model in its place in the trainer (what the
+    output folder then holds: a complete model that needs neither `peft` nor the base)."""
+    if trainer.args.should_save:
+        adapter_dir = os.path.join(trainer.args.output_dir, LORA_ADAPTER_DIR)
+        trainer.model.save_pretrained(adapter_dir)
+        processing_class.save_pretrained(adapter_dir)
+    trainer.model = trainer.model_wrapped = trainer.model.merge_and_unload()
 
 
 def make_trainer(model, training_args, splits, processing_class, collators, strategy, problem_type, label_columns):
@@ -580,15 +651,16 @@ def search_regression_loss(strategy, training_args, splits, tokenizer, build, co
 
 
 def parse_arguments(argv: list[str]):
-    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, StrategyArguments, TrainingArguments))
+    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, StrategyArguments, LoraArguments,
+                               TrainingArguments))  # fmt: skip
     if len(argv) == 1 and argv[0].endswith(".json"):
         arguments = parser.parse_json_file(json_file=os.path.abspath(argv[0]))
     else:
         arguments = parser.parse_args_into_dataclasses(args=argv)
-    model_args, data_args, strategy, training_args = arguments
+    model_args, data_args, strategy, lora_args, training_args = arguments
     if not (training_args.do_train or training_args.do_eval or training_args.do_predict):
         training_args.do_train = training_args.do_eval = training_args.do_predict = True
-    return model_args, data_args, strategy, training_args
+    return model_args, data_args, strategy, lora_args, training_args
 
 
 def prepare_text_run(model_args, data_args, strategy, training_args, overrides: dict, regression_family: bool):
@@ -658,7 +730,7 @@ def prepare_image_run(model_args, data_args, training_args, overrides: dict):
 
 def main(argv: list[str] | None = None) -> dict:
     argv = sys.argv[1:] if argv is None else argv
-    model_args, data_args, strategy, training_args = parse_arguments(argv)
+    model_args, data_args, strategy, lora_args, training_args = parse_arguments(argv)
 
     logging.basicConfig(format="%(asctime)s - %(levelname)s - %(name)s - %(message)s", datefmt="%H:%M:%S",
                         handlers=[logging.StreamHandler(sys.stdout)])  # fmt: skip
@@ -678,6 +750,7 @@ def main(argv: list[str] | None = None) -> dict:
     if strategy.regression_loss in ("huber", "mse"):
         overrides["loss_type"] = strategy.regression_loss
     check_strategy_arguments(strategy, training_args, regression_family, image)
+    check_lora_arguments(lora_args, model_args, strategy, training_args, image)
     check_output_dir(training_args.output_dir, data_args.overwrite_output_dir, training_args.resume_from_checkpoint)
     set_seed(training_args.seed)
 
@@ -689,6 +762,8 @@ def main(argv: list[str] | None = None) -> dict:
             model_args, data_args, strategy, training_args, overrides, regression_family
         )
     problem_type, label_list = facts["problem_type"], facts["label_list"]
+    if lora_args.use_lora:
+        model, facts["lora"] = start_lora(model, processing_class, lora_args, training_args)
     trainer = make_trainer(model, training_args, splits, processing_class, collators, strategy, problem_type,
                            facts["label_columns"])  # fmt: skip
     results: dict = {}
@@ -697,6 +772,8 @@ def main(argv: list[str] | None = None) -> dict:
     if training_args.do_train:
         train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
         metrics = dict(train_result.metrics, train_samples=len(splits["train"]))
+        if lora_args.use_lora:
+            finish_lora(trainer, processing_class)
         trainer.save_model()
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", dict(metrics, **results))
@@ -840,6 +917,9 @@ def write_card(trainer, model_args, data_args, training_args, facts, results, co
         num_train_examples=num_train,
         architecture_summary=summary,
         num_parameters=f"{trainer.model.num_parameters():,}",
+        lora=", ".join(f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}"
+                       for key, value in facts["lora"].items() if key != "base") if "lora" in facts else None,
+        lora_base=facts["lora"]["base"] if "lora" in facts else None,
         hyperparameters=json.dumps(hyperparameters),
         machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
         + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),

@@ -199,6 +199,8 @@ class StrategyTrainer(Trainer):
         decay = set(self.get_decay_parameter_names(opt_model))
         groups = defaultdict(list)
         for name, parameter in opt_model.named_parameters():
+            if not parameter.requires_grad:  # frozen (e.g. the pretrained weights under LoRA adapters)
+                continue
             in_encoder = "backbone" in name.split(".")
             groups[(in_encoder, name in decay)].append(parameter)
         param_groups = [

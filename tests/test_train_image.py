@@ -113,7 +113,7 @@ def test_resnet18_on_an_image_folder(tmp_path):
 
 
 def test_recipe_defaults_give_way_to_flags():
-    parsed = train.parse_arguments(["--output_dir", "x", "--optim", "adamw_torch", "--learning_rate", "0.001"])[3]
+    parsed = train.parse_arguments(["--output_dir", "x", "--optim", "adamw_torch", "--learning_rate", "0.001"])[-1]
     args = train.image_recipe(parsed, ["--output_dir", "x", "--optim", "adamw_torch", "--learning_rate=0.001"],
                               "amsra_net")  # fmt: skip
     assert args.optim.value == "adamw_torch" and args.learning_rate == 0.001
