@@ -108,7 +108,7 @@ from modeling_amsdff.data import (
     minilm_path,
     stack_label_columns,
 )
-from modeling_amsdff.hub import OutputDirError, check_output_dir, write_model_card
+from modeling_amsdff.hub import HubPushError, OutputDirError, check_output_dir, push_folder, write_model_card
 from modeling_amsdff.image_data import (
     ImageAugmentationCollator,
     channel_statistics,
@@ -752,6 +752,12 @@ def main(argv: list[str] | None = None) -> dict:
     check_strategy_arguments(strategy, training_args, regression_family, image)
     check_lora_arguments(lora_args, model_args, strategy, training_args, image)
     check_output_dir(training_args.output_dir, data_args.overwrite_output_dir, training_args.resume_from_checkpoint)
+    # The finished folder (weights, code, processor and this package's model card) is pushed once at the end, by
+    # push_folder; the Trainer's own pushes would replace the card with its generic one.
+    push_to_hub = training_args.push_to_hub
+    if push_to_hub and not training_args.do_train:
+        raise ValueError("--push_to_hub uploads the model a run trains: it needs --do_train.")
+    training_args = replace(training_args, push_to_hub=False)
     set_seed(training_args.seed)
 
     if image:
@@ -798,6 +804,12 @@ def main(argv: list[str] | None = None) -> dict:
     if training_args.do_train and trainer.is_world_process_zero():
         write_card(trainer, model_args, data_args, training_args, facts, results, confusion_matrix,
                    len(splits["train"]), len(splits["test"]) if training_args.do_predict else 0)  # fmt: skip
+        if push_to_hub:
+            repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
+            url = push_folder(training_args.output_dir, repo_id, token=training_args.hub_token,
+                              private=training_args.hub_private_repo, revision=training_args.hub_revision)
+            logger.info(f"Pushed {training_args.output_dir} to the Hub: {url}")
+            results["hub_commit_url"] = url
     return results
 
 
@@ -934,7 +946,7 @@ def write_card(trainer, model_args, data_args, training_args, facts, results, co
 if __name__ == "__main__":
     try:
         main()
-    except (DataError, OutputDirError, ValueError) as error:
+    except (DataError, OutputDirError, HubPushError, ValueError) as error:
         # Problems with the user's arguments, config or data: one clear line, not a stack trace from deep inside.
         if os.environ.get("AMSDFF_DEBUG"):
             raise

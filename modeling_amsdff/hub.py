@@ -112,3 +112,93 @@ def write_model_card(
     )
     card.save(os.path.join(output_dir, "README.md"))
     return card
+
+
+# ---- pushing a saved folder ----------------------------------------------------------------------------------------
+
+# Training leftovers that are not part of the model repository.
+PUSH_IGNORE_PATTERNS = ["checkpoint-*", "checkpoint-*/**", "runs/**", "**/__pycache__/**", "*.pyc", ".git/**",
+                        ".ipynb_checkpoints/**"]  # fmt: skip
+
+
+class HubPushError(RuntimeError):
+    """Raised when a folder is not a complete model repository, or the Hub refuses the push."""
+
+
+def check_repository_folder(folder: str) -> dict:
+    """Check that `folder` is a complete Hub repository of a model of this package, before anything is uploaded:
+    config with `auto_map`, the code files it names and the modules they import, weights, a tokenizer or image
+    processor, and a model card whose metadata parses. Returns the config."""
+    if not os.path.isdir(folder):
+        raise HubPushError(f"{folder!r} is not a folder.")
+    config_path = os.path.join(folder, "config.json")
+    if not os.path.isfile(config_path):
+        raise HubPushError(f"{folder!r} has no config.json: it is not a saved model (save it with save_pretrained "
+                           "or train it with train.py).")  # fmt: skip
+    with open(config_path) as handle:
+        config = json.load(handle)
+    auto_map = config.get("auto_map") or {}
+    if not auto_map:
+        raise HubPushError(f"{config_path} has no auto_map: `trust_remote_code=True` could not find the model code.")
+    missing = []
+    pending = sorted({reference.split("--")[-1].rsplit(".", 1)[0] for reference in auto_map.values()})
+    seen = set()
+    while pending:  # the modules auto_map names, and the relative imports of those modules
+        module = pending.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        path = os.path.join(folder, f"{module}.py")
+        if not os.path.isfile(path):
+            missing.append(f"{module}.py")
+            continue
+        with open(path) as handle:
+            pending += re.findall(r"^\s*from \.(\w+) import", handle.read(), re.MULTILINE)
+    weights = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+    if not any(os.path.isfile(os.path.join(folder, name)) for name in weights):
+        missing.append("model.safetensors")
+    processors = ("tokenizer_config.json", "preprocessor_config.json")
+    if not any(os.path.isfile(os.path.join(folder, name)) for name in processors):
+        missing.append("a tokenizer (tokenizer_config.json) or image processor (preprocessor_config.json)")
+    if not os.path.isfile(os.path.join(folder, "README.md")):
+        missing.append("README.md (the model card)")
+    if missing:
+        raise HubPushError(f"{folder!r} is not a complete model repository; missing: {', '.join(missing)}.")
+    try:
+        ModelCard.load(os.path.join(folder, "README.md"))  # parses the YAML metadata and model-index
+    except Exception as error:  # noqa: BLE001 - any parse failure means a card the Hub would reject
+        raise HubPushError(f"The model card {os.path.join(folder, 'README.md')} does not parse: {error}") from error
+    return config
+
+
+def push_folder(folder: str, repo_id: str, *, token: str | None = None, private: bool | None = None,
+                revision: str | None = None, commit_message: str | None = None, create_pr: bool = False) -> str:
+    """Upload a saved model folder (what train.py writes) to the Hub repository `repo_id` ("name" alone goes to
+    the token's own namespace), creating it if needed. The token comes from `token`, else `HF_TOKEN` or the one saved
+    by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. Returns the commit URL."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    config = check_repository_folder(folder)
+    api = HfApi(token=token)
+    try:
+        if "/" not in repo_id:
+            repo_id = f"{api.whoami()['name']}/{repo_id}"
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision and revision != "main":
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        commit = api.upload_folder(
+            folder_path=folder,
+            repo_id=repo_id,
+            revision=revision,
+            commit_message=commit_message or f"Upload {', '.join(config.get('architectures') or ['model'])}",
+            ignore_patterns=PUSH_IGNORE_PATTERNS,
+            create_pr=create_pr,
+        )
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else "?"
+        hint = " Check the token (HF_TOKEN, --hub_token or `hf auth login`) and its write access." if status in (
+            401, 403) else ""  # fmt: skip
+        raise HubPushError(f"Pushing {folder!r} to {repo_id!r} on {api.endpoint} failed (HTTP {status}): "
+                           f"{error.server_message or error}.{hint}") from error  # fmt: skip
+    return commit.pr_url or commit.commit_url

@@ -39,11 +39,11 @@ LOAD_AND_RUN = textwrap.dedent(
 )
 
 
-def run_without_package(script: str, args: list[str], cwd) -> str:
-    """Run `script` with `args` in a new interpreter where `import modeling_amsdff` fails; return its stdout."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["HF_MODULES_CACHE"] = str(cwd / "hf_modules")
-    env["HF_HUB_OFFLINE"] = "1"
+def run_without_package(script: str, args: list[str], cwd, env: dict | None = None) -> str:
+    """Run `script` with `args` in a new interpreter where `import modeling_amsdff` fails; return its stdout. `env`
+    adds to (or replaces) the environment, which is offline by default."""
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "HF_MODULES_CACHE": str(cwd / "hf_modules"),
+           "HF_HUB_OFFLINE": "1", **(env or {})}
     result = subprocess.run([sys.executable, "-c", BLOCK_PACKAGE + script, *args], capture_output=True, text=True,
                             env=env, cwd=cwd, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,0 +1,169 @@
+"""Pushing to the Hub through the real `huggingface_hub` client, against the small Hub-compatible server of
+hub_server.py on loopback (HF_ENDPOINT): `train.py --push_to_hub` and the `amsdff-push` command for a text
+classifier, a regression model and an image model; then, in a fresh process without this package, each repository is
+loaded by its id with `trust_remote_code=True` and its card's `model-index` read back."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from huggingface_hub import ModelCard
+from transformers import AutoImageProcessor, AutoModelForImageClassification, AutoModelForSequenceClassification
+from transformers import AutoTokenizer
+
+from hub_server import HubTestServer
+from helpers import FAST, run_without_package
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import train  # noqa: E402
+from test_train import SENTENCES  # noqa: E402
+from test_train_image import QUICK, TINY_AMSRA, write_image_folder  # noqa: E402
+
+
+TOKEN = "hf_local_test_token"
+TEXT = "a warm and funny film"
+
+# argv: repo ids (text classifier, regressor, image model) and an image path; prints each model's outputs on TEXT or
+# the image, the class it was loaded as, and the card's evaluation results, all loaded from the Hub by repo id.
+LOAD_FROM_HUB = """
+import json, sys, torch
+from huggingface_hub import ModelCard
+from PIL import Image
+from transformers import (AutoImageProcessor, AutoModelForImageClassification, AutoModelForSequenceClassification,
+                          AutoTokenizer)
+text_repo, regression_repo, image_repo, image_path = sys.argv[1:5]
+report = {}
+for repo in (text_repo, regression_repo):
+    tokenizer = AutoTokenizer.from_pretrained(repo, trust_remote_code=True)
+    model = AutoModelForSequenceClassification.from_pretrained(repo, trust_remote_code=True).eval()
+    with torch.no_grad():
+        logits = model(**tokenizer([%r], return_tensors="pt")).logits
+    report[repo] = {"outputs": logits.tolist(), "module": type(model).__module__}
+processor = AutoImageProcessor.from_pretrained(image_repo, trust_remote_code=True)
+model = AutoModelForImageClassification.from_pretrained(image_repo, trust_remote_code=True).eval()
+with torch.no_grad():
+    logits = model(**processor(Image.open(image_path), return_tensors="pt")).logits
+report[image_repo] = {"outputs": logits.tolist(), "module": type(model).__module__}
+for repo in report:
+    card = ModelCard.load(repo)
+    report[repo]["eval_results"] = [[r.metric_type, r.metric_value, r.dataset_split] for r in card.data.eval_results]
+    report[repo]["tags"] = card.data.tags
+print(json.dumps(report))
+""" % TEXT
+
+
+@pytest.fixture
+def hub():
+    with HubTestServer(token=TOKEN) as server:
+        yield server
+
+
+def hub_env(server, tmp_path, token: str = TOKEN) -> dict:
+    # A real client on a real (local) endpoint: online mode, its own cache, the token from HF_TOKEN.
+    return {"HF_ENDPOINT": server.url, "HF_TOKEN": token, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf_home"),
+            "HF_HUB_DISABLE_TELEMETRY": "1"}  # fmt: skip
+
+
+def run_command(args, server, tmp_path, token: str = TOKEN):
+    env = {**os.environ, **hub_env(server, tmp_path, token)}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+
+
+def eval_results(folder) -> list:
+    return [[r.metric_type, r.metric_value, r.dataset_split] for r in ModelCard.load(folder / "README.md").data.eval_results]
+
+
+def test_push_every_family_and_load_it_back_without_the_package(hub, tiny_encoder, tmp_path):
+    classification = tmp_path / "classification.csv"
+    classification.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
+    scores = tmp_path / "scores.csv"
+    scores.write_text("text,valence,arousal\n" + "\n".join(f'"{s}",{i * 0.3},{1 - i * 0.1}'
+                                                          for i, s in enumerate(SENTENCES * 4)))  # fmt: skip
+
+    # 1. train.py --push_to_hub: trains, writes the card, pushes the finished folder.
+    text_dir = tmp_path / "text"
+    result = run_command(["train.py", "--model_name_or_path", tiny_encoder, "--train_file", str(classification),
+                          "--output_dir", str(text_dir), "--save_strategy", "steps", "--save_steps", "2",
+                          "--push_to_hub", "--hub_model_id", "test-org/tiny-amsdff",
+                          *[a for a in FAST if a not in ("--save_strategy", "no")]], hub, tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert any(p.name.startswith("checkpoint-") for p in text_dir.iterdir())  # written locally ...
+    files = hub.repos["test-org/tiny-amsdff"].files
+    assert not any(name.startswith("checkpoint-") for name in files)  # ... but not pushed
+    assert {"config.json", "model.safetensors", "modeling_amsdff.py", "configuration_amsdff.py", "shared_layers.py",
+            "tokenizer.json", "README.md"} <= set(files)  # fmt: skip
+    assert files["model.safetensors"] == (text_dir / "model.safetensors").read_bytes()
+
+    # 2. amsdff-push (python -m modeling_amsdff.push) for a saved regression model and an image model; a name
+    # without an organisation goes to the token's user.
+    regression_dir = tmp_path / "regression"
+    train.main(["--model_type", "gated_bert", "--model_name_or_path", tiny_encoder, "--train_file", str(scores),
+                "--label_column_names", "valence,arousal", "--output_dir", str(regression_dir), *FAST])  # fmt: skip
+    image_dir = tmp_path / "image"
+    images = write_image_folder(tmp_path / "images", 6)
+    train.main(["--model_type", "amsra_net", "--train_dir", images, "--output_dir", str(image_dir),
+                "--config_overrides", TINY_AMSRA, "--num_train_epochs", "1", *QUICK])  # fmt: skip
+    for folder, repo_id in ((regression_dir, "test-org/tiny-gated"), (image_dir, "tiny-amsra")):
+        result = run_command(["-m", "modeling_amsdff.push", str(folder), repo_id], hub, tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert result.stdout.strip().startswith(hub.url)
+    assert "test-user/tiny-amsra" in hub.repos
+
+    # 3. A fresh process without the package loads each repository by id, with its processor, and reads its card.
+    image_path = os.path.join(images, "left", "0.png")
+    repos = ["test-org/tiny-amsdff", "test-org/tiny-gated", "test-user/tiny-amsra"]
+    report = json.loads(run_without_package(LOAD_FROM_HUB, [*repos, image_path], tmp_path,
+                                            env=hub_env(hub, tmp_path)).strip().splitlines()[-1])  # fmt: skip
+    for repo, folder in zip(repos, (text_dir, regression_dir, image_dir)):
+        assert report[repo]["module"].startswith("transformers_modules."), report[repo]["module"]
+        assert report[repo]["eval_results"] == eval_results(folder) and report[repo]["eval_results"]
+        assert "custom_code" in report[repo]["tags"]
+        if folder is image_dir:
+            from PIL import Image
+
+            model = AutoModelForImageClassification.from_pretrained(folder).eval()
+            inputs = AutoImageProcessor.from_pretrained(folder)(Image.open(image_path), return_tensors="pt")
+        else:
+            model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+            inputs = AutoTokenizer.from_pretrained(folder)([TEXT], return_tensors="pt")
+        with torch.no_grad():
+            expected = model(**inputs).logits
+        torch.testing.assert_close(torch.tensor(report[repo]["outputs"]), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_push_refuses_incomplete_folders_and_bad_tokens(hub, tiny_encoder, tmp_path):
+    from modeling_amsdff import AmsdffForSequenceClassification
+
+    from model_cases import tiny_amsdff_config
+
+    folder = tmp_path / "saved"
+    AmsdffForSequenceClassification(tiny_amsdff_config()).save_pretrained(folder)
+    result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/incomplete"], hub, tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "missing: a tokenizer" in result.stderr and "README.md (the model card)" in result.stderr
+    assert hub.repos == {}  # checked before anything is created or uploaded
+
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\ntags: [custom_code\n---\n# broken YAML\n")
+    result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/incomplete"], hub, tmp_path)
+    assert result.returncode == 2 and "does not parse" in result.stderr
+
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\ntags: [custom_code]\n---\n# A model\n")
+    result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/model"], hub, tmp_path, token="wrong")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "HTTP 401" in result.stderr and "Check the token" in result.stderr
+    assert hub.repos == {}
+
+    result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/model"], hub, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert set(hub.repos["test-org/model"].files) >= {"config.json", "README.md", "tokenizer.json"}
+
+
+def test_push_to_hub_needs_training(tmp_path):
+    with pytest.raises(ValueError, match="--push_to_hub uploads the model a run trains"):
+        train.main(["--do_eval", "--push_to_hub", "--output_dir", str(tmp_path / "o"), *FAST])
