@@ -112,7 +112,8 @@ def main() -> None:
             total = chosen[0]["total_parameters"]
             trainable = chosen[0]["trainable_parameters"]
             share = f" ({100 * trainable / total:.1f}%)" if total else ""
-            lines.append(f"| {task} | {method} | {lora_lr if method == 'LoRA' else full_lr:g} | {trainable:,}{share} | "
+            learning_rate = lora_lr if method == "LoRA" else full_lr
+            lines.append(f"| {task} | {method} | {learning_rate:g} | {trainable:,}{share} | "
                          f"{metric.removeprefix('predict_')} {mean_std([r['value'] for r in chosen])} | "
                          f"{statistics.mean(r['train_samples_per_second'] for r in chosen):.1f} | "
                          f"{chosen[0]['saved_bytes'] / 2**20:.1f} MiB |")  # fmt: skip

@@ -10,39 +10,44 @@ import sys
 
 import pytest
 import torch
-from huggingface_hub import ModelCard
-from transformers import AutoImageProcessor, AutoModelForImageClassification, AutoModelForSequenceClassification
-from transformers import AutoTokenizer
-
 from hub_server import HubTestServer
+from huggingface_hub import ModelCard
+from transformers import (
+    AutoImageProcessor,
+    AutoModelForImageClassification,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+)
+
 from helpers import FAST, run_without_package
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import train  # noqa: E402
 from test_train import SENTENCES  # noqa: E402
 from test_train_image import QUICK, TINY_AMSRA, write_image_folder  # noqa: E402
+
+import train  # noqa: E402
 
 
 TOKEN = "hf_local_test_token"
 TEXT = "a warm and funny film"
 
-# argv: repo ids (text classifier, regressor, image model) and an image path; prints each model's outputs on TEXT or
-# the image, the class it was loaded as, and the card's evaluation results, all loaded from the Hub by repo id.
+# argv: repo ids (text classifier, regressor, image model), an image path and a text; prints each model's outputs on
+# the text or the image, the class it was loaded as, and the card's evaluation results, all loaded by repo id.
 LOAD_FROM_HUB = """
 import json, sys, torch
 from huggingface_hub import ModelCard
 from PIL import Image
 from transformers import (AutoImageProcessor, AutoModelForImageClassification, AutoModelForSequenceClassification,
                           AutoTokenizer)
-text_repo, regression_repo, image_repo, image_path = sys.argv[1:5]
+text_repo, regression_repo, image_repo, image_path, TEXT = sys.argv[1:6]
 report = {}
 for repo in (text_repo, regression_repo):
     tokenizer = AutoTokenizer.from_pretrained(repo, trust_remote_code=True)
     model = AutoModelForSequenceClassification.from_pretrained(repo, trust_remote_code=True).eval()
     with torch.no_grad():
-        logits = model(**tokenizer([%r], return_tensors="pt")).logits
+        logits = model(**tokenizer([TEXT], return_tensors="pt")).logits
     report[repo] = {"outputs": logits.tolist(), "module": type(model).__module__}
 processor = AutoImageProcessor.from_pretrained(image_repo, trust_remote_code=True)
 model = AutoModelForImageClassification.from_pretrained(image_repo, trust_remote_code=True).eval()
@@ -54,7 +59,7 @@ for repo in report:
     report[repo]["eval_results"] = [[r.metric_type, r.metric_value, r.dataset_split] for r in card.data.eval_results]
     report[repo]["tags"] = card.data.tags
 print(json.dumps(report))
-""" % TEXT
+"""
 
 
 @pytest.fixture
@@ -75,7 +80,8 @@ def run_command(args, server, tmp_path, token: str = TOKEN):
 
 
 def eval_results(folder) -> list:
-    return [[r.metric_type, r.metric_value, r.dataset_split] for r in ModelCard.load(folder / "README.md").data.eval_results]
+    card = ModelCard.load(folder / "README.md")
+    return [[r.metric_type, r.metric_value, r.dataset_split] for r in card.data.eval_results]
 
 
 def test_push_every_family_and_load_it_back_without_the_package(hub, tiny_encoder, tmp_path):
@@ -117,7 +123,7 @@ def test_push_every_family_and_load_it_back_without_the_package(hub, tiny_encode
     # 3. A fresh process without the package loads each repository by id, with its processor, and reads its card.
     image_path = os.path.join(images, "left", "0.png")
     repos = ["test-org/tiny-amsdff", "test-org/tiny-gated", "test-user/tiny-amsra"]
-    report = json.loads(run_without_package(LOAD_FROM_HUB, [*repos, image_path], tmp_path,
+    report = json.loads(run_without_package(LOAD_FROM_HUB, [*repos, image_path, TEXT], tmp_path,
                                             env=hub_env(hub, tmp_path)).strip().splitlines()[-1])  # fmt: skip
     for repo, folder in zip(repos, (text_dir, regression_dir, image_dir)):
         assert report[repo]["module"].startswith("transformers_modules."), report[repo]["module"]

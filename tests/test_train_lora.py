@@ -16,9 +16,10 @@ from helpers import FAST, run_without_package
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import train  # noqa: E402
 from test_train import SENTENCES  # noqa: E402
 from test_train_image import QUICK, TINY_AMSRA, write_image_folder  # noqa: E402
+
+import train  # noqa: E402
 
 
 # argv: merged folder, base folder, adapter folder, auto class; reads inputs.json in the merged folder and prints the
@@ -82,8 +83,9 @@ def test_lora_text_classifier_saves_merged_model_adapter_and_base(tiny_encoder, 
 def test_lora_on_a_trained_image_model_applies_to_that_model(tmp_path):
     train_dir = write_image_folder(tmp_path / "train", 12)
     first = tmp_path / "first"
-    train.main(["--model_type", "amsra_net", "--train_dir", train_dir, "--output_dir", str(first), "--config_overrides",
-                TINY_AMSRA, "--num_train_epochs", "1", "--per_device_train_batch_size", "8", *QUICK])  # fmt: skip
+    train.main(["--model_type", "amsra_net", "--train_dir", train_dir, "--output_dir", str(first),
+                "--config_overrides", TINY_AMSRA, "--num_train_epochs", "1", "--per_device_train_batch_size", "8",
+                *QUICK])  # fmt: skip
     out = tmp_path / "lora"
     train.main(["--model_type", "amsra_net", "--model_name_or_path", str(first), "--train_dir", train_dir,
                 "--output_dir", str(out), "--use_lora", "--num_train_epochs", "1", "--per_device_train_batch_size",
