@@ -39,6 +39,18 @@ class AmsraNetImageProcessor(ViTImageProcessorPil):
     image_mean = [0.4914, 0.4822, 0.4465]
     image_std = [0.2470, 0.2435, 0.2616]
 
+    def __init__(self, **kwargs):
+        num_channels = kwargs.get("num_channels") or self.num_channels
+        if num_channels == 1:  # greyscale: the RGB defaults become their luma-weighted single values
+            kwargs.setdefault("image_mean", [0.4809])
+            kwargs.setdefault("image_std", [0.2466])
+        super().__init__(**kwargs)
+        for name in ("image_mean", "image_std"):
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)) and len(value) != num_channels:
+                raise ValueError(f"AmsraNetImageProcessor: {name} has {len(value)} values for {num_channels} "
+                                 "channel(s); give one value per channel.")  # fmt: skip
+
     def process_image(self, image, do_convert_rgb=None, input_data_format=None, **kwargs) -> np.ndarray:
         num_channels = kwargs.pop("num_channels", None) or self.num_channels
         if num_channels not in (1, 3):

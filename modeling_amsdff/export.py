@@ -1,0 +1,164 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""ONNX export of a saved model of any family (`torch.onnx.export` through `torch.export`, dynamic batch and
+sequence length), checked against PyTorch with ONNX Runtime, and post-training dynamic int8 quantisation of the
+exported graph with ONNX Runtime's quantiser, for CPU inference.
+
+    amsdff-export SAVED_FOLDER ONNX_FOLDER [--int8]
+
+ONNX_FOLDER gets model.onnx (inputs input_ids + attention_mask, or pixel_values; output logits), model_int8.onnx with
+--int8, the config and tokenizer or image processor, and export_report.json with the measured differences. Not copied
+to the Hub with a model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import warnings
+
+import numpy as np
+import torch
+
+from .inference import LoadedModel, load_for_inference
+
+
+ONNX_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model_int8.onnx", "export_report.json"
+PARITY_TOLERANCE = 1e-4  # largest |ONNX Runtime - PyTorch| allowed on the logits of the fp32 export
+PROCESSOR_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
+                   "preprocessor_config.json")  # fmt: skip
+
+
+class ExportError(RuntimeError):
+    """Raised when a model cannot be exported, or its export does not match PyTorch."""
+
+
+class _TextLogits(torch.nn.Module):
+    """The model with plain tensor inputs and the logits as its one output (the graph ONNX stores)."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+
+class _ImageLogits(_TextLogits):
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.model(pixel_values=pixel_values).logits
+
+
+def example_inputs(loaded: LoadedModel, batch: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Inputs of `batch` rows through the model's own processor: texts of different lengths, or random images."""
+    generator = np.random.default_rng(seed)
+    if loaded.kind == "text":
+        words = "the film was a warm funny and sharp story told with care but far too long".split()
+        texts = [" ".join(generator.choice(words, size=3 + 4 * i)) for i in range(batch)]
+        return loaded.preprocess(texts)
+    from PIL import Image
+
+    size = loaded.config.image_size if hasattr(loaded.config, "image_size") else 32
+    images = [Image.fromarray(generator.integers(0, 256, (size, size, 3), dtype=np.uint8)) for _ in range(batch)]
+    return loaded.preprocess(images)
+
+
+def onnx_session(path: str, threads: int | None = None):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def run_onnx(session, inputs: dict[str, torch.Tensor]) -> np.ndarray:
+    return session.run(["logits"], {name: tensor.numpy() for name, tensor in inputs.items()})[0]
+
+
+def export_onnx(folder: str, output_dir: str, *, int8: bool = False, opset: int = 18, overwrite: bool = False) -> dict:
+    """Export the model saved in `folder` to `output_dir` and check it; returns (and saves) the export report."""
+    loaded = load_for_inference(folder)
+    if os.path.exists(os.path.join(output_dir, ONNX_NAME)) and not overwrite:
+        raise ExportError(f"{output_dir!r} already holds {ONNX_NAME}; choose another folder or pass --overwrite.")
+    os.makedirs(output_dir, exist_ok=True)
+    wrapper = (_ImageLogits if loaded.kind == "image" else _TextLogits)(loaded.model).eval()
+    sample = example_inputs(loaded, batch=2)
+    dynamic = torch.export.Dim.DYNAMIC
+    shapes = {name: {0: dynamic} if loaded.kind == "image" else {0: dynamic, 1: dynamic} for name in sample}
+    path = os.path.join(output_dir, ONNX_NAME)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch.onnx.export(wrapper, tuple(sample.values()), path, input_names=list(sample), output_names=["logits"],
+                              dynamic_shapes=shapes, opset_version=opset, dynamo=True, verbose=False)  # fmt: skip
+        except Exception as error:  # noqa: BLE001 - torch.export's errors are long; keep the first line
+            summary = str(error).split("## Exception summary", 1)[-1].strip().splitlines()[0]
+            raise ExportError(f"torch.onnx.export failed for {type(loaded.model).__name__}: {summary}") from error
+    for name in PROCESSOR_FILES:
+        if os.path.isfile(os.path.join(folder, name)):
+            shutil.copy(os.path.join(folder, name), output_dir)
+
+    # Parity on another batch size (and other text lengths) than the one exported with.
+    check = example_inputs(loaded, batch=5, seed=1)
+    with torch.no_grad():
+        reference = wrapper(*check.values()).numpy()
+    difference = float(np.abs(run_onnx(onnx_session(path), check) - reference).max())
+    report = {"model": type(loaded.model).__name__, "onnx": ONNX_NAME, "opset": opset,
+              "check_inputs": {name: list(t.shape) for name, t in check.items()}, "max_abs_difference": difference,
+              "tolerance": PARITY_TOLERANCE}  # fmt: skip
+    if not difference <= PARITY_TOLERANCE:
+        raise ExportError(f"The ONNX export of {folder!r} differs from PyTorch by {difference:.3g} (tolerance "
+                          f"{PARITY_TOLERANCE}).")  # fmt: skip
+    if int8:
+        report.update(quantize_int8(path, os.path.join(output_dir, INT8_NAME), check, reference))
+    with open(os.path.join(output_dir, REPORT_NAME), "w") as handle:
+        json.dump(report, handle, indent=1)
+    return report
+
+
+def quantize_int8(onnx_path: str, output_path: str, check: dict, reference: np.ndarray) -> dict:
+    """Dynamic int8 quantisation (weights int8 ahead of time, activations quantised per batch at run time) of the
+    matrix multiplications and convolutions; reports how far its logits move on `check`."""
+    from onnxruntime.quantization import QuantType, quant_pre_process, quantize_dynamic
+
+    prepared = output_path + ".prepared.onnx"
+    try:
+        quant_pre_process(onnx_path, prepared, skip_symbolic_shape=True)
+    except Exception:  # noqa: BLE001 - pre-processing (shape inference, fusions) is an optimisation only
+        shutil.copy(onnx_path, prepared)
+    try:
+        quantize_dynamic(prepared, output_path, weight_type=QuantType.QInt8)
+    finally:
+        os.remove(prepared)
+    quantized = run_onnx(onnx_session(output_path), check)
+    return {"int8": os.path.basename(output_path), "int8_max_abs_difference": float(np.abs(quantized - reference).max()),
+            "int8_same_argmax": float((quantized.argmax(-1) == reference.argmax(-1)).mean()),
+            "onnx_bytes": file_bytes(onnx_path), "int8_bytes": file_bytes(output_path)}  # fmt: skip
+
+
+def file_bytes(onnx_path: str) -> int:
+    """Size of an ONNX model with its external weights file, if it has one."""
+    return sum(os.path.getsize(path) for path in (onnx_path, onnx_path + ".data") if os.path.isfile(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="amsdff-export", description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", help="Saved model folder (train.py output or save_pretrained).")
+    parser.add_argument("output_dir", help="Folder for model.onnx, the processor files and the report.")
+    parser.add_argument("--int8", action="store_true", help="Also write model_int8.onnx (dynamic int8).")
+    parser.add_argument("--opset", type=int, default=18)
+    parser.add_argument("--overwrite", action="store_true", help="Replace an export already in output_dir.")
+    args = parser.parse_args(argv)
+    try:
+        report = export_onnx(args.folder, args.output_dir, int8=args.int8, opset=args.opset, overwrite=args.overwrite)
+    except (ExportError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

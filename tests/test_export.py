@@ -1,0 +1,94 @@
+"""ONNX export of every family, checked with ONNX Runtime against PyTorch on another batch size (and other text
+lengths) than the export's; dynamic int8 quantisation of the exported graph; clear errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from modeling_amsdff import (
+    AmsdffForSequenceClassification,
+    AmsraNetForImageClassification,
+    AmsraNetImageProcessor,
+    CifarResNetForImageClassification,
+    EmotionRegressionForSequenceClassification,
+)
+from modeling_amsdff.export import INT8_NAME, ONNX_NAME, REPORT_NAME, export_onnx, onnx_session, run_onnx
+from modeling_amsdff.inference import load_for_inference
+
+from model_cases import tiny_amsra_config, tiny_resnet_config
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def save_text_model(model, encoder, folder):
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(encoder).save_pretrained(folder)
+    return str(folder)
+
+
+def save_image_model(model, folder, channels):
+    model.save_pretrained(folder)
+    AmsraNetImageProcessor(num_channels=channels, size={"height": 16, "width": 16}).save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture
+def saved_models(tiny_encoder, tmp_path):
+    torch.manual_seed(0)
+    return {
+        "amsdff": save_text_model(AmsdffForSequenceClassification.from_pretrained_backbone(tiny_encoder, num_labels=3),
+                                  tiny_encoder, tmp_path / "amsdff"),  # fmt: skip
+        "moe_regression": save_text_model(EmotionRegressionForSequenceClassification.from_pretrained_backbone(
+            tiny_encoder, num_labels=2, head_type="moe"), tiny_encoder, tmp_path / "moe"),  # fmt: skip
+        "amsra_net": save_image_model(AmsraNetForImageClassification(tiny_amsra_config(num_channels=1, image_size=16)),
+                                      tmp_path / "amsra", 1),  # fmt: skip
+        "resnet18": save_image_model(CifarResNetForImageClassification(tiny_resnet_config()), tmp_path / "resnet", 3),
+    }
+
+
+@pytest.mark.parametrize("family", ["amsdff", "moe_regression", "amsra_net", "resnet18"])
+def test_export_matches_pytorch_and_quantizes(family, saved_models, tmp_path):
+    out = tmp_path / f"{family}-onnx"
+    report = export_onnx(saved_models[family], str(out), int8=True)
+    assert report["max_abs_difference"] <= 1e-4
+    assert json.loads((out / REPORT_NAME).read_text()) == report
+    assert (out / "config.json").is_file()
+    # Run the exported graphs as a user would: the folder's own processor, then ONNX Runtime, at yet another size.
+    loaded = load_for_inference(saved_models[family])
+    if loaded.kind == "text":
+        items = ["short", "a somewhat longer sentence about a film that was far too long", "a third one"]
+    else:
+        from PIL import Image
+
+        rng = np.random.default_rng(3)
+        items = [Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)) for _ in range(3)]
+    inputs = loaded.preprocess(items)
+    with torch.no_grad():
+        expected = loaded.model(**inputs).logits.numpy()
+    np.testing.assert_allclose(run_onnx(onnx_session(str(out / ONNX_NAME)), inputs), expected, atol=1e-4)
+    quantized = run_onnx(onnx_session(str(out / INT8_NAME)), inputs)
+    assert quantized.shape == expected.shape and np.isfinite(quantized).all()
+    assert np.abs(quantized - expected).max() < 0.5  # int8 moves the outputs a little, not arbitrarily
+    assert report["int8_bytes"] > 0 and 0.0 <= report["int8_same_argmax"] <= 1.0
+
+
+def test_export_errors_are_clear(saved_models, tmp_path):
+    out = tmp_path / "onnx"
+    export_onnx(saved_models["resnet18"], str(out))
+    before = (out / ONNX_NAME).read_bytes()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "modeling_amsdff.export"]
+    result = subprocess.run([*command, saved_models["resnet18"], str(out)], capture_output=True, text=True, env=env,
+                            cwd=ROOT, timeout=300)  # fmt: skip
+    assert result.returncode == 2 and "already holds model.onnx" in result.stderr and "Traceback" not in result.stderr
+    assert (out / ONNX_NAME).read_bytes() == before  # nothing overwritten
+    result = subprocess.run([*command, str(tmp_path / "missing"), str(tmp_path / "x")], capture_output=True, text=True,
+                            env=env, cwd=ROOT, timeout=300)  # fmt: skip
+    assert result.returncode == 2 and "holds no saved model" in result.stderr
