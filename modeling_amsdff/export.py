@@ -133,7 +133,8 @@ def quantize_int8(onnx_path: str, output_path: str, check: dict, reference: np.n
     finally:
         os.remove(prepared)
     quantized = run_onnx(onnx_session(output_path), check)
-    return {"int8": os.path.basename(output_path), "int8_max_abs_difference": float(np.abs(quantized - reference).max()),
+    return {"int8": os.path.basename(output_path),
+            "int8_max_abs_difference": float(np.abs(quantized - reference).max()),
             "int8_same_argmax": float((quantized.argmax(-1) == reference.argmax(-1)).mean()),
             "onnx_bytes": file_bytes(onnx_path), "int8_bytes": file_bytes(output_path)}  # fmt: skip
 

@@ -62,8 +62,8 @@ class LoadedModel:
         if self.kind == "text":
             for i, text in enumerate(items):
                 if not isinstance(text, str) or not text.strip():
-                    raise InferenceInputError(f"Item {i} is {'an empty text' if isinstance(text, str) else type(text).__name__}: "
-                                              "every item must be a non-empty string.")  # fmt: skip
+                    found = "an empty text" if isinstance(text, str) else f"a {type(text).__name__}"
+                    raise InferenceInputError(f"Item {i} is {found}: every item must be a non-empty string.")
             encoded = self.processor(items, padding=True, truncation=True, max_length=self.max_length,
                                      return_tensors="pt")  # fmt: skip
             return {name: encoded[name] for name in self.input_names}
@@ -91,8 +91,8 @@ class LoadedModel:
             return [{"labels": [labels[j] for j in range(len(labels)) if row[j] > 0.5],
                      "scores": dict(zip(labels, row.tolist()))} for row in scores]  # fmt: skip
         scores = torch.softmax(logits, dim=-1)
-        return [{"label": labels[int(row.argmax())], "score": float(row.max()), "scores": dict(zip(labels, row.tolist()))}
-                for row in scores]  # fmt: skip
+        return [{"label": labels[int(row.argmax())], "score": float(row.max()),
+                 "scores": dict(zip(labels, row.tolist()))} for row in scores]  # fmt: skip
 
     @torch.no_grad()
     def predict(self, items: list) -> list[dict]:

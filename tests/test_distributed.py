@@ -10,11 +10,10 @@ import subprocess
 import sys
 
 import pytest
+from distributed_probe import weights_digest
 from safetensors.torch import load_file
 
 from modeling_amsdff import AmsdffForSequenceClassification
-
-from distributed_probe import weights_digest
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,7 +52,8 @@ def test_two_processes_split_the_data_and_save_one_model(launcher, tiny_encoder,
     record_dir, out = tmp_path / "records", tmp_path / "out"
     record_dir.mkdir()
     port = str(free_port())
-    command = [executable, *(arg.replace("{port}", port) for arg in LAUNCHERS[launcher][1:]), os.path.join(HERE, "distributed_probe.py"), str(record_dir),
+    launcher_args = [arg.replace("{port}", port) for arg in LAUNCHERS[launcher][1:]]
+    command = [executable, *launcher_args, os.path.join(HERE, "distributed_probe.py"), str(record_dir),
                "--model_name_or_path", tiny_encoder, "--train_file", str(data), "--output_dir", str(out),
                "--num_train_epochs", "1", "--per_device_train_batch_size", "4", "--max_seq_length", "16",
                "--report_to", "none", "--save_strategy", "no", "--use_cpu", "--do_train", "--do_eval"]  # fmt: skip
