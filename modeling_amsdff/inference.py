@@ -62,7 +62,7 @@ class LoadedModel:
         if self.kind == "text":
             for i, text in enumerate(items):
                 if not isinstance(text, str) or not text.strip():
-                    found = "an empty text" if isinstance(text, str) else f"a {type(text).__name__}"
+                    found = "an empty text" if isinstance(text, str) else f"of type {type(text).__name__}"
                     raise InferenceInputError(f"Item {i} is {found}: every item must be a non-empty string.")
             encoded = self.processor(items, padding=True, truncation=True, max_length=self.max_length,
                                      return_tensors="pt")  # fmt: skip

@@ -1,0 +1,193 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""A small REST server over any saved model folder of this package (FastAPI + uvicorn):
+
+    amsdff-serve SAVED_FOLDER [--host 127.0.0.1] [--port 8000] [--max_batch_size 32] [--max_wait_ms 5]
+
+- `GET /health`: {"status": "ok"} once the model is loaded.
+- `GET /info`: model type, task, labels, parameters, and the server's batching counters.
+- `POST /predict` with {"inputs": [...]}: texts for the text models, base64-encoded image files (PNG, JPEG ...)
+  for the image models; answers {"predictions": [...]} in the same order (label and scores, labels above 0.5 for
+  multi-label models, or named values for regression).
+
+Items of concurrent requests are batched together: a worker takes up to --max_batch_size items, waiting at most
+--max_wait_ms for more to arrive, runs the model once and answers each request. Malformed input gets a 4xx answer
+with a message that names the problem. Not copied to the Hub with a model."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import binascii
+import io
+import time
+from contextlib import asynccontextmanager
+
+import torch
+from fastapi import FastAPI, HTTPException
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, Field
+
+from .inference import InferenceInputError, LoadedModel, load_for_inference
+
+
+MAX_ITEMS_PER_REQUEST = 256
+
+
+def _decode_image(item, index: int) -> Image.Image:
+    if not isinstance(item, str):
+        raise InferenceInputError(f"Item {index} is a {type(item).__name__}; image models take base64-encoded image "
+                                  "files as strings.")  # fmt: skip
+    try:
+        data = base64.b64decode(item.split(",", 1)[-1] if item.startswith("data:") else item, validate=True)
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (binascii.Error, ValueError) as error:
+        raise InferenceInputError(f"Item {index} is not valid base64: {error}") from error
+    except (UnidentifiedImageError, OSError) as error:
+        raise InferenceInputError(f"Item {index} is not an image file PIL can read: {error}") from error
+    return image
+
+
+class PredictRequest(BaseModel):
+    inputs: list = Field(..., description="Texts, or base64-encoded image files, to predict.")
+
+
+class Batcher:
+    """Collects the items of concurrent requests into batches for one model call each."""
+
+    def __init__(self, loaded: LoadedModel, max_batch_size: int, max_wait_ms: float):
+        self.loaded, self.max_batch_size, self.max_wait = loaded, max_batch_size, max_wait_ms / 1000
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.batches = self.items = 0
+        self.largest_batch = 0
+        self._worker: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._worker = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+
+    async def predict(self, model_inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Logits for one request's (already preprocessed) inputs, computed in a shared batch."""
+        future = asyncio.get_running_loop().create_future()
+        await self.queue.put((model_inputs, future))
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            pending = [await self.queue.get()]
+            size = len(next(iter(pending[0][0].values())))
+            deadline = loop.time() + self.max_wait
+            while size < self.max_batch_size:
+                timeout = deadline - loop.time()
+                if timeout <= 0:
+                    break
+                try:
+                    request = await asyncio.wait_for(self.queue.get(), timeout)
+                except asyncio.TimeoutError:
+                    break
+                pending.append(request)
+                size += len(next(iter(request[0].values())))
+            try:
+                logits = await loop.run_in_executor(None, self._forward, [inputs for inputs, _ in pending])
+            except Exception as error:  # noqa: BLE001 - answer every waiting request with the failure
+                for _, future in pending:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            start = 0
+            for inputs, future in pending:
+                rows = len(next(iter(inputs.values())))
+                if not future.done():
+                    future.set_result(logits[start : start + rows])
+                start += rows
+            self.batches += 1
+            self.items += size
+            self.largest_batch = max(self.largest_batch, size)
+
+    @torch.no_grad()
+    def _forward(self, requests: list[dict[str, torch.Tensor]]) -> torch.Tensor:
+        if self.loaded.kind == "image":
+            batch = {"pixel_values": torch.cat([r["pixel_values"] for r in requests])}
+        else:  # pad every request's tokens to the longest in the batch
+            length = max(r["input_ids"].shape[1] for r in requests)
+            pad_id = self.loaded.processor.pad_token_id or 0
+            batch = {
+                name: torch.cat([torch.nn.functional.pad(r[name], (0, length - r[name].shape[1]),
+                                                         value=pad_id if name == "input_ids" else 0)
+                                 for r in requests])
+                for name in ("input_ids", "attention_mask")
+            }  # fmt: skip
+        return self.loaded.model(**batch).logits
+
+
+def create_app(folder: str, max_batch_size: int = 32, max_wait_ms: float = 5.0, max_length: int = 128) -> FastAPI:
+    """The FastAPI application serving the model saved in `folder`."""
+    loaded = load_for_inference(folder, max_length=max_length)
+    batcher = Batcher(loaded, max_batch_size, max_wait_ms)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        batcher.start()
+        yield
+        await batcher.stop()
+
+    app = FastAPI(title=f"modeling_amsdff: {loaded.config.model_type}", lifespan=lifespan)
+    started = time.time()
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/info")
+    def info() -> dict:
+        return {**loaded.info(), "max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms,
+                "max_items_per_request": MAX_ITEMS_PER_REQUEST, "batches": batcher.batches, "items": batcher.items,
+                "largest_batch": batcher.largest_batch, "uptime_s": round(time.time() - started, 1)}  # fmt: skip
+
+    @app.post("/predict")
+    async def predict(request: PredictRequest) -> dict:
+        items = request.inputs
+        if not items:
+            raise HTTPException(422, "`inputs` is empty: send at least one text or image.")
+        if len(items) > MAX_ITEMS_PER_REQUEST:
+            raise HTTPException(413, f"{len(items)} inputs in one request; the limit is {MAX_ITEMS_PER_REQUEST}.")
+        try:
+            if loaded.kind == "image":
+                items = [_decode_image(item, i) for i, item in enumerate(items)]
+            model_inputs = loaded.preprocess(items)
+        except InferenceInputError as error:
+            raise HTTPException(422, str(error)) from error
+        logits = await batcher.predict(model_inputs)
+        return {"predictions": loaded.postprocess(logits)}
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="amsdff-serve", description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", help="Saved model folder (train.py output or save_pretrained).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--max_batch_size", type=int, default=32, help="Most items per model call.")
+    parser.add_argument("--max_wait_ms", type=float, default=5.0, help="Longest wait for a batch to fill.")
+    parser.add_argument("--max_length", type=int, default=128, help="Tokens per text after truncation.")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's).")
+    args = parser.parse_args(argv)
+    import uvicorn
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        app = create_app(args.folder, args.max_batch_size, args.max_wait_ms, args.max_length)
+    except (FileNotFoundError, ValueError, OSError) as error:
+        raise SystemExit(f"error: {error}") from error
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

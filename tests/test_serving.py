@@ -1,0 +1,146 @@
+"""The REST server (modeling_amsdff/serving.py) as users run it: a real uvicorn process on loopback over a saved text
+classifier and a saved image classifier; predictions equal the model's own, concurrent requests are batched, and
+malformed input gets a 4xx answer that names the problem."""
+
+import base64
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from transformers import AutoTokenizer
+
+from modeling_amsdff import AmsdffForSequenceClassification, AmsraNetForImageClassification, AmsraNetImageProcessor
+from modeling_amsdff.inference import load_for_inference
+
+from model_cases import tiny_amsra_config
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEXTS = ["a warm and funny film", "dull, slow and far too long", "the cast is wonderful", "a tedious mess"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    def __init__(self, folder, *extra):
+        self.url = f"http://127.0.0.1:{free_port()}"
+        port = self.url.rsplit(":", 1)[1]
+        self.process = subprocess.Popen([sys.executable, "-m", "modeling_amsdff.serving", str(folder), "--port", port,
+                                         "--threads", "1", *extra], cwd=ROOT, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True,
+                                        env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {self.process.stderr.read()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).json() == {"status": "ok"}:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise AssertionError("server did not come up in 120 s")
+
+    def post(self, payload, **kwargs):
+        return httpx.post(self.url + "/predict", timeout=60, **({"json": payload} if payload is not None else {}),
+                          **kwargs)  # fmt: skip
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def text_server(tiny_encoder, tmp_path):
+    torch.manual_seed(0)
+    folder = tmp_path / "text"
+    model = AmsdffForSequenceClassification.from_pretrained_backbone(
+        tiny_encoder, num_labels=2, id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1})
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
+    server = Server(folder, "--max_wait_ms", "50")
+    yield server, folder
+    server.close()
+
+
+def png_base64(array) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_text_predictions_batching_and_errors(text_server):
+    server, folder = text_server
+    info = httpx.get(server.url + "/info").json()
+    assert info["kind"] == "text" and info["labels"] == ["negative", "positive"] and info["model_type"] == "amsdff"
+
+    expected = load_for_inference(str(folder)).predict(TEXTS)
+    answer = server.post({"inputs": TEXTS})
+    assert answer.status_code == 200
+    predictions = answer.json()["predictions"]
+    assert [p["label"] for p in predictions] == [p["label"] for p in expected]
+    np.testing.assert_allclose([p["score"] for p in predictions], [p["score"] for p in expected], atol=1e-5)
+
+    # 16 concurrent one-text requests: each gets its own answer, and the server ran fewer model calls than requests.
+    before = httpx.get(server.url + "/info").json()
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda text: server.post({"inputs": [text]}), TEXTS * 4))
+    assert all(a.status_code == 200 for a in answers)
+    for answer, reference in zip(answers, expected * 4):
+        assert abs(answer.json()["predictions"][0]["score"] - reference["score"]) < 1e-5
+    after = httpx.get(server.url + "/info").json()
+    assert after["items"] - before["items"] == 16
+    assert after["batches"] - before["batches"] < 16 and after["largest_batch"] > 1
+
+    for payload, status, message in [
+        ({"inputs": []}, 422, "`inputs` is empty"),
+        ({"inputs": ["fine", "   "]}, 422, "Item 1 is an empty text"),
+        ({"inputs": ["fine", 3]}, 422, "Item 1 is of type int"),
+        ({"inputs": ["x"] * 300}, 413, "the limit is 256"),
+        ({"texts": ["fine"]}, 422, "inputs"),
+    ]:
+        answer = server.post(payload)
+        assert answer.status_code == status, answer.text
+        assert message in answer.text
+    answer = server.post(None, content=b"not json", headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422
+
+
+def test_image_predictions_and_errors(tmp_path):
+    torch.manual_seed(0)
+    folder = tmp_path / "image"
+    AmsraNetForImageClassification(tiny_amsra_config(num_channels=1, image_size=16)).save_pretrained(folder)
+    AmsraNetImageProcessor(num_channels=1, size={"height": 16, "width": 16}).save_pretrained(folder)
+    rng = np.random.default_rng(0)
+    arrays = [rng.integers(0, 255, (20, 20, 3), dtype=np.uint8) for _ in range(3)]
+    server = Server(folder)
+    try:
+        answer = server.post({"inputs": [png_base64(a) for a in arrays]})
+        assert answer.status_code == 200, answer.text
+        expected = load_for_inference(str(folder)).predict([Image.fromarray(a) for a in arrays])
+        np.testing.assert_allclose([list(p["scores"].values()) for p in answer.json()["predictions"]],
+                                   [list(p["scores"].values()) for p in expected], atol=1e-5)  # fmt: skip
+        assert server.post({"inputs": ["%%% not base64"]}).status_code == 422
+        answer = server.post({"inputs": [base64.b64encode(b"plain text, not an image").decode()]})
+        assert answer.status_code == 422 and "not an image file" in answer.text
+    finally:
+        server.close()
+
+
+def test_server_names_a_missing_folder(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "modeling_amsdff.serving", str(tmp_path / "nothing")],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+    assert result.returncode != 0 and "holds no saved model" in result.stderr and "Traceback" not in result.stderr
