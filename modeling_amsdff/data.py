@@ -390,8 +390,9 @@ def stack_label_columns(raw: DatasetDict, columns: Sequence[str]) -> DatasetDict
         def stack(batch):
             return {"label": [list(map(float, values)) for values in zip(*(batch[c] for c in columns))]}
 
-        dataset = dataset.remove_columns("label") if "label" in dataset.column_names else dataset
-        out[split] = dataset.map(stack, batched=True, desc=f"stacking targets ({split})")
+        if "label" in dataset.column_names and "label" not in columns:
+            dataset = dataset.remove_columns("label")
+        out[split] = dataset.map(stack, batched=True, desc=f"stacking targets ({split})")  # replaces a 'label' target
     return out
 
 

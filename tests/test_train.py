@@ -201,3 +201,12 @@ def test_command_line_error_is_one_clear_line(tmp_path):
     assert result.returncode == 2
     assert "error: --train_file" in result.stderr and "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_regression_target_column_named_label(tiny_encoder, csv_data, tmp_path):
+    # A single target whose column is called `label` must be kept, not dropped as a leftover label column.
+    out = tmp_path / "label-target"
+    results = train.main(["--model_type", "moe_regression", "--model_name_or_path", tiny_encoder, "--train_file",
+                          csv_data, "--label_column_names", "label", "--output_dir", str(out), *FAST])  # fmt: skip
+    assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "label"}
+    assert "predict_rmse" in results
