@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -31,6 +30,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from common import machine, mean_std  # noqa: E402
 
 from modeling_amsdff import EmotionRegressionForSequenceClassification  # noqa: E402
 from modeling_amsdff.data import load_vader  # noqa: E402
@@ -55,10 +56,6 @@ HEADS = {
     "moe (4 experts)": ("moe_regression", None),
 }
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
-
-
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
 
 
 def tfidf_ridge(train_split, test_split) -> dict:
@@ -122,12 +119,6 @@ def train_head(name: str, seed: int, args, workdir: str, test_split) -> dict:
     return run
 
 
-def mean_std(values: list[float], digits: int = 3) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
@@ -153,9 +144,9 @@ def main() -> None:
                 print(json.dumps(run), flush=True)
 
     def row(label, metrics_list, speed="", params=""):
-        cells = [mean_std([m[f"rmse_{t}"] for m in metrics_list]) for t in TARGETS]
-        cells += [mean_std([m[f"mae_{t}"] for m in metrics_list]) for t in TARGETS]
-        cells += [mean_std([m[f"pearson_{t}"] for m in metrics_list]) for t in TARGETS]
+        cells = [mean_std([m[f"rmse_{t}"] for m in metrics_list], 3) for t in TARGETS]
+        cells += [mean_std([m[f"mae_{t}"] for m in metrics_list], 3) for t in TARGETS]
+        cells += [mean_std([m[f"pearson_{t}"] for m in metrics_list], 3) for t in TARGETS]
         return f"| {label} | " + " | ".join(cells) + f" | {speed} | {params} |"
 
     lines = [

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -32,6 +31,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from common import machine, mean_std  # noqa: E402
 
 from modeling_amsdff import AmsraNetConfig, AmsraNetForImageClassification  # noqa: E402
 from modeling_amsdff.modeling_cifar_resnet import CifarResNetForImageClassification, resnet18_cifar_config  # noqa: E402
@@ -56,11 +57,6 @@ MODELS = {  # name -> (--model_type, --config_overrides)
     "ResNet-18 (CIFAR stem)": ("resnet18", None),
 }
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} CPU cores, torch {torch.__version__} ({torch.get_num_threads()} threads)"
 
 
 def build(name: str, channels: int, size: int) -> torch.nn.Module:
@@ -153,12 +149,6 @@ def train_once(name: str, seed: int, args, workdir: str) -> dict:
         "train_samples_per_second": results["train_samples_per_second"],
         "wall_seconds": time.perf_counter() - start,
     }
-
-
-def mean_std(values: list[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.4f} (1 seed)"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
 def write_report(path: str, report: dict) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -36,6 +35,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from common import machine, write_results  # noqa: E402
 
 from modeling_amsdff.data import load_fashion_mnist, load_rotten_tomatoes, load_vader  # noqa: E402
 from modeling_amsdff.export import INT8_NAME, ONNX_NAME, export_onnx, onnx_session, run_onnx  # noqa: E402
@@ -60,11 +61,6 @@ FAMILIES = {
     "AMSRA-Net": {"train": ["--model_type", "amsra_net", "--max_train_samples", "6000", "--num_train_epochs", "2"],
                   "metric": "accuracy"},
 }  # fmt: skip
-
-
-def machine() -> str:
-    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}{gpu}"
 
 
 def test_items(name: str, limit: int | None):
@@ -203,11 +199,7 @@ def main() -> None:
             + ", ".join(f"{family} {onnx:.1f} / {int8:.1f}" for family, (onnx, int8) in sizes.items())
             + ".\n\n" + table(rows))  # fmt: skip
     print(text)
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output + ".md", "w") as handle:
-        handle.write("# Inference time and int8 accuracy\n\n" + text + "\n")
-    with open(args.output + ".json", "w") as handle:
-        json.dump({"machine": machine(), "rows": rows}, handle, indent=1)
+    write_results(args.output, "Inference time and int8 accuracy", text, {"machine": machine(), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from common import machine, mean_std, write_results  # noqa: E402
 
 import train  # noqa: E402
 
@@ -46,10 +47,6 @@ TASKS = {
     "Gated BERT / VADER": ("gated_bert", "vader_offline", "predict_rmse", 1e-4, 1e-3),
 }
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
-
-
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
 
 
 def run(task: str, lora: bool, seed: int, args, workdir: str) -> dict:
@@ -75,12 +72,6 @@ def run(task: str, lora: bool, seed: int, args, workdir: str) -> dict:
             "value": results[metric], "train_samples_per_second": results["train_samples_per_second"],
             "trainable_parameters": trainable, "total_parameters": total,
             "saved_bytes": os.path.getsize(saved)}  # fmt: skip
-
-
-def mean_std(values: list[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
 def main() -> None:
@@ -119,11 +110,7 @@ def main() -> None:
                          f"{chosen[0]['saved_bytes'] / 2**20:.1f} MiB |")  # fmt: skip
     table = "\n".join(lines)
     print(table)
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output + ".md", "w") as handle:
-        handle.write("# LoRA vs full fine-tuning\n\n" + table + "\n")
-    with open(args.output + ".json", "w") as handle:
-        json.dump({"machine": machine(), "runs": runs}, handle, indent=1)
+    write_results(args.output, "LoRA vs full fine-tuning", table, {"machine": machine(), "runs": runs})
 
 
 if __name__ == "__main__":

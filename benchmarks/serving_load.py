@@ -31,6 +31,9 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import write_results  # noqa: E402
+
+
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 MODELS_DIR = os.path.join(ROOT, "benchmarks", "models")
 
@@ -106,7 +109,7 @@ def serve_and_load(folder: str, args) -> list[dict]:
                     break
             except httpx.HTTPError:
                 if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"the server for {folder} did not start")
+                    raise RuntimeError(f"the server for {folder} did not start") from None
                 time.sleep(0.5)
         bodies = payloads(folder)
         # The load generator is a separate process from the server (this one); warm up first.
@@ -149,11 +152,7 @@ def main() -> None:
                      f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['mean_batch']:.1f} | {row['errors']} |")
     text = "\n".join(lines)
     print(text)
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output + ".md", "w") as handle:
-        handle.write("# REST server under load\n\n" + text + "\n")
-    with open(args.output + ".json", "w") as handle:
-        json.dump(rows, handle, indent=1)
+    write_results(args.output, "REST server under load", text, rows)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -33,6 +32,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from common import machine, mean_std  # noqa: E402
 
 from modeling_amsdff import AmsdffForSequenceClassification  # noqa: E402
 from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS  # noqa: E402
@@ -53,11 +54,6 @@ STEP_BATCH, STEP_TOKENS, STEP_REPEATS = 32, 64, 15  # the training-step cost mea
 
 MODELS = {"baseline": dict(AMSDFF_BASELINE_ARGUMENTS), "amsdff": {}}
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} CPU cores, torch {torch.__version__} ({torch.get_num_threads()} threads)"
 
 
 def step_cost(model_kwargs: dict) -> float:
@@ -120,12 +116,6 @@ def train_once(name: str, seed: int, args, workdir: str) -> dict:
         "wall_seconds": time.perf_counter() - start,
         "folder": out,
     }
-
-
-def mean_std(values: list[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
 def main() -> None:

@@ -1,0 +1,34 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""What every benchmark script shares: the machine line, mean ± std of seeds, and writing the results table (.md)
+and the raw runs (.json) that the README links."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+
+import torch
+
+
+def machine() -> str:
+    """The machine a result was measured on: CPU, cores, torch version and the GPU if there is one."""
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} CPU cores, torch {torch.__version__} ({torch.get_num_threads()} threads){gpu}"
+
+
+def mean_std(values: list[float], digits: int = 4) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+
+
+def write_results(output: str, title: str, text: str, data) -> None:
+    """`output`.md with a title and `text` (the table), `output`.json with `data`."""
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    with open(output + ".md", "w") as handle:
+        handle.write(f"# {title}\n\n{text}\n")
+    with open(output + ".json", "w") as handle:
+        json.dump(data, handle, indent=1)
