@@ -1,6 +1,7 @@
 """Test helpers: running code in a fresh Python process in which this package cannot be imported."""
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -48,3 +49,10 @@ def run_without_package(script: str, args: list[str], cwd, env: dict | None = No
                             env=env, cwd=cwd, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -5,7 +5,6 @@ of the training data, all processes must end with the same weights, and the save
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 
@@ -15,6 +14,8 @@ from safetensors.torch import load_file
 
 from modeling_amsdff import AmsdffForSequenceClassification
 
+from helpers import free_port
+
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCHERS = {
@@ -22,12 +23,6 @@ LAUNCHERS = {
     "accelerate": ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                    "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "{port}"],
 }  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def read_records(path) -> tuple[list[dict], list[str]]:

@@ -5,7 +5,6 @@ malformed input gets a 4xx answer that names the problem."""
 import base64
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,12 @@ from transformers import AutoTokenizer
 from modeling_amsdff import AmsdffForSequenceClassification, AmsraNetForImageClassification, AmsraNetImageProcessor
 from modeling_amsdff.inference import load_for_inference
 
+from helpers import free_port
 from model_cases import tiny_amsra_config
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEXTS = ["a warm and funny film", "dull, slow and far too long", "the cast is wonderful", "a tedious mess"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:
