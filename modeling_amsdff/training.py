@@ -199,8 +199,8 @@ class StrategyTrainer(Trainer):
         decay = set(self.get_decay_parameter_names(opt_model))
         groups = defaultdict(list)
         for name, parameter in opt_model.named_parameters():
-            if not parameter.requires_grad:  # frozen (e.g. the pretrained weights under LoRA adapters)
-                continue
+            # Every parameter, frozen ones too: progressive freezing unfreezes layers after the optimizer exists, and
+            # parameters without gradients (frozen, or under LoRA adapters) are skipped by the optimizer's step.
             in_encoder = "backbone" in name.split(".")
             groups[(in_encoder, name in decay)].append(parameter)
         param_groups = [
