@@ -93,14 +93,16 @@ def load(url: str, bodies: list[dict], concurrency: int, seconds: float) -> dict
             "p95_ms": float(np.percentile(ms, 95)), "p99_ms": float(np.percentile(ms, 99))}  # fmt: skip
 
 
-def serve_and_load(folder: str, args) -> list[dict]:
+def serve_and_load(folder: str, args, backend: str) -> list[dict]:
     import httpx
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # The ONNX backend serves the export benchmarks/inference.py wrote next to the model (FOLDER-onnx/model.onnx).
+    onnx = ["--onnx", os.path.normpath(folder) + "-onnx"] if backend == "onnx" else []
     server = subprocess.Popen([sys.executable, "-m", "modeling_amsdff.serving", folder, "--port", str(port),
-                               "--max_batch_size", str(args.max_batch_size), "--max_wait_ms", str(args.max_wait_ms)],
-                              cwd=ROOT)  # fmt: skip
+                               "--max_batch_size", str(args.max_batch_size), "--max_wait_ms", str(args.max_wait_ms),
+                               *onnx], cwd=ROOT)  # fmt: skip
     try:
         deadline = time.time() + 180
         while True:
@@ -120,7 +122,7 @@ def serve_and_load(folder: str, args) -> list[dict]:
             row = load(url, bodies, concurrency, args.seconds)
             after = httpx.get(url + "/info").json()
             batches = after["batches"] - before["batches"]
-            row.update(model=os.path.basename(os.path.normpath(folder)), kind=after["kind"],
+            row.update(model=os.path.basename(os.path.normpath(folder)), kind=after["kind"], backend=after["backend"],
                        mean_batch=(after["items"] - before["items"]) / batches if batches else 0.0)
             print(json.dumps(row), flush=True)
             rows.append(row)
@@ -138,18 +140,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--max_batch_size", type=int, default=32)
     parser.add_argument("--max_wait_ms", type=float, default=5.0)
+    parser.add_argument("--backends", nargs="+", default=["pytorch", "onnx"], choices=["pytorch", "onnx"])
     parser.add_argument("--output", default=os.path.join(RESULTS_DIR, "serving_load"))
     args = parser.parse_args()
-    rows = [row for folder in args.folders for row in serve_and_load(folder, args)]
+    rows = [row for folder in args.folders for backend in args.backends
+            for row in serve_and_load(folder, args, backend)]  # fmt: skip
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores (server and load generator share them). "
              f"Server: amsdff-serve, --max_batch_size {args.max_batch_size}, --max_wait_ms {args.max_wait_ms}, one "
              f"uvicorn worker. Each request carries one real test item (a Rotten Tomatoes snippet, or a "
              f"Fashion-MNIST PNG); closed loop, {args.seconds:g} s per level.", "",
-             "| model | clients | requests/s | p50 (ms) | p95 (ms) | p99 (ms) | mean batch | errors |",
-             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "| model | backend | clients | requests/s | p50 (ms) | p95 (ms) | p99 (ms) | mean batch | errors |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in rows:
-        lines.append(f"| {row['model']} | {row['concurrency']} | {row['requests_per_s']:.1f} | {row['p50_ms']:.1f} | "
-                     f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['mean_batch']:.1f} | {row['errors']} |")
+        lines.append(f"| {row['model']} | {row['backend']} | {row['concurrency']} | {row['requests_per_s']:.1f} | "
+                     f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['mean_batch']:.1f} | "
+                     f"{row['errors']} |")
     text = "\n".join(lines)
     print(text)
     write_results(args.output, "REST server under load", text, rows)

@@ -4,7 +4,8 @@
     amsdff-serve SAVED_FOLDER [--host 127.0.0.1] [--port 8000] [--max_batch_size 32] [--max_wait_ms 5]
 
 - `GET /health`: {"status": "ok"} once the model is loaded.
-- `GET /info`: model type, task, labels, parameters, and the server's batching counters.
+- `GET /info`: model type, task, labels, parameters, backend (pytorch, or onnxruntime with --onnx), and the server's
+  batching counters.
 - `POST /predict` with {"inputs": [...]}: texts for the text models, base64-encoded image files (PNG, JPEG ...)
   for the image models; answers {"predictions": [...]} in the same order (label and scores, labels above 0.5 for
   multi-label models, or named values for regression).
@@ -20,6 +21,7 @@ import asyncio
 import base64
 import binascii
 import io
+import os
 import time
 from contextlib import asynccontextmanager
 
@@ -28,6 +30,7 @@ from fastapi import FastAPI, HTTPException
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
+from .export import ONNX_NAME, onnx_session, run_onnx
 from .inference import InferenceInputError, LoadedModel, load_for_inference
 
 
@@ -56,8 +59,9 @@ class PredictRequest(BaseModel):
 class Batcher:
     """Collects the items of concurrent requests into batches for one model call each."""
 
-    def __init__(self, loaded: LoadedModel, max_batch_size: int, max_wait_ms: float):
+    def __init__(self, loaded: LoadedModel, max_batch_size: int, max_wait_ms: float, onnx_session=None):
         self.loaded, self.max_batch_size, self.max_wait = loaded, max_batch_size, max_wait_ms / 1000
+        self.onnx_session = onnx_session  # run the exported graph with ONNX Runtime instead of the PyTorch model
         self.queue: asyncio.Queue = asyncio.Queue()
         self.batches = self.items = 0
         self.largest_batch = 0
@@ -122,13 +126,26 @@ class Batcher:
                                  for r in requests])
                 for name in ("input_ids", "attention_mask")
             }  # fmt: skip
+        if self.onnx_session is not None:
+            return torch.from_numpy(run_onnx(self.onnx_session, batch))
         return self.loaded.model(**batch).logits
 
 
-def create_app(folder: str, max_batch_size: int = 32, max_wait_ms: float = 5.0, max_length: int = 128) -> FastAPI:
-    """The FastAPI application serving the model saved in `folder`."""
+def create_app(folder: str, max_batch_size: int = 32, max_wait_ms: float = 5.0, max_length: int = 128,
+               onnx: str | None = None) -> FastAPI:  # fmt: skip
+    """The FastAPI application serving the model saved in `folder`; with `onnx` (a model.onnx that `amsdff-export`
+    wrote for it, or its folder), the predictions come from that graph through ONNX Runtime."""
     loaded = load_for_inference(folder, max_length=max_length)
-    batcher = Batcher(loaded, max_batch_size, max_wait_ms)
+    session = None
+    if onnx is not None:
+        path = os.path.join(onnx, ONNX_NAME) if os.path.isdir(onnx) else onnx
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No ONNX model at {path!r}; write one with `amsdff-export {folder} OUT`.")
+        session = onnx_session(path)
+        expected = [i.name for i in session.get_inputs()]
+        if expected != loaded.input_names or session.get_outputs()[0].name != "logits":
+            raise ValueError(f"{path!r} takes {expected}, not the {loaded.input_names} of the model in {folder!r}.")
+    batcher = Batcher(loaded, max_batch_size, max_wait_ms, session)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -145,7 +162,8 @@ def create_app(folder: str, max_batch_size: int = 32, max_wait_ms: float = 5.0, 
 
     @app.get("/info")
     def info() -> dict:
-        return {**loaded.info(), "max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms,
+        return {**loaded.info(), "backend": "onnxruntime" if session is not None else "pytorch",
+                "max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms,
                 "max_items_per_request": MAX_ITEMS_PER_REQUEST, "batches": batcher.batches, "items": batcher.items,
                 "largest_batch": batcher.largest_batch, "uptime_s": round(time.time() - started, 1)}  # fmt: skip
 
@@ -177,13 +195,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max_wait_ms", type=float, default=5.0, help="Longest wait for a batch to fill.")
     parser.add_argument("--max_length", type=int, default=128, help="Tokens per text after truncation.")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's).")
+    parser.add_argument("--onnx", default=None, help="Serve this ONNX export of the model (model.onnx or "
+                        "model_int8.onnx from amsdff-export, or its folder) with ONNX Runtime instead of PyTorch.")
     args = parser.parse_args(argv)
     import uvicorn
 
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        app = create_app(args.folder, args.max_batch_size, args.max_wait_ms, args.max_length)
+        app = create_app(args.folder, args.max_batch_size, args.max_wait_ms, args.max_length, args.onnx)
     except (FileNotFoundError, ValueError, OSError) as error:
         raise SystemExit(f"error: {error}") from error
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

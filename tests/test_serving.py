@@ -112,6 +112,29 @@ def test_text_predictions_batching_and_errors(text_server):
     assert answer.status_code == 422
 
 
+def test_onnx_backend_serves_the_exported_graph(tiny_encoder, tmp_path):
+    from modeling_amsdff.export import export_onnx
+
+    torch.manual_seed(0)
+    folder = tmp_path / "text"
+    AmsdffForSequenceClassification.from_pretrained_backbone(tiny_encoder, num_labels=3).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
+    export_onnx(str(folder), str(tmp_path / "onnx"))
+    server = Server(folder, "--onnx", str(tmp_path / "onnx"))
+    try:
+        assert httpx.get(server.url + "/info").json()["backend"] == "onnxruntime"
+        expected = load_for_inference(str(folder)).predict(TEXTS)
+        predictions = server.post({"inputs": TEXTS}).json()["predictions"]
+        np.testing.assert_allclose([list(p["scores"].values()) for p in predictions],
+                                   [list(p["scores"].values()) for p in expected], atol=1e-5)  # fmt: skip
+    finally:
+        server.close()
+    result = subprocess.run([sys.executable, "-m", "modeling_amsdff.serving", str(folder), "--onnx",
+                             str(tmp_path / "missing.onnx")], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+    assert result.returncode != 0 and "No ONNX model at" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_image_predictions_and_errors(tmp_path):
     torch.manual_seed(0)
     folder = tmp_path / "image"
