@@ -1,6 +1,7 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""What every benchmark script shares: the machine line, mean ± std of seeds, and writing the results table (.md)
-and the raw runs (.json) that the README links."""
+"""What every benchmark script shares: the offline environment and the repository on the import path (set when this
+module is imported, so import it before the package), the folders, the machine line, mean ± std of seeds, and
+writing the results table (.md) and the raw runs (.json) that the README links."""
 
 from __future__ import annotations
 
@@ -8,8 +9,18 @@ import json
 import os
 import platform
 import statistics
+import sys
 
 import torch
+
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the offline data and encoder; nothing tries the network
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)  # the package and train.py, run from anywhere
+RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
+MODELS_DIR = os.path.join(ROOT, "benchmarks", "models")  # models benchmarks/inference.py trains and reuses
 
 
 def machine() -> str:

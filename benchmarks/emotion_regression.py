@@ -19,25 +19,17 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 
 import numpy as np
 import torch
+from common import RESULTS_DIR, machine, mean_std
 
+from modeling_amsdff import EmotionRegressionForSequenceClassification
+from modeling_amsdff.data import load_vader
+from modeling_amsdff.metrics import regression_metrics
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from common import machine, mean_std  # noqa: E402
-
-from modeling_amsdff import EmotionRegressionForSequenceClassification  # noqa: E402
-from modeling_amsdff.data import load_vader  # noqa: E402
-from modeling_amsdff.metrics import regression_metrics  # noqa: E402
-
-import train  # noqa: E402
+import train
 
 
 # ---- budget (same for every head) ----------------------------------------------------------------------------------
@@ -55,7 +47,6 @@ HEADS = {
     "gated (sigmoid)": ("gated_bert", "gate_activation=sigmoid"),
     "moe (4 experts)": ("moe_regression", None),
 }
-RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 
 
 def tfidf_ridge(train_split, test_split) -> dict:

@@ -19,25 +19,17 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 
 import torch
+from common import RESULTS_DIR, machine, mean_std
 from torch.utils.flop_counter import FlopCounterMode
 
+from modeling_amsdff import AmsraNetConfig, AmsraNetForImageClassification
+from modeling_amsdff.modeling_cifar_resnet import CifarResNetForImageClassification, resnet18_cifar_config
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from common import machine, mean_std  # noqa: E402
-
-from modeling_amsdff import AmsraNetConfig, AmsraNetForImageClassification  # noqa: E402
-from modeling_amsdff.modeling_cifar_resnet import CifarResNetForImageClassification, resnet18_cifar_config  # noqa: E402
-
-import train  # noqa: E402
+import train
 
 
 # ---- budget (same for every model) ---------------------------------------------------------------------------------
@@ -56,7 +48,6 @@ MODELS = {  # name -> (--model_type, --config_overrides)
     "AMSRA-Net, single-scale MSFD": ("amsra_net", "use_multi_scale=False"),
     "ResNet-18 (CIFAR stem)": ("resnet18", None),
 }
-RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 
 
 def build(name: str, channels: int, size: int) -> torch.nn.Module:

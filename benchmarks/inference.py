@@ -23,30 +23,20 @@ import json
 import os
 import shutil
 import statistics
-import sys
 import time
 import warnings
 
 import numpy as np
 import torch
+from common import MODELS_DIR, RESULTS_DIR, machine, write_results
+
+from modeling_amsdff.data import load_fashion_mnist, load_rotten_tomatoes, load_vader
+from modeling_amsdff.export import INT8_NAME, ONNX_NAME, export_onnx, onnx_session, run_onnx
+from modeling_amsdff.inference import load_for_inference
+
+import train
 
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from common import machine, write_results  # noqa: E402
-
-from modeling_amsdff.data import load_fashion_mnist, load_rotten_tomatoes, load_vader  # noqa: E402
-from modeling_amsdff.export import INT8_NAME, ONNX_NAME, export_onnx, onnx_session, run_onnx  # noqa: E402
-from modeling_amsdff.inference import load_for_inference  # noqa: E402
-
-import train  # noqa: E402
-
-
-MODELS_DIR = os.path.join(ROOT, "benchmarks", "models")
-RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 MAX_LENGTH = 64
 LARGE_BATCH = 64
 COMMON = ["--report_to", "none", "--save_strategy", "no", "--eval_strategy", "no", "--disable_tqdm", "true",
@@ -86,11 +76,8 @@ def metric(name: str, loaded, logits: np.ndarray, targets) -> float:
 
 
 def inputs_for(loaded, items) -> dict[str, torch.Tensor]:
-    if loaded.kind == "text":  # fixed length, so that every engine (and torch.compile) sees one shape
-        encoded = loaded.processor(list(items), padding="max_length", truncation=True, max_length=MAX_LENGTH,
-                                   return_tensors="pt")  # fmt: skip
-        return {name: encoded[name] for name in loaded.input_names}
-    return loaded.preprocess(list(items))
+    # Texts at a fixed length, so that every engine (and torch.compile) sees one shape.
+    return loaded.preprocess(list(items), padding="max_length")
 
 
 def timings(run, inputs, repeats: int, warmup: int = 3) -> list[float]:

@@ -18,21 +18,13 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 
 import torch
+from common import RESULTS_DIR, machine, mean_std, write_results
 from safetensors.torch import load_file
 
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from common import machine, mean_std, write_results  # noqa: E402
-
-import train  # noqa: E402
+import train
 
 
 MAX_TRAIN_SAMPLES = 2000
@@ -53,7 +45,6 @@ IMAGE_BASE = ["--max_train_samples", "6000", "--num_train_epochs", "2"]
 IMAGE_FINE_TUNING = ["--max_train_samples", "12000", "--num_train_epochs", "1"]
 QUIET = ["--eval_strategy", "no", "--save_strategy", "no", "--report_to", "none", "--logging_steps", "25",
          "--use_cpu", "--disable_tqdm", "true", "--do_train"]  # fmt: skip
-RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 
 
 def run(task: str, lora: bool, seed: int, args, workdir: str) -> dict:

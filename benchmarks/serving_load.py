@@ -26,16 +26,7 @@ import threading
 import time
 
 import numpy as np
-
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-from common import write_results  # noqa: E402
-
-
-RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
-MODELS_DIR = os.path.join(ROOT, "benchmarks", "models")
+from common import MODELS_DIR, RESULTS_DIR, ROOT, write_results
 
 
 def free_port() -> int:
@@ -46,7 +37,6 @@ def free_port() -> int:
 
 def payloads(folder: str, count: int = 256) -> list[dict]:
     """One-item request bodies from the real test split that matches the model's kind."""
-    sys.path.insert(0, ROOT)
     from modeling_amsdff.data import load_fashion_mnist, load_rotten_tomatoes
 
     config = json.load(open(os.path.join(folder, "config.json")))

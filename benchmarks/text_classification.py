@@ -21,25 +21,17 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 
 import torch
+from common import RESULTS_DIR, machine, mean_std
 
+from modeling_amsdff import AmsdffForSequenceClassification
+from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS
+from modeling_amsdff.data import load_rotten_tomatoes, minilm_path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from common import machine, mean_std  # noqa: E402
-
-from modeling_amsdff import AmsdffForSequenceClassification  # noqa: E402
-from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS  # noqa: E402
-from modeling_amsdff.data import load_rotten_tomatoes, minilm_path  # noqa: E402
-
-import train  # noqa: E402
+import train
 
 
 # ---- budget (same for both models) -------------------------------------------------------------------------------
@@ -53,7 +45,6 @@ SEEDS = (0, 1, 2)
 STEP_BATCH, STEP_TOKENS, STEP_REPEATS = 32, 64, 15  # the training-step cost measurement
 
 MODELS = {"baseline": dict(AMSDFF_BASELINE_ARGUMENTS), "amsdff": {}}
-RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 
 
 def step_cost(model_kwargs: dict) -> float:

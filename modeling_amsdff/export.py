@@ -79,9 +79,9 @@ def run_onnx(session, inputs: dict[str, torch.Tensor]) -> np.ndarray:
 
 def export_onnx(folder: str, output_dir: str, *, int8: bool = False, opset: int = 18, overwrite: bool = False) -> dict:
     """Export the model saved in `folder` to `output_dir` and check it; returns (and saves) the export report."""
-    loaded = load_for_inference(folder)
     if os.path.exists(os.path.join(output_dir, ONNX_NAME)) and not overwrite:
         raise ExportError(f"{output_dir!r} already holds {ONNX_NAME}; choose another folder or pass --overwrite.")
+    loaded = load_for_inference(folder)
     os.makedirs(output_dir, exist_ok=True)
     wrapper = (_ImageLogits if loaded.kind == "image" else _TextLogits)(loaded.model).eval()
     sample = example_inputs(loaded, batch=2)

@@ -6,6 +6,7 @@ copied to the Hub with a model."""
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 
@@ -55,8 +56,9 @@ class LoadedModel:
                                                               range(self.config.num_labels)],
                 "num_parameters": sum(p.numel() for p in self.model.parameters()), "folder": self.folder}  # fmt: skip
 
-    def preprocess(self, items: list) -> dict[str, torch.Tensor]:
-        """Model inputs for a batch of texts (str) or images (PIL images, or paths to image files)."""
+    def preprocess(self, items: list, padding: bool | str = True) -> dict[str, torch.Tensor]:
+        """Model inputs for a batch of texts (str) or images (PIL images, paths to image files, or open binary
+        files such as `io.BytesIO`). `padding` is the tokenizer's: to the longest text, or "max_length"."""
         if not items:
             raise InferenceInputError("The batch is empty: send at least one text or image.")
         if self.kind == "text":
@@ -64,17 +66,18 @@ class LoadedModel:
                 if not isinstance(text, str) or not text.strip():
                     found = "an empty text" if isinstance(text, str) else f"of type {type(text).__name__}"
                     raise InferenceInputError(f"Item {i} is {found}: every item must be a non-empty string.")
-            encoded = self.processor(items, padding=True, truncation=True, max_length=self.max_length,
+            encoded = self.processor(items, padding=padding, truncation=True, max_length=self.max_length,
                                      return_tensors="pt")  # fmt: skip
             return {name: encoded[name] for name in self.input_names}
         images = []
         for i, item in enumerate(items):
-            if isinstance(item, (str, os.PathLike)):
+            if isinstance(item, (str, os.PathLike, io.IOBase)):
+                where = f" ({item})" if isinstance(item, (str, os.PathLike)) else ""
                 try:
                     item = Image.open(item)
                     item.load()
-                except (OSError, ValueError) as error:
-                    raise InferenceInputError(f"Item {i} ({item}) cannot be read as an image: {error}") from error
+                except (OSError, ValueError) as error:  # UnidentifiedImageError is an OSError
+                    raise InferenceInputError(f"Item {i}{where} is not an image file PIL can read: {error}") from error
             if not isinstance(item, Image.Image):
                 raise InferenceInputError(f"Item {i} is a {type(item).__name__}, not an image.")
             images.append(item)

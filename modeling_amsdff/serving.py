@@ -26,8 +26,8 @@ import time
 from contextlib import asynccontextmanager
 
 import torch
+import torch.nn.functional as F
 from fastapi import FastAPI, HTTPException
-from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
 from .export import ONNX_NAME, onnx_session, run_onnx
@@ -37,19 +37,16 @@ from .inference import InferenceInputError, LoadedModel, load_for_inference
 MAX_ITEMS_PER_REQUEST = 256
 
 
-def _decode_image(item, index: int) -> Image.Image:
+def _decode_base64(item, index: int) -> io.BytesIO:
+    """The image file a request carries as a base64 string (a `data:` URL prefix is allowed)."""
     if not isinstance(item, str):
         raise InferenceInputError(f"Item {index} is a {type(item).__name__}; image models take base64-encoded image "
                                   "files as strings.")  # fmt: skip
     try:
-        data = base64.b64decode(item.split(",", 1)[-1] if item.startswith("data:") else item, validate=True)
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (binascii.Error, ValueError) as error:
+        return io.BytesIO(base64.b64decode(item.split(",", 1)[-1] if item.startswith("data:") else item,
+                                           validate=True))  # fmt: skip
+    except binascii.Error as error:
         raise InferenceInputError(f"Item {index} is not valid base64: {error}") from error
-    except (UnidentifiedImageError, OSError) as error:
-        raise InferenceInputError(f"Item {index} is not an image file PIL can read: {error}") from error
-    return image
 
 
 class PredictRequest(BaseModel):
@@ -119,13 +116,15 @@ class Batcher:
             batch = {"pixel_values": torch.cat([r["pixel_values"] for r in requests])}
         else:  # pad every request's tokens to the longest in the batch
             length = max(r["input_ids"].shape[1] for r in requests)
-            pad_id = self.loaded.processor.pad_token_id or 0
-            batch = {
-                name: torch.cat([torch.nn.functional.pad(r[name], (0, length - r[name].shape[1]),
-                                                         value=pad_id if name == "input_ids" else 0)
-                                 for r in requests])
-                for name in ("input_ids", "attention_mask")
-            }  # fmt: skip
+            tokenizer = self.loaded.processor
+            pad_id = tokenizer.pad_token_id or 0
+
+            def pad(tensor: torch.Tensor, value: int) -> torch.Tensor:  # on the tokenizer's padding side
+                missing = length - tensor.shape[1]
+                return F.pad(tensor, (missing, 0) if tokenizer.padding_side == "left" else (0, missing), value=value)
+
+            batch = {"input_ids": torch.cat([pad(r["input_ids"], pad_id) for r in requests]),
+                     "attention_mask": torch.cat([pad(r["attention_mask"], 0) for r in requests])}  # fmt: skip
         if self.onnx_session is not None:
             return torch.from_numpy(run_onnx(self.onnx_session, batch))
         return self.loaded.model(**batch).logits
@@ -176,7 +175,7 @@ def create_app(folder: str, max_batch_size: int = 32, max_wait_ms: float = 5.0, 
             raise HTTPException(413, f"{len(items)} inputs in one request; the limit is {MAX_ITEMS_PER_REQUEST}.")
         try:
             if loaded.kind == "image":
-                items = [_decode_image(item, i) for i, item in enumerate(items)]
+                items = [_decode_base64(item, i) for i, item in enumerate(items)]  # preprocess opens them
             model_inputs = loaded.preprocess(items)
         except InferenceInputError as error:
             raise HTTPException(422, str(error)) from error
