@@ -26,8 +26,8 @@ import torch
 from common import RESULTS_DIR, machine, mean_std
 
 from modeling_amsdff import EmotionRegressionForSequenceClassification
-from modeling_amsdff.data import load_vader
 from modeling_amsdff.metrics import regression_metrics
+from modeling_amsdff.offline_data import load_vader
 
 import train
 
@@ -70,8 +70,13 @@ def predict(folder: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray | Non
     predictions, routing = [], []
     with torch.no_grad():
         for start in range(0, len(texts), 64):
-            batch = tokenizer(texts[start : start + 64], truncation=True, max_length=MAX_SEQ_LENGTH, padding=True,
-                              return_tensors="pt")  # fmt: skip
+            batch = tokenizer(
+                texts[start : start + 64],
+                truncation=True,
+                max_length=MAX_SEQ_LENGTH,
+                padding=True,
+                return_tensors="pt",
+            )
             output = model(**batch)
             predictions.append(output.logits.numpy())
             if output.router_weights is not None:
@@ -82,13 +87,46 @@ def predict(folder: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray | Non
 def train_head(name: str, seed: int, args, workdir: str, test_split) -> dict:
     model_type, overrides = HEADS[name]
     out = os.path.join(workdir, f"{model_type}-{seed}-{len(os.listdir(workdir))}")
-    argv = ["--output_dir", out, "--model_type", model_type, "--max_train_samples", str(args.max_train_samples),
-            "--max_eval_samples", "500", "--num_train_epochs", str(args.epochs),
-            "--per_device_train_batch_size", str(BATCH_SIZE), "--per_device_eval_batch_size", "64",
-            "--max_seq_length", str(MAX_SEQ_LENGTH), "--learning_rate", str(LEARNING_RATE),
-            "--lr_scheduler_type", "cosine", "--warmup_steps", "0.1", "--weight_decay", "0.01", "--seed", str(seed),
-            "--eval_strategy", "no", "--save_strategy", "no", "--report_to", "none", "--logging_steps", "25",
-            "--use_cpu", "--disable_tqdm", "true", "--do_train"]  # fmt: skip
+    argv = [
+        "--output_dir",
+        out,
+        "--model_type",
+        model_type,
+        "--max_train_samples",
+        str(args.max_train_samples),
+        "--max_eval_samples",
+        "500",
+        "--num_train_epochs",
+        str(args.epochs),
+        "--per_device_train_batch_size",
+        str(BATCH_SIZE),
+        "--per_device_eval_batch_size",
+        "64",
+        "--max_seq_length",
+        str(MAX_SEQ_LENGTH),
+        "--learning_rate",
+        str(LEARNING_RATE),
+        "--lr_scheduler_type",
+        "cosine",
+        "--warmup_steps",
+        "0.1",
+        "--weight_decay",
+        "0.01",
+        "--seed",
+        str(seed),
+        "--eval_strategy",
+        "no",
+        "--save_strategy",
+        "no",
+        "--report_to",
+        "none",
+        "--logging_steps",
+        "25",
+        "--use_cpu",
+        "--disable_tqdm",
+        "true",
+        "--do_train",
+    ]
     if overrides:
         argv += ["--config_overrides", overrides]
     results = train.main(argv)
@@ -105,8 +143,9 @@ def train_head(name: str, seed: int, args, workdir: str, test_split) -> dict:
     }
     if routing is not None:
         domains = np.asarray(test_split["domain"])
-        run["router_weights_by_domain"] = {d: routing[domains == d].mean(0).round(4).tolist()
-                                           for d in sorted(set(domains))}  # fmt: skip
+        run["router_weights_by_domain"] = {
+            d: routing[domains == d].mean(0).round(4).tolist() for d in sorted(set(domains))
+        }
     return run
 
 
@@ -152,7 +191,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|---|",
         row(f"TF-IDF + ridge ({args.max_train_samples} sentences)", [ridge_same]),
         row(f"TF-IDF + ridge (all {len(data['train'])} training sentences)", [ridge_all]),
-    ]  # fmt: skip
+    ]
     for name in HEADS:
         mine = [r for r in runs if r["head"] == name]
         speed = f"{statistics.mean(r['train_samples_per_second'] for r in mine):.1f}"
@@ -162,8 +201,14 @@ def main() -> None:
     if moe:
         domains = sorted(moe[0]["router_weights_by_domain"])
         header = "| seed | domain | " + " | ".join(f"expert {i}" for i in range(4)) + " |"
-        lines += ["", "Mean router weight per expert, by domain, on the test split (mixture of experts; one table row "
-                  "per seed and domain; each row sums to 1):", "", header, "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            "",
+            "Mean router weight per expert, by domain, on the test split (mixture of experts; one table row "
+            "per seed and domain; each row sums to 1):",
+            "",
+            header,
+            "|---|---|---|---|---|---|",
+        ]
         for run in moe:
             for domain in domains:
                 weights = run["router_weights_by_domain"][domain]
@@ -174,8 +219,16 @@ def main() -> None:
     with open(args.output + ".md", "w") as handle:
         handle.write(table + "\n")
     with open(args.output + ".json", "w") as handle:
-        json.dump({"machine": machine(), "tfidf_ridge_same_data": ridge_same, "tfidf_ridge_all_train": ridge_all,
-                   "runs": runs}, handle, indent=2)  # fmt: skip
+        json.dump(
+            {
+                "machine": machine(),
+                "tfidf_ridge_same_data": ridge_same,
+                "tfidf_ridge_all_train": ridge_all,
+                "runs": runs,
+            },
+            handle,
+            indent=2,
+        )
     print(f"wrote {args.output}.md and .json")
 
 

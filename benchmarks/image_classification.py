@@ -26,8 +26,13 @@ import torch
 from common import RESULTS_DIR, machine, mean_std
 from torch.utils.flop_counter import FlopCounterMode
 
-from modeling_amsdff import AmsraNetConfig, AmsraNetForImageClassification
-from modeling_amsdff.modeling_cifar_resnet import CifarResNetForImageClassification, resnet18_cifar_config
+from modeling_amsdff import (
+    AmsraNetConfig,
+    AmsraNetForImageClassification,
+    CifarResNetConfig,
+    CifarResNetForImageClassification,
+)
+from modeling_amsdff.arguments import parse_config_overrides
 
 import train
 
@@ -53,10 +58,11 @@ MODELS = {  # name -> (--model_type, --config_overrides)
 def build(name: str, channels: int, size: int) -> torch.nn.Module:
     model_type, overrides = MODELS[name]
     if model_type == "resnet18":
-        return CifarResNetForImageClassification(resnet18_cifar_config(num_channels=channels, num_labels=10))
-    arguments = train.parse_config_overrides(overrides, AmsraNetConfig)
-    return AmsraNetForImageClassification(AmsraNetConfig(num_channels=channels, image_size=size, num_labels=10,
-                                                         **arguments))  # fmt: skip
+        return CifarResNetForImageClassification(CifarResNetConfig(num_channels=channels, num_labels=10))
+    arguments = parse_config_overrides(overrides, AmsraNetConfig)
+    return AmsraNetForImageClassification(
+        AmsraNetConfig(num_channels=channels, image_size=size, num_labels=10, **arguments)
+    )
 
 
 def macs_per_image(model: torch.nn.Module, channels: int, size: int) -> float:
@@ -105,13 +111,19 @@ def cost_table() -> list[dict]:
         for name in MODELS:
             torch.manual_seed(0)
             model = build(name, channels, size)
-            row = {"model": name, "input": f"{channels}x{size}x{size}",
-                   "parameters": sum(p.numel() for p in model.parameters()),
-                   "macs": macs_per_image(model, channels, size)}  # fmt: skip
+            row = {
+                "model": name,
+                "input": f"{channels}x{size}x{size}",
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "macs": macs_per_image(model, channels, size),
+            }
             row["train_images_per_second"], row["inference_images_per_second"] = throughput(model, channels, size)
-            print(f"{row['input']:8s} {name:30s} {row['parameters'] / 1e6:6.2f}M params "
-                  f"{row['macs'] / 1e6:7.1f}M MACs train {row['train_images_per_second']:6.1f} img/s, inference "
-                  f"{row['inference_images_per_second']:6.1f} img/s", flush=True)  # fmt: skip
+            print(
+                f"{row['input']:8s} {name:30s} {row['parameters'] / 1e6:6.2f}M params "
+                f"{row['macs'] / 1e6:7.1f}M MACs train {row['train_images_per_second']:6.1f} img/s, inference "
+                f"{row['inference_images_per_second']:6.1f} img/s",
+                flush=True,
+            )
             rows.append(row)
     for row in rows:
         reference = next(r for r in rows if r["input"] == row["input"] and r["model"].startswith("ResNet"))
@@ -123,10 +135,33 @@ def cost_table() -> list[dict]:
 def train_once(name: str, seed: int, args, workdir: str) -> dict:
     model_type, overrides = MODELS[name]
     out = os.path.join(workdir, f"{model_type}-{len(overrides or '')}-seed{seed}")
-    argv = ["--output_dir", out, "--model_type", model_type, "--max_train_samples", str(args.max_train_samples),
-            "--num_train_epochs", str(args.epochs), "--per_device_train_batch_size", str(BATCH_SIZE),
-            "--seed", str(seed), "--do_train", "--do_predict", "--save_strategy", "no", "--report_to", "none",
-            "--logging_steps", "20", "--use_cpu", "--disable_tqdm", "true", "--log_level", "warning"]  # fmt: skip
+    argv = [
+        "--output_dir",
+        out,
+        "--model_type",
+        model_type,
+        "--max_train_samples",
+        str(args.max_train_samples),
+        "--num_train_epochs",
+        str(args.epochs),
+        "--per_device_train_batch_size",
+        str(BATCH_SIZE),
+        "--seed",
+        str(seed),
+        "--do_train",
+        "--do_predict",
+        "--save_strategy",
+        "no",
+        "--report_to",
+        "none",
+        "--logging_steps",
+        "20",
+        "--use_cpu",
+        "--disable_tqdm",
+        "true",
+        "--log_level",
+        "warning",
+    ]
     if overrides:
         argv += ["--config_overrides", overrides]
     start = time.perf_counter()
@@ -162,9 +197,16 @@ def write_report(path: str, report: dict) -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in report["cost"]:
-        cells = [row["input"], row["model"], f"{row['parameters'] / 1e6:.2f}M", f"{row['macs'] / 1e6:.0f}M",
-                 f"{row['train_images_per_second']:.1f}", f"{row['train_vs_resnet18']:.2f}x",
-                 f"{row['inference_images_per_second']:.1f}", f"{row['inference_vs_resnet18']:.2f}x"]  # fmt: skip
+        cells = [
+            row["input"],
+            row["model"],
+            f"{row['parameters'] / 1e6:.2f}M",
+            f"{row['macs'] / 1e6:.0f}M",
+            f"{row['train_images_per_second']:.1f}",
+            f"{row['train_vs_resnet18']:.2f}x",
+            f"{row['inference_images_per_second']:.1f}",
+            f"{row['inference_vs_resnet18']:.2f}x",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     runs = report.get("runs", [])
     if runs:
@@ -184,9 +226,11 @@ def write_report(path: str, report: dict) -> None:
         for name in MODELS:
             mine = [run for run in runs if run["model"] == name]
             if mine:
-                lines.append(f"| {name} | {mean_std([r['test_accuracy'] for r in mine])} | "
-                             f"{mean_std([r['test_f1_macro'] for r in mine])} | {len(mine)} | "
-                             f"{statistics.mean(r['train_samples_per_second'] for r in mine):.1f} |")  # fmt: skip
+                lines.append(
+                    f"| {name} | {mean_std([r['test_accuracy'] for r in mine])} | "
+                    f"{mean_std([r['test_f1_macro'] for r in mine])} | {len(mine)} | "
+                    f"{statistics.mean(r['train_samples_per_second'] for r in mine):.1f} |"
+                )
     with open(path + ".md", "w") as handle:
         handle.write("\n".join(lines) + "\n")
 
@@ -201,8 +245,12 @@ def main() -> None:
     args = parser.parse_args()
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
 
-    report = {"machine": machine(), "budget": {"max_train_samples": args.max_train_samples, "epochs": args.epochs},
-              "cost": cost_table(), "runs": []}  # fmt: skip
+    report = {
+        "machine": machine(),
+        "budget": {"max_train_samples": args.max_train_samples, "epochs": args.epochs},
+        "cost": cost_table(),
+        "runs": [],
+    }
     write_report(args.output, report)
     if args.cost_only:
         return
@@ -210,8 +258,10 @@ def main() -> None:
         for seed in args.seeds:  # seed-major: an interrupted run still compares every model
             for name in MODELS:
                 run = train_once(name, seed, args, workdir)
-                print(f"seed {seed} {name:30s} test accuracy {run['test_accuracy']:.4f} "
-                      f"({run['wall_seconds']:.0f} s)", flush=True)  # fmt: skip
+                print(
+                    f"seed {seed} {name:30s} test accuracy {run['test_accuracy']:.4f} ({run['wall_seconds']:.0f} s)",
+                    flush=True,
+                )
                 report["runs"].append(run)
                 write_report(args.output, report)
     print(open(args.output + ".md").read())

@@ -30,27 +30,71 @@ import numpy as np
 import torch
 from common import MODELS_DIR, RESULTS_DIR, machine, write_results
 
-from modeling_amsdff.data import load_fashion_mnist, load_rotten_tomatoes, load_vader
 from modeling_amsdff.export import INT8_NAME, ONNX_NAME, export_onnx, onnx_session, run_onnx
 from modeling_amsdff.inference import load_for_inference
+from modeling_amsdff.offline_data import load_fashion_mnist, load_rotten_tomatoes, load_vader
 
 import train
 
 
 MAX_LENGTH = 64
 LARGE_BATCH = 64
-COMMON = ["--report_to", "none", "--save_strategy", "no", "--eval_strategy", "no", "--disable_tqdm", "true",
-          "--do_train", "--overwrite_output_dir"]  # fmt: skip
+COMMON = [
+    "--report_to",
+    "none",
+    "--save_strategy",
+    "no",
+    "--eval_strategy",
+    "no",
+    "--disable_tqdm",
+    "true",
+    "--do_train",
+    "--overwrite_output_dir",
+]
 FAMILIES = {
-    "AMSDFF": {"train": ["--model_type", "amsdff", "--dataset_name", "rotten_tomatoes_offline", "--max_train_samples",
-                         "2000", "--num_train_epochs", "1", "--learning_rate", "1e-4", "--max_seq_length", "64",
-                         "--per_device_train_batch_size", "32"], "metric": "accuracy"},
-    "Gated BERT": {"train": ["--model_type", "gated_bert", "--dataset_name", "vader_offline", "--max_train_samples",
-                             "2000", "--num_train_epochs", "1", "--learning_rate", "1e-4", "--max_seq_length", "64",
-                             "--per_device_train_batch_size", "32"], "metric": "rmse"},
-    "AMSRA-Net": {"train": ["--model_type", "amsra_net", "--max_train_samples", "6000", "--num_train_epochs", "2"],
-                  "metric": "accuracy"},
-}  # fmt: skip
+    "AMSDFF": {
+        "train": [
+            "--model_type",
+            "amsdff",
+            "--dataset_name",
+            "rotten_tomatoes_offline",
+            "--max_train_samples",
+            "2000",
+            "--num_train_epochs",
+            "1",
+            "--learning_rate",
+            "1e-4",
+            "--max_seq_length",
+            "64",
+            "--per_device_train_batch_size",
+            "32",
+        ],
+        "metric": "accuracy",
+    },
+    "Gated BERT": {
+        "train": [
+            "--model_type",
+            "gated_bert",
+            "--dataset_name",
+            "vader_offline",
+            "--max_train_samples",
+            "2000",
+            "--num_train_epochs",
+            "1",
+            "--learning_rate",
+            "1e-4",
+            "--max_seq_length",
+            "64",
+            "--per_device_train_batch_size",
+            "32",
+        ],
+        "metric": "rmse",
+    },
+    "AMSRA-Net": {
+        "train": ["--model_type", "amsra_net", "--max_train_samples", "6000", "--num_train_epochs", "2"],
+        "metric": "accuracy",
+    },
+}
 
 
 def test_items(name: str, limit: int | None):
@@ -112,8 +156,9 @@ def engines(loaded, onnx_dir: str, device: str = "cpu") -> dict:
 
 
 def evaluate(name, loaded, run, items, targets) -> float:
-    outputs = [run(inputs_for(loaded, items[start : start + LARGE_BATCH])) for start in range(0, len(items),
-                                                                                          LARGE_BATCH)]  # fmt: skip
+    outputs = [
+        run(inputs_for(loaded, items[start : start + LARGE_BATCH])) for start in range(0, len(items), LARGE_BATCH)
+    ]
     return metric(name, loaded, np.concatenate(outputs), targets)
 
 
@@ -153,14 +198,19 @@ def benchmark_family(name: str, args) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| family | device | engine | batch 1 p50 / p95 (ms) | batch 64 p50 / p95 (ms) | batch 64 items/s | "
-             "test metric | first call (s) |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| family | device | engine | batch 1 p50 / p95 (ms) | batch 64 p50 / p95 (ms) | batch 64 items/s | "
+        "test metric | first call (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         metric_key = next((key for key in row if key.startswith("test_") and key != "test_items"), None)
         shown = f"{metric_key[5:]} {row[metric_key]:.4f}" if metric_key else "(as eager)"
-        lines.append(f"| {row['family']} | {row['device']} | {row['engine']} | {row['batch1_p50_ms']:.1f} / "
-                     f"{row['batch1_p95_ms']:.1f} | {row['batch64_p50_ms']:.0f} / {row['batch64_p95_ms']:.0f} | "
-                     f"{row['batch64_items_per_s']:.0f} | {shown} | {row['first_call_s']:.1f} |")  # fmt: skip
+        lines.append(
+            f"| {row['family']} | {row['device']} | {row['engine']} | {row['batch1_p50_ms']:.1f} / "
+            f"{row['batch1_p95_ms']:.1f} | {row['batch64_p50_ms']:.0f} / {row['batch64_p95_ms']:.0f} | "
+            f"{row['batch64_items_per_s']:.0f} | {shown} | {row['first_call_s']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -177,14 +227,17 @@ def main() -> None:
     print(f"machine: {machine()}", flush=True)
     rows = [row for name in args.families for row in benchmark_family(name, args)]
     sizes = {row["family"]: (row["onnx_mib"], row["int8_mib"]) for row in rows}
-    text = (f"Machine: {machine()}; torch threads {torch.get_num_threads()}, ONNX Runtime default threads. Models: "
-            "trained briefly with train.py on the offline data (AMSDFF: 2,000 Rotten Tomatoes snippets, 1 epoch; "
-            "gated head: 2,000 VADER sentences, 1 epoch; AMSRA-Net: 6,000 Fashion-MNIST images, 2 epochs). Texts "
-            f"padded to {MAX_LENGTH} tokens. Test metric on the whole test split (Rotten Tomatoes 1,913 snippets: "
-            "accuracy; VADER 3,543 sentences: RMSE over mean valence and rater std; Fashion-MNIST 10,000 images: "
-            "accuracy). ONNX / int8 file sizes (MiB): "
-            + ", ".join(f"{family} {onnx:.1f} / {int8:.1f}" for family, (onnx, int8) in sizes.items())
-            + ".\n\n" + table(rows))  # fmt: skip
+    text = (
+        f"Machine: {machine()}; torch threads {torch.get_num_threads()}, ONNX Runtime default threads. Models: "
+        "trained briefly with train.py on the offline data (AMSDFF: 2,000 Rotten Tomatoes snippets, 1 epoch; "
+        "gated head: 2,000 VADER sentences, 1 epoch; AMSRA-Net: 6,000 Fashion-MNIST images, 2 epochs). Texts "
+        f"padded to {MAX_LENGTH} tokens. Test metric on the whole test split (Rotten Tomatoes 1,913 snippets: "
+        "accuracy; VADER 3,543 sentences: RMSE over mean valence and rater std; Fashion-MNIST 10,000 images: "
+        "accuracy). ONNX / int8 file sizes (MiB): "
+        + ", ".join(f"{family} {onnx:.1f} / {int8:.1f}" for family, (onnx, int8) in sizes.items())
+        + ".\n\n"
+        + table(rows)
+    )
     print(text)
     write_results(args.output, "Inference time and int8 accuracy", text, {"machine": machine(), "rows": rows})
 

@@ -24,6 +24,8 @@ import torch
 from common import RESULTS_DIR, machine, mean_std, write_results
 from safetensors.torch import load_file
 
+from modeling_amsdff.arguments import LORA_ADAPTER_DIR
+
 import train
 
 
@@ -43,8 +45,20 @@ TASKS = {
 }
 IMAGE_BASE = ["--max_train_samples", "6000", "--num_train_epochs", "2"]
 IMAGE_FINE_TUNING = ["--max_train_samples", "12000", "--num_train_epochs", "1"]
-QUIET = ["--eval_strategy", "no", "--save_strategy", "no", "--report_to", "none", "--logging_steps", "25",
-         "--use_cpu", "--disable_tqdm", "true", "--do_train"]  # fmt: skip
+QUIET = [
+    "--eval_strategy",
+    "no",
+    "--save_strategy",
+    "no",
+    "--report_to",
+    "none",
+    "--logging_steps",
+    "25",
+    "--use_cpu",
+    "--disable_tqdm",
+    "true",
+    "--do_train",
+]
 
 
 def run(task: str, lora: bool, seed: int, args, workdir: str) -> dict:
@@ -54,31 +68,96 @@ def run(task: str, lora: bool, seed: int, args, workdir: str) -> dict:
     if model_type == "amsra_net":
         base = os.path.join(workdir, f"amsra-base-{seed}")
         if not os.path.isdir(base):
-            base_results = train.main(["--output_dir", base, "--model_type", model_type, "--seed", str(seed),
-                                       "--do_predict", *IMAGE_BASE, *QUIET])  # fmt: skip
+            base_results = train.main(
+                [
+                    "--output_dir",
+                    base,
+                    "--model_type",
+                    model_type,
+                    "--seed",
+                    str(seed),
+                    "--do_predict",
+                    *IMAGE_BASE,
+                    *QUIET,
+                ]
+            )
             print(json.dumps({"task": task, "base_test_accuracy": base_results["predict_accuracy"]}), flush=True)
-        argv = ["--output_dir", out, "--model_type", model_type, "--model_name_or_path", base, "--learning_rate",
-                learning_rate, "--seed", str(seed), "--do_predict", *IMAGE_FINE_TUNING, *QUIET]  # fmt: skip
+        argv = [
+            "--output_dir",
+            out,
+            "--model_type",
+            model_type,
+            "--model_name_or_path",
+            base,
+            "--learning_rate",
+            learning_rate,
+            "--seed",
+            str(seed),
+            "--do_predict",
+            *IMAGE_FINE_TUNING,
+            *QUIET,
+        ]
     else:
-        argv = ["--output_dir", out, "--model_type", model_type, "--dataset_name", dataset,
-                "--max_train_samples", str(args.max_train_samples), "--num_train_epochs", str(args.epochs),
-                "--per_device_train_batch_size", str(BATCH_SIZE), "--per_device_eval_batch_size", "64",
-                "--max_seq_length", str(MAX_SEQ_LENGTH), "--learning_rate", learning_rate, "--lr_scheduler_type",
-                "cosine", "--warmup_steps", "0.1", "--weight_decay", "0.01", "--seed", str(seed), "--do_predict",
-                *QUIET]  # fmt: skip
+        argv = [
+            "--output_dir",
+            out,
+            "--model_type",
+            model_type,
+            "--dataset_name",
+            dataset,
+            "--max_train_samples",
+            str(args.max_train_samples),
+            "--num_train_epochs",
+            str(args.epochs),
+            "--per_device_train_batch_size",
+            str(BATCH_SIZE),
+            "--per_device_eval_batch_size",
+            "64",
+            "--max_seq_length",
+            str(MAX_SEQ_LENGTH),
+            "--learning_rate",
+            learning_rate,
+            "--lr_scheduler_type",
+            "cosine",
+            "--warmup_steps",
+            "0.1",
+            "--weight_decay",
+            "0.01",
+            "--seed",
+            str(seed),
+            "--do_predict",
+            *QUIET,
+        ]
     if lora:
-        argv += ["--use_lora", "--lora_r", str(LORA["r"]), "--lora_alpha", str(LORA["alpha"]), "--lora_dropout",
-                 str(LORA["dropout"])]  # fmt: skip
+        argv += [
+            "--use_lora",
+            "--lora_r",
+            str(LORA["r"]),
+            "--lora_alpha",
+            str(LORA["alpha"]),
+            "--lora_dropout",
+            str(LORA["dropout"]),
+        ]
     results = train.main(argv)
-    saved = os.path.join(out, train.LORA_ADAPTER_DIR, "adapter_model.safetensors") if lora else os.path.join(
-        out, "model.safetensors")  # fmt: skip
+    saved = (
+        os.path.join(out, LORA_ADAPTER_DIR, "adapter_model.safetensors")
+        if lora
+        else os.path.join(out, "model.safetensors")
+    )
     total = sum(t.numel() for t in load_file(os.path.join(out, "model.safetensors")).values())
     # The adapter file holds exactly what trained: the LoRA matrices and the modules trained in full.
     trainable = sum(t.numel() for t in load_file(saved).values())
-    return {"task": task, "method": "LoRA" if lora else "full", "seed": seed, "metric": metric,
-            "value": results[metric], "train_samples_per_second": results["train_samples_per_second"],
-            "trainable_parameters": trainable, "total_parameters": total,
-            "saved_bytes": os.path.getsize(saved)}  # fmt: skip
+    return {
+        "task": task,
+        "method": "LoRA" if lora else "full",
+        "seed": seed,
+        "metric": metric,
+        "value": results[metric],
+        "train_samples_per_second": results["train_samples_per_second"],
+        "trainable_parameters": trainable,
+        "total_parameters": total,
+        "saved_bytes": os.path.getsize(saved),
+    }
 
 
 def main() -> None:
@@ -98,16 +177,19 @@ def main() -> None:
                 for seed in args.seeds:
                     runs.append(run(task, lora, seed, args, workdir))
                     print(json.dumps(runs[-1]), flush=True)
-    lines = [f"Machine: {machine()}. Text: encoder all-MiniLM-L6-v2 (offline), {args.max_train_samples} training "
-             f"examples, {args.epochs:g} epochs, batch {BATCH_SIZE}, max {MAX_SEQ_LENGTH} tokens, AdamW, cosine, "
-             "10% warmup. Images: an AMSRA-Net trained on 6,000 Fashion-MNIST images for 2 epochs, then fine-tuned "
-             "for 1 epoch on 12,000 (6,000 new) with train.py's SGD recipe. Learning rate per task and method in the "
-             f"table. LoRA r {LORA['r']}, alpha {LORA['alpha']}, dropout {LORA['dropout']} on the attention "
-             "projections (the encoder's query/key/value, LGSA's query/key/value convolutions); every new module, "
-             "and BatchNorms, trained in full (modules_to_save). Seeds "
-             f"{args.seeds} (mean ± std). Test metrics on the whole test split.", "",
-             "| task | method | learning rate | trainable parameters | test metric | train samples/s | saved file |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"Machine: {machine()}. Text: encoder all-MiniLM-L6-v2 (offline), {args.max_train_samples} training "
+        f"examples, {args.epochs:g} epochs, batch {BATCH_SIZE}, max {MAX_SEQ_LENGTH} tokens, AdamW, cosine, "
+        "10% warmup. Images: an AMSRA-Net trained on 6,000 Fashion-MNIST images for 2 epochs, then fine-tuned "
+        "for 1 epoch on 12,000 (6,000 new) with train.py's SGD recipe. Learning rate per task and method in the "
+        f"table. LoRA r {LORA['r']}, alpha {LORA['alpha']}, dropout {LORA['dropout']} on the attention "
+        "projections (the encoder's query/key/value, LGSA's query/key/value convolutions); every new module, "
+        "and BatchNorms, trained in full (modules_to_save). Seeds "
+        f"{args.seeds} (mean ± std). Test metrics on the whole test split.",
+        "",
+        "| task | method | learning rate | trainable parameters | test metric | train samples/s | saved file |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for task in args.tasks:
         metric, full_lr, lora_lr = TASKS[task][2:]
         for method in ("full", "LoRA"):
@@ -116,10 +198,12 @@ def main() -> None:
             trainable = chosen[0]["trainable_parameters"]
             share = f" ({100 * trainable / total:.1f}%)" if total else ""
             learning_rate = lora_lr if method == "LoRA" else full_lr
-            lines.append(f"| {task} | {method} | {learning_rate:g} | {trainable:,}{share} | "
-                         f"{metric.removeprefix('predict_')} {mean_std([r['value'] for r in chosen])} | "
-                         f"{statistics.mean(r['train_samples_per_second'] for r in chosen):.1f} | "
-                         f"{chosen[0]['saved_bytes'] / 2**20:.1f} MiB |")  # fmt: skip
+            lines.append(
+                f"| {task} | {method} | {learning_rate:g} | {trainable:,}{share} | "
+                f"{metric.removeprefix('predict_')} {mean_std([r['value'] for r in chosen])} | "
+                f"{statistics.mean(r['train_samples_per_second'] for r in chosen):.1f} | "
+                f"{chosen[0]['saved_bytes'] / 2**20:.1f} MiB |"
+            )
     table = "\n".join(lines)
     print(table)
     write_results(args.output, "LoRA vs full fine-tuning", table, {"machine": machine(), "runs": runs})

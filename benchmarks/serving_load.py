@@ -37,7 +37,7 @@ def free_port() -> int:
 
 def payloads(folder: str, count: int = 256) -> list[dict]:
     """One-item request bodies from the real test split that matches the model's kind."""
-    from modeling_amsdff.data import load_fashion_mnist, load_rotten_tomatoes
+    from modeling_amsdff.offline_data import load_fashion_mnist, load_rotten_tomatoes
 
     config = json.load(open(os.path.join(folder, "config.json")))
     if config["model_type"] in ("amsra_net", "cifar_resnet"):
@@ -78,9 +78,15 @@ def load(url: str, bodies: list[dict], concurrency: int, seconds: float) -> dict
         thread.join()
     wall = time.perf_counter() - began
     ms = np.array(latencies) * 1000
-    return {"concurrency": concurrency, "requests": len(latencies), "errors": len(errors),
-            "requests_per_s": len(latencies) / wall, "p50_ms": float(np.percentile(ms, 50)),
-            "p95_ms": float(np.percentile(ms, 95)), "p99_ms": float(np.percentile(ms, 99))}  # fmt: skip
+    return {
+        "concurrency": concurrency,
+        "requests": len(latencies),
+        "errors": len(errors),
+        "requests_per_s": len(latencies) / wall,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "p99_ms": float(np.percentile(ms, 99)),
+    }
 
 
 def serve_and_load(folder: str, args, backend: str) -> list[dict]:
@@ -90,9 +96,22 @@ def serve_and_load(folder: str, args, backend: str) -> list[dict]:
     url = f"http://127.0.0.1:{port}"
     # The ONNX backend serves the export benchmarks/inference.py wrote next to the model (FOLDER-onnx/model.onnx).
     onnx = ["--onnx", os.path.normpath(folder) + "-onnx"] if backend == "onnx" else []
-    server = subprocess.Popen([sys.executable, "-m", "modeling_amsdff.serving", folder, "--port", str(port),
-                               "--max_batch_size", str(args.max_batch_size), "--max_wait_ms", str(args.max_wait_ms),
-                               *onnx], cwd=ROOT)  # fmt: skip
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "modeling_amsdff.serving",
+            folder,
+            "--port",
+            str(port),
+            "--max_batch_size",
+            str(args.max_batch_size),
+            "--max_wait_ms",
+            str(args.max_wait_ms),
+            *onnx,
+        ],
+        cwd=ROOT,
+    )
     try:
         deadline = time.time() + 180
         while True:
@@ -112,8 +131,12 @@ def serve_and_load(folder: str, args, backend: str) -> list[dict]:
             row = load(url, bodies, concurrency, args.seconds)
             after = httpx.get(url + "/info").json()
             batches = after["batches"] - before["batches"]
-            row.update(model=os.path.basename(os.path.normpath(folder)), kind=after["kind"], backend=after["backend"],
-                       mean_batch=(after["items"] - before["items"]) / batches if batches else 0.0)
+            row.update(
+                model=os.path.basename(os.path.normpath(folder)),
+                kind=after["kind"],
+                backend=after["backend"],
+                mean_batch=(after["items"] - before["items"]) / batches if batches else 0.0,
+            )
             print(json.dumps(row), flush=True)
             rows.append(row)
         return rows
@@ -133,18 +156,24 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["pytorch", "onnx"], choices=["pytorch", "onnx"])
     parser.add_argument("--output", default=os.path.join(RESULTS_DIR, "serving_load"))
     args = parser.parse_args()
-    rows = [row for folder in args.folders for backend in args.backends
-            for row in serve_and_load(folder, args, backend)]  # fmt: skip
-    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores (server and load generator share them). "
-             f"Server: amsdff-serve, --max_batch_size {args.max_batch_size}, --max_wait_ms {args.max_wait_ms}, one "
-             f"uvicorn worker. Each request carries one real test item (a Rotten Tomatoes snippet, or a "
-             f"Fashion-MNIST PNG); closed loop, {args.seconds:g} s per level.", "",
-             "| model | backend | clients | requests/s | p50 (ms) | p95 (ms) | p99 (ms) | mean batch | errors |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    rows = [
+        row for folder in args.folders for backend in args.backends for row in serve_and_load(folder, args, backend)
+    ]
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores (server and load generator share them). "
+        f"Server: amsdff-serve, --max_batch_size {args.max_batch_size}, --max_wait_ms {args.max_wait_ms}, one "
+        f"uvicorn worker. Each request carries one real test item (a Rotten Tomatoes snippet, or a "
+        f"Fashion-MNIST PNG); closed loop, {args.seconds:g} s per level.",
+        "",
+        "| model | backend | clients | requests/s | p50 (ms) | p95 (ms) | p99 (ms) | mean batch | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
-        lines.append(f"| {row['model']} | {row['backend']} | {row['concurrency']} | {row['requests_per_s']:.1f} | "
-                     f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['mean_batch']:.1f} | "
-                     f"{row['errors']} |")
+        lines.append(
+            f"| {row['model']} | {row['backend']} | {row['concurrency']} | {row['requests_per_s']:.1f} | "
+            f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['mean_batch']:.1f} | "
+            f"{row['errors']} |"
+        )
     text = "\n".join(lines)
     print(text)
     write_results(args.output, "REST server under load", text, rows)

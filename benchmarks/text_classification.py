@@ -28,8 +28,8 @@ import torch
 from common import RESULTS_DIR, machine, mean_std
 
 from modeling_amsdff import AmsdffForSequenceClassification
-from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS
-from modeling_amsdff.data import load_rotten_tomatoes, minilm_path
+from modeling_amsdff.offline_data import load_rotten_tomatoes, minilm_path
+from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS
 
 import train
 
@@ -87,13 +87,45 @@ def inference_rate(folder: str, texts: list[str]) -> float:
 
 def train_once(name: str, seed: int, args, workdir: str) -> dict:
     out = os.path.join(workdir, f"{name}-seed{seed}")
-    argv = ["--output_dir", out, "--model_type", "baseline" if name == "baseline" else "amsdff",
-            "--max_train_samples", str(args.max_train_samples), "--max_eval_samples", str(MAX_EVAL_SAMPLES),
-            "--num_train_epochs", str(args.epochs), "--per_device_train_batch_size", str(BATCH_SIZE),
-            "--per_device_eval_batch_size", "64", "--max_seq_length", str(MAX_SEQ_LENGTH),
-            "--learning_rate", str(LEARNING_RATE), "--lr_scheduler_type", "cosine", "--warmup_steps", "0.1",
-            "--weight_decay", "0.01", "--seed", str(seed), "--eval_strategy", "no", "--save_strategy", "no",
-            "--report_to", "none", "--logging_steps", "20", "--use_cpu", "--disable_tqdm", "true"]  # fmt: skip
+    argv = [
+        "--output_dir",
+        out,
+        "--model_type",
+        "baseline" if name == "baseline" else "amsdff",
+        "--max_train_samples",
+        str(args.max_train_samples),
+        "--max_eval_samples",
+        str(MAX_EVAL_SAMPLES),
+        "--num_train_epochs",
+        str(args.epochs),
+        "--per_device_train_batch_size",
+        str(BATCH_SIZE),
+        "--per_device_eval_batch_size",
+        "64",
+        "--max_seq_length",
+        str(MAX_SEQ_LENGTH),
+        "--learning_rate",
+        str(LEARNING_RATE),
+        "--lr_scheduler_type",
+        "cosine",
+        "--warmup_steps",
+        "0.1",
+        "--weight_decay",
+        "0.01",
+        "--seed",
+        str(seed),
+        "--eval_strategy",
+        "no",
+        "--save_strategy",
+        "no",
+        "--report_to",
+        "none",
+        "--logging_steps",
+        "20",
+        "--use_cpu",
+        "--disable_tqdm",
+        "true",
+    ]
     start = time.perf_counter()
     results = train.main(argv)
     model = AmsdffForSequenceClassification.from_pretrained(out)
@@ -122,9 +154,12 @@ def main() -> None:
     print(f"machine: {machine()}", flush=True)
     costs = {name: step_cost(kwargs) for name, kwargs in MODELS.items()}
     ratio = costs["amsdff"] / costs["baseline"]
-    print(f"training step ({STEP_BATCH} x {STEP_TOKENS} tokens): " + ", ".join(
-        f"{name} {seconds * 1000:.0f} ms" for name, seconds in costs.items()) + f"; AMSDFF / baseline = {ratio:.3f}",
-        flush=True)  # fmt: skip
+    print(
+        f"training step ({STEP_BATCH} x {STEP_TOKENS} tokens): "
+        + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in costs.items())
+        + f"; AMSDFF / baseline = {ratio:.3f}",
+        flush=True,
+    )
     if args.step_cost_only:
         return
 
@@ -149,18 +184,20 @@ def main() -> None:
             f"| {costs[name] * 1000:.0f} ms ({costs[name] / costs['baseline']:.2f}x) "
             f"| {mine[0]['parameters'] / 1e6:.2f}M |"
         )
-    table = "\n".join([
-        f"Machine: {machine()}. Data: offline Rotten Tomatoes (fresh/rotten), {args.max_train_samples} training "
-        f"snippets, the whole test split ({len(test_texts)} snippets). Encoder: all-MiniLM-L6-v2. "
-        f"Budget: {args.epochs} epochs, batch {BATCH_SIZE}, max {MAX_SEQ_LENGTH} tokens, AdamW lr {LEARNING_RATE}, "
-        "cosine, 10% warmup. "
-        f"Seeds: {args.seeds} (mean ± std).",
-        "",
-        "| model | test accuracy | test macro-F1 | train samples/s | inference samples/s | training step "
-        "| parameters |",
-        "|---|---|---|---|---|---|---|",
-        *rows,
-    ])  # fmt: skip
+    table = "\n".join(
+        [
+            f"Machine: {machine()}. Data: offline Rotten Tomatoes (fresh/rotten), {args.max_train_samples} training "
+            f"snippets, the whole test split ({len(test_texts)} snippets). Encoder: all-MiniLM-L6-v2. "
+            f"Budget: {args.epochs} epochs, batch {BATCH_SIZE}, max {MAX_SEQ_LENGTH} tokens, AdamW lr "
+            f"{LEARNING_RATE}, cosine, 10% warmup. "
+            f"Seeds: {args.seeds} (mean ± std).",
+            "",
+            "| model | test accuracy | test macro-F1 | train samples/s | inference samples/s | training step "
+            "| parameters |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
     print("\n" + table)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output + ".md", "w") as handle:

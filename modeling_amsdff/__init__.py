@@ -1,73 +1,65 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""Hugging Face-native implementations of AMSDFF (and, as they land, the other model families of this package).
+"""Hugging Face-native implementations of AMSDFF, the emotion-regression heads (base, gated, mixture of experts),
+AMSRA-Net and its CIFAR ResNet baseline.
 
-Importing the package registers every config and model with the `Auto*` classes and marks them for saving with
-their code, so that `save_pretrained` writes a folder that `AutoModelFor<Task>.from_pretrained(folder,
+Importing the package registers every family of `registry.FAMILIES` with the `Auto*` classes and marks its classes
+for saving with their code, so that `save_pretrained` writes a folder that `AutoModelFor<Task>.from_pretrained(folder,
 trust_remote_code=True)` loads where this package is not installed. This file is never copied to the Hub.
 """
 
-from transformers import (
-    AutoConfig,
-    AutoImageProcessor,
-    AutoModel,
-    AutoModelForImageClassification,
-    AutoModelForSequenceClassification,
-)
+from transformers import AutoConfig, AutoImageProcessor, AutoModel
 
 from .configuration_amsdff import AmsdffConfig
 from .configuration_amsra_net import AmsraNetConfig
+from .configuration_cifar_resnet import CifarResNetConfig
 from .configuration_emotion_regression import EmotionRegressionConfig
 from .image_processing_amsra_net import AmsraNetImageProcessor
+from .image_processing_channel_conversion import ChannelConvertingImageProcessor
+from .image_processing_cifar_resnet import CifarResNetImageProcessor
 from .modeling_amsdff import AmsdffForSequenceClassification, AmsdffModel, AmsdffPreTrainedModel
 from .modeling_amsra_net import AmsraNetForImageClassification, AmsraNetModel, AmsraNetPreTrainedModel
-from .modeling_cifar_resnet import (
-    CifarResNetConfig,
-    CifarResNetForImageClassification,
-    CifarResNetModel,
-    resnet18_cifar_config,
-)
+from .modeling_cifar_resnet import CifarResNetForImageClassification, CifarResNetModel
 from .modeling_emotion_regression import (
     EmotionRegressionForSequenceClassification,
     EmotionRegressionModel,
     EmotionRegressionPreTrainedModel,
 )
+from .registry import FAMILIES
 
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-for config_class, body_class, task_class, task_auto in (
-    (AmsdffConfig, AmsdffModel, AmsdffForSequenceClassification, AutoModelForSequenceClassification),
-    (EmotionRegressionConfig, EmotionRegressionModel, EmotionRegressionForSequenceClassification,
-     AutoModelForSequenceClassification),
-    (AmsraNetConfig, AmsraNetModel, AmsraNetForImageClassification, AutoModelForImageClassification),
-    (CifarResNetConfig, CifarResNetModel, CifarResNetForImageClassification, AutoModelForImageClassification),
-):  # fmt: skip
-    AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
-    AutoModel.register(config_class, body_class, exist_ok=True)
-    task_auto.register(config_class, task_class, exist_ok=True)
-    config_class.register_for_auto_class()
-    body_class.register_for_auto_class("AutoModel")
-    task_class.register_for_auto_class(task_auto.__name__)
-
-AutoImageProcessor.register(AmsraNetConfig, image_processor_classes={"pil": AmsraNetImageProcessor}, exist_ok=True)
-AmsraNetImageProcessor.register_for_auto_class("AutoImageProcessor")
+for _family in FAMILIES:
+    AutoConfig.register(_family.model_type, _family.config_class, exist_ok=True)
+    AutoModel.register(_family.config_class, _family.body_class, exist_ok=True)
+    _family.auto_class.register(_family.config_class, _family.model_class, exist_ok=True)
+    _family.config_class.register_for_auto_class()
+    _family.body_class.register_for_auto_class("AutoModel")
+    _family.model_class.register_for_auto_class(_family.auto_class.__name__)
+    if _family.image_processor_class is not None:
+        AutoImageProcessor.register(
+            _family.config_class, image_processor_classes={"pil": _family.image_processor_class}, exist_ok=True
+        )
+        _family.image_processor_class.register_for_auto_class("AutoImageProcessor")
+del _family
 
 __all__ = [
     "AmsdffConfig",
+    "AmsdffForSequenceClassification",
+    "AmsdffModel",
+    "AmsdffPreTrainedModel",
     "AmsraNetConfig",
     "AmsraNetForImageClassification",
     "AmsraNetImageProcessor",
     "AmsraNetModel",
     "AmsraNetPreTrainedModel",
+    "ChannelConvertingImageProcessor",
     "CifarResNetConfig",
     "CifarResNetForImageClassification",
+    "CifarResNetImageProcessor",
     "CifarResNetModel",
-    "AmsdffForSequenceClassification",
-    "AmsdffModel",
-    "AmsdffPreTrainedModel",
     "EmotionRegressionConfig",
     "EmotionRegressionForSequenceClassification",
     "EmotionRegressionModel",
     "EmotionRegressionPreTrainedModel",
-    "resnet18_cifar_config",
 ]

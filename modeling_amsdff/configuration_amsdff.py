@@ -3,24 +3,13 @@
 
 from __future__ import annotations
 
-from transformers import AutoConfig, PreTrainedConfig
-from transformers.configuration_utils import SubConfigSpec
+from transformers import DistilBertConfig, PreTrainedConfig
+
+from .losses import validate_classification_loss_settings
 
 
 AMSDFF_POOLING_MODES = ("attention", "cls", "max", "mean")
 AMSDFF_POOLING_FUSIONS = ("concat", "weighted")
-AMSDFF_LOSS_TYPES = ("cross_entropy", "focal", "label_smoothing", "combined")
-AMSDFF_REGRESSION_LOSSES = ("mse", "huber")
-# Every AMSDFF module off: "encoder + CLS pooling + linear head" trained with cross-entropy, the baseline of the paper.
-AMSDFF_BASELINE_ARGUMENTS = {
-    "use_feature_enhancer": False,
-    "use_multi_scale_attention": False,
-    "use_dynamic_fusion": False,
-    "pooling_modes": ("cls",),
-    "classifier_hidden_sizes": (),
-    "classifier_dropout": 0.1,
-    "loss_type": "cross_entropy",
-}
 
 
 def _as_tuple(value):
@@ -80,12 +69,13 @@ class AmsdffConfig(PreTrainedConfig):
             uses entry `min(i, len - 1)`, so the default gives 0.3, 0.2 and 0.1 ("0.1-0.3 by layer").
         hidden_dropout_prob (`float`, *optional*, defaults to 0.1):
             Dropout inside the feature enhancer, multi-scale attention and expert modules.
-        loss_type (`str`, *optional*, defaults to `"combined"`):
+        classification_loss (`str`, *optional*, defaults to `"combined"`):
             Classification loss: `"cross_entropy"`, `"focal"`, `"label_smoothing"` or `"combined"` (the weighted sum
             of the three, weights in `loss_weights`). Multi-label problems use the binary versions (BCE, sigmoid
-            focal, BCE against smoothed targets).
+            focal, BCE against smoothed targets). Configs saved before version 0.2 call it `loss_type`; that key is
+            still read.
         loss_weights (`tuple[float]`, *optional*, defaults to `(0.4, 0.4, 0.2)`):
-            Weights of cross-entropy, focal and label-smoothing terms when `loss_type="combined"`.
+            Weights of cross-entropy, focal and label-smoothing terms when `classification_loss="combined"`.
         focal_gamma (`float`, *optional*, defaults to 2.0):
             Focusing parameter of the focal loss (0 reduces it to cross-entropy).
         focal_alpha (`float` or `tuple[float]`, *optional*):
@@ -113,7 +103,8 @@ class AmsdffConfig(PreTrainedConfig):
     """
 
     model_type = "amsdff"
-    sub_configs_defaults = {"backbone_config": SubConfigSpec(config_class=AutoConfig, model_type="distilbert")}
+    # A dict `backbone_config` is read by its own `model_type` (any encoder); with none, DistilBERT-base.
+    sub_configs_defaults = {"backbone_config": DistilBertConfig}
     # Extra outputs that Trainer must not gather as predictions.
     keys_to_ignore_at_inference = ["hidden_states", "attentions", "router_logits", "aux_loss", "loss_components"]
 
@@ -132,7 +123,7 @@ class AmsdffConfig(PreTrainedConfig):
     classifier_hidden_sizes: list[int] | tuple[int, ...] | None = None
     classifier_dropout: float | list[float] | tuple[float, ...] = (0.3, 0.2, 0.1)
     hidden_dropout_prob: float = 0.1
-    loss_type: str = "combined"
+    classification_loss: str = "combined"
     loss_weights: list[float] | tuple[float, ...] = (0.4, 0.4, 0.2)
     focal_gamma: float = 2.0
     focal_alpha: float | list[float] | tuple[float, ...] | None = None
@@ -142,9 +133,17 @@ class AmsdffConfig(PreTrainedConfig):
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):
-        for name in ("scales", "pooling_modes", "classifier_hidden_sizes", "classifier_dropout", "loss_weights",
-                     "focal_alpha"):  # fmt: skip
+        for name in (
+            "scales",
+            "pooling_modes",
+            "classifier_hidden_sizes",
+            "classifier_dropout",
+            "loss_weights",
+            "focal_alpha",
+        ):
             setattr(self, name, _as_tuple(getattr(self, name)))
+        if "loss_type" in kwargs:  # the name of `classification_loss` in configs saved before version 0.2
+            self.classification_loss = kwargs.pop("loss_type")
         super().__post_init__(**kwargs)
         self._validate_amsdff()
 
@@ -170,8 +169,11 @@ class AmsdffConfig(PreTrainedConfig):
         if not self.scales or any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in self.scales):
             fail("scales", "a non-empty tuple of odd positive kernel sizes", self.scales)
         if self.num_scale_attention_heads < 1 or hidden % self.num_scale_attention_heads:
-            fail("num_scale_attention_heads", f"a positive divisor of the encoder hidden size {hidden}",
-                 self.num_scale_attention_heads)  # fmt: skip
+            fail(
+                "num_scale_attention_heads",
+                f"a positive divisor of the encoder hidden size {hidden}",
+                self.num_scale_attention_heads,
+            )
         if self.num_experts < 2:
             fail("num_experts", "at least 2", self.num_experts)
         if self.expert_intermediate_size is not None and self.expert_intermediate_size < 1:
@@ -194,21 +196,7 @@ class AmsdffConfig(PreTrainedConfig):
             fail("classifier_dropout", "a probability in [0, 1) or a non-empty tuple of them", self.classifier_dropout)
         if not 0.0 <= self.hidden_dropout_prob < 1.0:
             fail("hidden_dropout_prob", "in [0, 1)", self.hidden_dropout_prob)
-        if self.loss_type not in AMSDFF_LOSS_TYPES:
-            fail("loss_type", f"one of {AMSDFF_LOSS_TYPES}", self.loss_type)
-        if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights) or sum(self.loss_weights) <= 0:
-            fail("loss_weights", "three non-negative weights (CE, focal, label smoothing) with a positive sum",
-                 self.loss_weights)  # fmt: skip
-        if self.focal_gamma < 0:
-            fail("focal_gamma", ">= 0", self.focal_gamma)
-        if isinstance(self.focal_alpha, tuple) and len(self.focal_alpha) != self.num_labels:
-            fail("focal_alpha", f"a float or one weight per label ({self.num_labels})", self.focal_alpha)
-        if not 0.0 <= self.label_smoothing < 1.0:
-            fail("label_smoothing", "in [0, 1)", self.label_smoothing)
-        if self.regression_loss not in AMSDFF_REGRESSION_LOSSES:
-            fail("regression_loss", f"one of {AMSDFF_REGRESSION_LOSSES}", self.regression_loss)
-        if self.huber_delta <= 0:
-            fail("huber_delta", "> 0", self.huber_delta)
+        validate_classification_loss_settings(self)
 
     def classifier_layer_sizes(self) -> tuple[int, ...]:
         """Hidden widths of the classifier MLP, with the default `(hidden // 2, hidden // 4)` resolved."""
@@ -223,4 +211,4 @@ class AmsdffConfig(PreTrainedConfig):
         return self.classifier_dropout
 
 
-__all__ = ["AmsdffConfig", "AMSDFF_BASELINE_ARGUMENTS"]
+__all__ = ["AmsdffConfig"]

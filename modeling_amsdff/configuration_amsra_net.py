@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
-
-AMSRA_LOSS_TYPES = ("cross_entropy", "focal", "label_smoothing", "combined")
+from .losses import validate_classification_loss_settings
 
 
 def _as_tuple(value):
@@ -52,15 +51,22 @@ class AmsraNetConfig(PreTrainedConfig):
             add; `False` keeps only SAGAN's learnable scalar `gamma` (initialised at 0).
         classifier_dropout (`float`, *optional*, defaults to 0.0):
             Dropout before the final Linear.
-        loss_type (`str`, *optional*, defaults to `"label_smoothing"`):
+        classification_loss (`str`, *optional*, defaults to `"label_smoothing"`):
             `"cross_entropy"`, `"focal"`, `"label_smoothing"` or `"combined"` (weights `loss_weights`), as in
-            `AmsdffConfig`; label smoothing 0.1 is the usual CIFAR recipe.
+            `AmsdffConfig`; label smoothing 0.1 is the usual CIFAR recipe. Configs saved before version 0.2 call it
+            `loss_type`; that key is still read.
         loss_weights (`tuple[float]`, *optional*, defaults to `(0.4, 0.4, 0.2)`):
-            Weights of CE, focal and label-smoothing terms for `loss_type="combined"`.
+            Weights of CE, focal and label-smoothing terms for `classification_loss="combined"`.
         focal_gamma (`float`, *optional*, defaults to 2.0):
             Focusing parameter of the focal loss.
+        focal_alpha (`float` or `tuple[float]`, *optional*):
+            Class weights of the focal loss: one per label, or a single float for all; `None` weights classes equally.
         label_smoothing (`float`, *optional*, defaults to 0.1):
             Smoothing of the label-smoothing term, in `[0, 1)`.
+        regression_loss (`str`, *optional*, defaults to `"mse"`):
+            Loss when `problem_type="regression"` (or `num_labels=1`): `"mse"` or `"huber"`.
+        huber_delta (`float`, *optional*, defaults to 1.0):
+            Threshold of the Huber loss.
         initializer_range (`float`, *optional*, defaults to 0.02):
             Standard deviation of the normal initialiser of the classifier; convolutions use Kaiming (fan-out)
             initialisation as ResNets do.
@@ -82,15 +88,20 @@ class AmsraNetConfig(PreTrainedConfig):
     lgsa_reduction: int = 8
     use_lgsa_gate: bool = True
     classifier_dropout: float = 0.0
-    loss_type: str = "label_smoothing"
+    classification_loss: str = "label_smoothing"
     loss_weights: list[float] | tuple[float, ...] = (0.4, 0.4, 0.2)
     focal_gamma: float = 2.0
+    focal_alpha: float | list[float] | tuple[float, ...] | None = None
     label_smoothing: float = 0.1
+    regression_loss: str = "mse"
+    huber_delta: float = 1.0
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):
-        for name in ("hidden_sizes", "depths", "msfd_kernel_sizes", "msfd_dilations", "loss_weights"):
+        for name in ("hidden_sizes", "depths", "msfd_kernel_sizes", "msfd_dilations", "loss_weights", "focal_alpha"):
             setattr(self, name, _as_tuple(getattr(self, name)))
+        if "loss_type" in kwargs:  # the name of `classification_loss` in configs saved before version 0.2
+            self.classification_loss = kwargs.pop("loss_type")
         super().__post_init__(**kwargs)
         self._validate_amsra()
 
@@ -123,14 +134,7 @@ class AmsraNetConfig(PreTrainedConfig):
             fail("lgsa_reduction", "a positive integer no larger than the narrowest stage", self.lgsa_reduction)
         if not 0.0 <= self.classifier_dropout < 1.0:
             fail("classifier_dropout", "in [0, 1)", self.classifier_dropout)
-        if self.loss_type not in AMSRA_LOSS_TYPES:
-            fail("loss_type", f"one of {AMSRA_LOSS_TYPES}", self.loss_type)
-        if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights) or sum(self.loss_weights) <= 0:
-            fail("loss_weights", "three non-negative weights with a positive sum", self.loss_weights)
-        if self.focal_gamma < 0:
-            fail("focal_gamma", ">= 0", self.focal_gamma)
-        if not 0.0 <= self.label_smoothing < 1.0:
-            fail("label_smoothing", "in [0, 1)", self.label_smoothing)
+        validate_classification_loss_settings(self)
 
 
 __all__ = ["AmsraNetConfig"]

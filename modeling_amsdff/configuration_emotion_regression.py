@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from transformers import AutoConfig, PreTrainedConfig
-from transformers.configuration_utils import SubConfigSpec
+from transformers import DistilBertConfig, PreTrainedConfig
+
+from .losses import validate_regression_loss_settings
 
 
 EMOTION_HEAD_TYPES = ("base", "gated", "moe")
 EMOTION_POOLINGS = ("auto", "pooler", "cls", "mean")
 EMOTION_GATE_ACTIVATIONS = ("softmax", "sigmoid")
-EMOTION_LOSS_TYPES = ("huber", "mse")
 
 
 def _as_tuple(value):
@@ -51,9 +51,10 @@ class EmotionRegressionConfig(PreTrainedConfig):
             `importance = router_weights.sum(0)` over the batch. 0 disables it.
         output_router_logits (`bool`, *optional*, defaults to `False`):
             Also return the router's logits (the softmaxed `router_weights` are always returned for `"moe"`).
-        loss_type (`str`, *optional*, defaults to `"huber"`):
+        regression_loss (`str`, *optional*, defaults to `"huber"`):
             `"huber"` (threshold `huber_delta`) or `"mse"`, on the normalised targets. `train.py
-            --regression_loss auto` tries both briefly and keeps the one with the lower validation RMSE.
+            --regression_loss auto` tries both briefly and keeps the one with the lower validation RMSE. Configs
+            saved before version 0.2 call it `loss_type`; that key is still read.
         huber_delta (`float`, *optional*, defaults to 0.6):
             Threshold of the Huber loss, in units of the normalised targets.
         label_means (`tuple[float]`, *optional*):
@@ -68,9 +69,17 @@ class EmotionRegressionConfig(PreTrainedConfig):
     """
 
     model_type = "emotion_regression"
-    sub_configs_defaults = {"backbone_config": SubConfigSpec(config_class=AutoConfig, model_type="distilbert")}
-    keys_to_ignore_at_inference = ["hidden_states", "attentions", "router_logits", "router_weights", "gate_weights",
-                                   "aux_loss", "loss_components"]  # fmt: skip
+    # A dict `backbone_config` is read by its own `model_type` (any encoder); with none, DistilBERT-base.
+    sub_configs_defaults = {"backbone_config": DistilBertConfig}
+    keys_to_ignore_at_inference = [
+        "hidden_states",
+        "attentions",
+        "router_logits",
+        "router_weights",
+        "gate_weights",
+        "aux_loss",
+        "loss_components",
+    ]
 
     backbone_config: dict | PreTrainedConfig | None = None
     head_type: str = "base"
@@ -82,7 +91,7 @@ class EmotionRegressionConfig(PreTrainedConfig):
     router_hidden_size: int = 256
     router_aux_loss_coef: float = 0.01
     output_router_logits: bool = False
-    loss_type: str = "huber"
+    regression_loss: str = "huber"
     huber_delta: float = 0.6
     label_means: list[float] | tuple[float, ...] | None = None
     label_scales: list[float] | tuple[float, ...] | None = None
@@ -91,6 +100,8 @@ class EmotionRegressionConfig(PreTrainedConfig):
     def __post_init__(self, **kwargs):
         self.label_means = _as_tuple(self.label_means)
         self.label_scales = _as_tuple(self.label_scales)
+        if "loss_type" in kwargs:  # the name of `regression_loss` in configs saved before version 0.2
+            self.regression_loss = kwargs.pop("loss_type")
         kwargs.setdefault("problem_type", "regression")
         if self.problem_type is None:
             self.problem_type = kwargs.pop("problem_type")
@@ -131,16 +142,16 @@ class EmotionRegressionConfig(PreTrainedConfig):
             fail("router_hidden_size", "a positive integer", self.router_hidden_size)
         if self.router_aux_loss_coef < 0:
             fail("router_aux_loss_coef", ">= 0", self.router_aux_loss_coef)
-        if self.loss_type not in EMOTION_LOSS_TYPES:
-            fail("loss_type", f"one of {EMOTION_LOSS_TYPES}", self.loss_type)
-        if self.huber_delta <= 0:
-            fail("huber_delta", "> 0", self.huber_delta)
+        validate_regression_loss_settings(self)
         if (self.label_means is None) != (self.label_scales is None):
             fail("label_means/label_scales", "both set or both None", (self.label_means, self.label_scales))
         if self.label_means is not None:
             if len(self.label_means) != self.num_labels or len(self.label_scales) != self.num_labels:
-                fail("label_means/label_scales", f"one value per label ({self.num_labels})",
-                     (self.label_means, self.label_scales))  # fmt: skip
+                fail(
+                    "label_means/label_scales",
+                    f"one value per label ({self.num_labels})",
+                    (self.label_means, self.label_scales),
+                )
             if any(not s > 0 for s in self.label_scales):
                 fail("label_scales", "positive", self.label_scales)
 

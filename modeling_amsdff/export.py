@@ -26,8 +26,14 @@ from .inference import LoadedModel, load_for_inference
 
 ONNX_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model_int8.onnx", "export_report.json"
 PARITY_TOLERANCE = 1e-4  # largest |ONNX Runtime - PyTorch| allowed on the logits of the fp32 export
-PROCESSOR_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
-                   "preprocessor_config.json")  # fmt: skip
+PROCESSOR_FILES = (
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "preprocessor_config.json",
+)
 
 
 class ExportError(RuntimeError):
@@ -59,7 +65,7 @@ def example_inputs(loaded: LoadedModel, batch: int, seed: int = 0) -> dict[str, 
         return loaded.preprocess(texts)
     from PIL import Image
 
-    size = loaded.config.image_size if hasattr(loaded.config, "image_size") else 32
+    size = loaded.processor.size["height"]  # the side the processor resizes to
     images = [Image.fromarray(generator.integers(0, 256, (size, size, 3), dtype=np.uint8)) for _ in range(batch)]
     return loaded.preprocess(images)
 
@@ -91,8 +97,17 @@ def export_onnx(folder: str, output_dir: str, *, int8: bool = False, opset: int 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            torch.onnx.export(wrapper, tuple(sample.values()), path, input_names=list(sample), output_names=["logits"],
-                              dynamic_shapes=shapes, opset_version=opset, dynamo=True, verbose=False)  # fmt: skip
+            torch.onnx.export(
+                wrapper,
+                tuple(sample.values()),
+                path,
+                input_names=list(sample),
+                output_names=["logits"],
+                dynamic_shapes=shapes,
+                opset_version=opset,
+                dynamo=True,
+                verbose=False,
+            )
         except Exception as error:  # noqa: BLE001 - torch.export's errors are long; keep the first line
             summary = str(error).split("## Exception summary", 1)[-1].strip().splitlines()[0]
             raise ExportError(f"torch.onnx.export failed for {type(loaded.model).__name__}: {summary}") from error
@@ -105,12 +120,18 @@ def export_onnx(folder: str, output_dir: str, *, int8: bool = False, opset: int 
     with torch.no_grad():
         reference = wrapper(*check.values()).numpy()
     difference = float(np.abs(run_onnx(onnx_session(path), check) - reference).max())
-    report = {"model": type(loaded.model).__name__, "onnx": ONNX_NAME, "opset": opset,
-              "check_inputs": {name: list(t.shape) for name, t in check.items()}, "max_abs_difference": difference,
-              "tolerance": PARITY_TOLERANCE}  # fmt: skip
+    report = {
+        "model": type(loaded.model).__name__,
+        "onnx": ONNX_NAME,
+        "opset": opset,
+        "check_inputs": {name: list(t.shape) for name, t in check.items()},
+        "max_abs_difference": difference,
+        "tolerance": PARITY_TOLERANCE,
+    }
     if not difference <= PARITY_TOLERANCE:
-        raise ExportError(f"The ONNX export of {folder!r} differs from PyTorch by {difference:.3g} (tolerance "
-                          f"{PARITY_TOLERANCE}).")  # fmt: skip
+        raise ExportError(
+            f"The ONNX export of {folder!r} differs from PyTorch by {difference:.3g} (tolerance {PARITY_TOLERANCE})."
+        )
     if int8:
         report.update(quantize_int8(path, os.path.join(output_dir, INT8_NAME), check, reference))
     with open(os.path.join(output_dir, REPORT_NAME), "w") as handle:
@@ -133,10 +154,13 @@ def quantize_int8(onnx_path: str, output_path: str, check: dict, reference: np.n
     finally:
         os.remove(prepared)
     quantized = run_onnx(onnx_session(output_path), check)
-    return {"int8": os.path.basename(output_path),
-            "int8_max_abs_difference": float(np.abs(quantized - reference).max()),
-            "int8_same_argmax": float((quantized.argmax(-1) == reference.argmax(-1)).mean()),
-            "onnx_bytes": file_bytes(onnx_path), "int8_bytes": file_bytes(output_path)}  # fmt: skip
+    return {
+        "int8": os.path.basename(output_path),
+        "int8_max_abs_difference": float(np.abs(quantized - reference).max()),
+        "int8_same_argmax": float((quantized.argmax(-1) == reference.argmax(-1)).mean()),
+        "onnx_bytes": file_bytes(onnx_path),
+        "int8_bytes": file_bytes(output_path),
+    }
 
 
 def file_bytes(onnx_path: str) -> int:

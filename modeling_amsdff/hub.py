@@ -1,19 +1,36 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""Turning a training run's output folder into a complete Hub repository (model card with `model-index`), and
-protecting folders that already hold a model. Not copied to the Hub with a model."""
+"""Turning a training run's output folder into a complete Hub repository (the model card with `model-index`, from
+the templates in `model_cards/`, which ship with the package), protecting folders that already hold a model, and
+pushing a finished folder. Not copied to the Hub with a model."""
 
 from __future__ import annotations
 
 import glob
 import json
 import os
+import platform
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 
-MODEL_CARDS_DIR = Path(__file__).resolve().parent.parent / "model_cards"
+if TYPE_CHECKING:
+    from .data import DataFacts
+    from .registry import ModelFamily
+
+
+MODEL_CARDS_DIR = Path(__file__).resolve().parent / "model_cards"
+# Metric keys of train.py's results -> the metric types of the card's model-index.
+CARD_METRICS = {
+    "accuracy": "accuracy",
+    "f1_macro": "f1",
+    "f1_micro": "f1_micro",
+    "rmse": "rmse",
+    "mae": "mae",
+    "pearson": "pearsonr",
+}
 MODEL_FILES = (
     "config.json",
     "model.safetensors",
@@ -114,11 +131,107 @@ def write_model_card(
     return card
 
 
+def hub_id(path: str | None) -> str | None:
+    """`path` if it names a Hub repository (owner/name, not a local folder), else None."""
+    return path if path and "/" in path and not os.path.isdir(path) else None
+
+
+def write_run_card(
+    trainer,
+    family: ModelFamily,
+    facts: DataFacts,
+    results: dict,
+    *,
+    base_model: str | None,
+    hyperparameters: dict,
+    template_values: dict,
+    confusion_matrix: list[list[int]] | None = None,
+    lora: dict | None = None,
+) -> ModelCard:
+    """The model card of a finished `train.py` run, in its output folder: the family's description and template, the
+    data, the test (else validation) metrics as `model-index`, the hyperparameters and the machine."""
+    args = trainer.args
+    config = trainer.model.config
+    prefix = "predict" if args.do_predict else "eval"
+    shown = {
+        key: value
+        for key, value in results.items()
+        if key.startswith(prefix + "_") and isinstance(value, float) and not key.endswith(("_runtime", "_per_second"))
+    }
+    metric_names = {f"{prefix}_{key}": name for key, name in CARD_METRICS.items() if f"{prefix}_{key}" in shown}
+    summary, description, tags = family.describe(config)
+    hyperparameters = {
+        "learning_rate": args.learning_rate,
+        "epochs": args.num_train_epochs,
+        "batch_size": args.per_device_train_batch_size,
+        "seed": args.seed,
+        "optimizer": str(getattr(args.optim, "value", args.optim)),
+        "optim_args": args.optim_args,
+        "warmup_steps": args.warmup_steps,
+        "weight_decay": args.weight_decay,
+        "lr_scheduler": str(args.lr_scheduler_type),
+        **hyperparameters,
+    }
+    import torch
+
+    task = "image-classification" if family.is_image else "text-classification"
+    machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
+    if torch.cuda.is_available():
+        machine += f", {torch.cuda.get_device_name()}"
+    lora_text = None
+    if lora:
+        lora_text = ", ".join(
+            f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}"
+            for key, value in lora.items()
+            if key != "base"
+        )
+    split = "test" if args.do_predict else "validation"
+    return write_model_card(
+        args.output_dir,
+        template="image-model" if family.is_image else "text-model",
+        model_name=os.path.basename(os.path.normpath(args.output_dir)),
+        base_model=base_model,
+        dataset_id=facts.dataset_id,
+        dataset_name=facts.dataset_name,
+        task_type=task,
+        pipeline_tag=task,
+        metrics=shown,
+        metric_names=metric_names,
+        dataset_split=split,
+        tags=tags,
+        model_description=description,
+        repo_id=args.hub_model_id or args.output_dir,
+        id2label=config.id2label,
+        eval_split=split,
+        num_eval_examples=facts.num_examples.get("test", 0) if args.do_predict else 0,
+        confusion_matrix=confusion_matrix,
+        num_train_examples=facts.num_examples.get("train", 0),
+        architecture_summary=summary,
+        num_parameters=f"{trainer.model.num_parameters():,}",
+        lora=lora_text,
+        lora_base=lora["base"] if lora else None,
+        hyperparameters=json.dumps(hyperparameters),
+        machine=machine,
+        limitations=(
+            "Measured on a single held-out split of one corpus. The modeling code is loaded with "
+            "`trust_remote_code=True`: read it before running it."
+        ),
+        **template_values,
+    )
+
+
 # ---- pushing a saved folder ----------------------------------------------------------------------------------------
 
 # Training leftovers that are not part of the model repository.
-PUSH_IGNORE_PATTERNS = ["checkpoint-*", "checkpoint-*/**", "runs/**", "**/__pycache__/**", "*.pyc", ".git/**",
-                        ".ipynb_checkpoints/**"]  # fmt: skip
+PUSH_IGNORE_PATTERNS = [
+    "checkpoint-*",
+    "checkpoint-*/**",
+    "runs/**",
+    "**/__pycache__/**",
+    "*.pyc",
+    ".git/**",
+    ".ipynb_checkpoints/**",
+]
 
 
 class HubPushError(RuntimeError):
@@ -133,8 +246,10 @@ def check_repository_folder(folder: str) -> dict:
         raise HubPushError(f"{folder!r} is not a folder.")
     config_path = os.path.join(folder, "config.json")
     if not os.path.isfile(config_path):
-        raise HubPushError(f"{folder!r} has no config.json: it is not a saved model (save it with save_pretrained "
-                           "or train it with train.py).")  # fmt: skip
+        raise HubPushError(
+            f"{folder!r} has no config.json: it is not a saved model (save it with save_pretrained "
+            "or train it with train.py)."
+        )
     with open(config_path) as handle:
         config = json.load(handle)
     auto_map = config.get("auto_map") or {}
@@ -171,8 +286,16 @@ def check_repository_folder(folder: str) -> dict:
     return config
 
 
-def push_folder(folder: str, repo_id: str, *, token: str | None = None, private: bool | None = None,
-                revision: str | None = None, commit_message: str | None = None, create_pr: bool = False) -> str:
+def push_folder(
+    folder: str,
+    repo_id: str,
+    *,
+    token: str | None = None,
+    private: bool | None = None,
+    revision: str | None = None,
+    commit_message: str | None = None,
+    create_pr: bool = False,
+) -> str:
     """Upload a saved model folder (what train.py writes) to the Hub repository `repo_id` ("name" alone goes to
     the token's own namespace), creating it if needed. The token comes from `token`, else `HF_TOKEN` or the one saved
     by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. Returns the commit URL."""
@@ -197,8 +320,13 @@ def push_folder(folder: str, repo_id: str, *, token: str | None = None, private:
         )
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "?"
-        hint = " Check the token (HF_TOKEN, --hub_token or `hf auth login`) and its write access." if status in (
-            401, 403) else ""  # fmt: skip
-        raise HubPushError(f"Pushing {folder!r} to {repo_id!r} on {api.endpoint} failed (HTTP {status}): "
-                           f"{error.server_message or error}.{hint}") from error  # fmt: skip
+        hint = (
+            " Check the token (HF_TOKEN, --hub_token or `hf auth login`) and its write access."
+            if status in (401, 403)
+            else ""
+        )
+        raise HubPushError(
+            f"Pushing {folder!r} to {repo_id!r} on {api.endpoint} failed (HTTP {status}): "
+            f"{error.server_message or error}.{hint}"
+        ) from error
     return commit.pr_url or commit.commit_url

@@ -1,8 +1,9 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""Image data for `train.py`: Hub image datasets, local image folders (`imagefolder`) and the offline Fashion-MNIST;
-decoding with errors that name the broken file; per-channel statistics of the training images for the image
-processor; processing once into fixed-size tensors; and the CIFAR augmentation (random crop with padding, horizontal
-flip) applied on the fly to training batches only. Not copied to the Hub with a model."""
+"""Image data for the training scripts: `prepare_image_data` turns the data arguments into ready splits (Hub image
+datasets, local image folders in `imagefolder` layout, or the offline Fashion-MNIST) and their `DataFacts`; decoding
+with errors that name the broken file; per-channel statistics of the training images for the image processor;
+processing once into fixed-size tensors; and the CIFAR augmentation (random crop with padding, horizontal flip)
+applied on the fly to training batches only. Not copied to the Hub with a model."""
 
 from __future__ import annotations
 
@@ -17,7 +18,20 @@ import torch.nn.functional as F
 from datasets import DatasetDict, load_dataset
 from PIL import Image, UnidentifiedImageError
 
-from .data import FASHION_MNIST_NAME, DataError, load_fashion_mnist, load_raw_datasets
+from .data import (
+    DataError,
+    DataFacts,
+    collect_labels,
+    describe_source,
+    encode_labels,
+    label_kind,
+    load_hub_dataset,
+    rename_label_column,
+    standard_splits,
+    truncate_splits,
+)
+from .offline_data import OFFLINE_DATASETS
+from .registry import ModelFamily
 
 
 IMAGE_COLUMN_CANDIDATES = ("image", "img")  # `image`: imagefolder, Fashion-MNIST; `img`: uoft-cs/cifar10
@@ -25,29 +39,9 @@ MAX_DEFAULT_IMAGE_SIZE = 64  # larger inputs make full-resolution self-attention
 GREYSCALE_MODES = ("1", "L", "LA", "I", "I;16", "F", "P;L")
 
 
-def load_image_datasets(
-    dataset_name: str | None,
-    dataset_config_name: str | None = None,
-    train_dir: str | None = None,
-    validation_dir: str | None = None,
-    test_dir: str | None = None,
-    cache_dir: str | None = None,
-    token: str | None = None,
-    split_seed: int = 42,
-) -> DatasetDict:
-    """A Hub image dataset (`uoft-cs/cifar10`), local folders of class sub-folders, or the offline Fashion-MNIST.
-
-    Folders follow `imagefolder`'s layout (`train_dir/<label>/<image>`), as in transformers'
-    `run_image_classification.py`; with no dataset and no folder, the offline Fashion-MNIST is used.
-    """
-    dirs = {"train": train_dir, "validation": validation_dir, "test": test_dir}
-    dirs = {split: path for split, path in dirs.items() if path is not None}
-    if dataset_name is None and not dirs:
-        dataset_name = FASHION_MNIST_NAME
-    if dataset_name == FASHION_MNIST_NAME:
-        return load_fashion_mnist(seed=split_seed)
-    if dataset_name is not None:
-        return load_raw_datasets(dataset_name, dataset_config_name, cache_dir=cache_dir, token=token)
+def load_image_folders(dirs: dict[str, str], cache_dir: str | None = None) -> DatasetDict:
+    """Local folders of class sub-folders (`train_dir/<label>/<image>`), as transformers' `run_image_classification.py`
+    reads them with `imagefolder`."""
     if "train" not in dirs:
         raise DataError("--validation_dir/--test_dir need --train_dir too (or a --dataset_name).")
     for split, path in dirs.items():
@@ -57,8 +51,40 @@ def load_image_datasets(
     try:
         return load_dataset("imagefolder", data_files=data_files, cache_dir=cache_dir)
     except Exception as error:  # datasets raises many types for folders it cannot use
-        raise DataError(f"Could not read the image folder(s) {list(dirs.values())}: "
-                        f"{type(error).__name__}: {error}") from error  # fmt: skip
+        raise DataError(
+            f"Could not read the image folder(s) {list(dirs.values())}: {type(error).__name__}: {error}"
+        ) from error
+
+
+def prepare_image_data(
+    data_args, family: ModelFamily, need_test: bool, cache_dir: str | None = None, token: str | None = None
+) -> tuple[DatasetDict, DataFacts]:
+    """The ready splits of an image run (the image column and the encoded `labels`) and their `DataFacts`.
+
+    Loads `--dataset_name` (a Hub image dataset such as `uoft-cs/cifar10`, a local dataset folder, or an offline data
+    set), the image folders, or, with neither, the family's offline default (Fashion-MNIST); renames and cuts the
+    splits, finds the image column, truncates to the --max_*_samples and encodes the labels.
+    """
+    dirs = {"train": data_args.train_dir, "validation": data_args.validation_dir, "test": data_args.test_dir}
+    dirs = {split: path for split, path in dirs.items() if path is not None}
+    dataset_name = data_args.dataset_name or (None if dirs else family.default_dataset)
+    if dataset_name in OFFLINE_DATASETS:
+        raw = OFFLINE_DATASETS[dataset_name].load(data_args.split_seed)
+    elif dataset_name is not None:
+        raw = load_hub_dataset(dataset_name, data_args.dataset_config_name, cache_dir, token)
+    else:
+        raw = load_image_folders(dirs, cache_dir)
+    raw = rename_label_column(standard_splits(raw, data_args, need_test), data_args.label_column_name or "label")
+    image_column = find_image_column(raw["train"], data_args.image_column_name)
+    kind = label_kind(raw, False)
+    if kind != "single_label_classification":
+        raise DataError(f"Image models classify one label per image; the 'label' column looks {kind}.")
+    raw = truncate_splits(raw, data_args)
+    label_names = collect_labels(raw, kind)
+    splits = encode_labels(raw, kind, {name: i for i, name in enumerate(label_names)})
+    dataset_id, shown_name = describe_source(dataset_name, data_args.train_dir)
+    sizes = {name: len(split) for name, split in splits.items()}
+    return splits, DataFacts(dataset_id, shown_name, kind, label_names, sizes, image_column=image_column)
 
 
 def find_image_column(dataset: datasets.Dataset, requested: str | None) -> str:
@@ -69,8 +95,10 @@ def find_image_column(dataset: datasets.Dataset, requested: str | None) -> str:
             if not isinstance(dataset.features[name], datasets.Image):
                 raise DataError(f"Column {name!r} holds {dataset.features[name]}, not images.")
             return name
-    raise DataError(f"No image column {' or '.join(map(repr, candidates))}; the columns are {dataset.column_names}. "
-                    "Choose it with --image_column_name.")  # fmt: skip
+    raise DataError(
+        f"No image column {' or '.join(map(repr, candidates))}; the columns are {dataset.column_names}. "
+        "Choose it with --image_column_name."
+    )
 
 
 def open_image(value: dict | Image.Image, where: str) -> Image.Image:
@@ -106,8 +134,9 @@ def infer_image_geometry(train: datasets.Dataset, image_column: str, sample: int
     return channels, min(side, MAX_DEFAULT_IMAGE_SIZE)
 
 
-def channel_statistics(train: datasets.Dataset, image_column: str, num_channels: int, size: int,
-                       max_images: int = 10_000) -> tuple[list[float], list[float]]:  # fmt: skip
+def channel_statistics(
+    train: datasets.Dataset, image_column: str, num_channels: int, size: int, max_images: int = 10_000
+) -> tuple[list[float], list[float]]:
     """Per-channel mean and standard deviation of (up to `max_images`) training images in [0, 1], after conversion to
     `num_channels` and resizing to `size` x `size`, for the image processor's normalisation."""
     total = np.zeros(num_channels)
@@ -122,26 +151,31 @@ def channel_statistics(train: datasets.Dataset, image_column: str, num_channels:
     mean = total / pixels
     std = np.sqrt(np.maximum(total_sq / pixels - mean**2, 0.0))
     if not (std > 0).all():
-        raise DataError(f"The training images have constant channel(s) (std {std.round(4).tolist()}); nothing to "
-                        "learn.")  # fmt: skip
+        raise DataError(
+            f"The training images have constant channel(s) (std {std.round(4).tolist()}); nothing to learn."
+        )
     return [round(float(v), 4) for v in mean], [round(float(v), 4) for v in std]
 
 
-def process_images(raw: DatasetDict, processor, image_column: str, num_channels: int, size: int,
-                   num_proc: int | None = None) -> DatasetDict:  # fmt: skip
+def process_images(
+    raw: DatasetDict, processor, image_column: str, num_channels: int, size: int, num_proc: int | None = None
+) -> DatasetDict:
     """Decode, convert, resize and normalise every image once with `processor`, keeping `pixel_values` (a fixed-size
     float32 array) and `labels`; the random augmentation happens later, per batch, in `ImageAugmentationCollator`."""
-    features = datasets.Features({
-        "pixel_values": datasets.Array3D(shape=(num_channels, size, size), dtype="float32"),
-        "labels": raw["train"].features["labels"],
-    })  # fmt: skip
+    features = datasets.Features(
+        {
+            "pixel_values": datasets.Array3D(shape=(num_channels, size, size), dtype="float32"),
+            "labels": raw["train"].features["labels"],
+        }
+    )
     out = DatasetDict()
     for split, dataset in raw.items():
         dataset = dataset.cast_column(image_column, datasets.Image(decode=False))
 
         def transform(batch, indices, split=split):
-            images = [open_image(value, f"row {i} of the {split!r} split")
-                      for i, value in zip(indices, batch[image_column])]  # fmt: skip
+            images = [
+                open_image(value, f"row {i} of the {split!r} split") for i, value in zip(indices, batch[image_column])
+            ]
             pixel_values = processor(images, num_channels=num_channels, return_tensors="np")["pixel_values"]
             return {"pixel_values": pixel_values.astype(np.float32), "labels": batch["labels"]}
 
@@ -172,8 +206,13 @@ class ImageAugmentationCollator:
         image_mean, image_std: the normalisation of the processed images, one value per channel.
     """
 
-    def __init__(self, padding: int = 4, horizontal_flip: bool = True, image_mean: Sequence[float] = (0.0,),
-                 image_std: Sequence[float] = (1.0,)):  # fmt: skip
+    def __init__(
+        self,
+        padding: int = 4,
+        horizontal_flip: bool = True,
+        image_mean: Sequence[float] = (0.0,),
+        image_std: Sequence[float] = (1.0,),
+    ):
         if padding < 0:
             raise ValueError(f"Random-crop padding must be >= 0, got {padding}.")
         self.padding = padding
@@ -187,12 +226,16 @@ class ImageAugmentationCollator:
         if self.padding:
             padded = F.pad(pixel_values, (self.padding,) * 4)  # (bs, C, H + 2p, W + 2p)
             border = torch.ones_like(padded[0, :1], dtype=torch.bool)  # (1, H + 2p, W + 2p)
-            border[:, self.padding:self.padding + height, self.padding:self.padding + width] = False
+            border[:, self.padding : self.padding + height, self.padding : self.padding + width] = False
             padded = torch.where(border, self.fill.view(1, -1, 1, 1).to(padded.dtype), padded)
             rows = torch.randint(0, 2 * self.padding + 1, (bs,))
             cols = torch.randint(0, 2 * self.padding + 1, (bs,))
-            pixel_values = torch.stack([padded[i, :, r:r + height, c:c + width]
-                                        for i, (r, c) in enumerate(zip(rows.tolist(), cols.tolist()))])  # fmt: skip
+            pixel_values = torch.stack(
+                [
+                    padded[i, :, r : r + height, c : c + width]
+                    for i, (r, c) in enumerate(zip(rows.tolist(), cols.tolist()))
+                ]
+            )
         if self.horizontal_flip:
             flip = torch.rand(bs) < 0.5
             pixel_values = torch.where(flip[:, None, None, None], pixel_values.flip(-1), pixel_values)

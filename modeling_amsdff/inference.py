@@ -12,16 +12,9 @@ from dataclasses import dataclass
 
 import torch
 from PIL import Image
-from transformers import (
-    AutoConfig,
-    AutoImageProcessor,
-    AutoModelForImageClassification,
-    AutoModelForSequenceClassification,
-    AutoTokenizer,
-)
+from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
 
-
-IMAGE_MODEL_TYPES = ("amsra_net", "cifar_resnet")
+from .registry import TEXT_REGRESSION, family_for
 
 
 class InferenceInputError(ValueError):
@@ -42,7 +35,7 @@ class LoadedModel:
 
     @property
     def problem_type(self) -> str:
-        if getattr(self.config, "model_type", None) == "emotion_regression":
+        if family_for(self.config).task == TEXT_REGRESSION:
             return "regression"
         return self.config.problem_type or "single_label_classification"
 
@@ -51,10 +44,15 @@ class LoadedModel:
         return ["pixel_values"] if self.kind == "image" else ["input_ids", "attention_mask"]
 
     def info(self) -> dict:
-        return {"model_type": self.config.model_type, "architectures": self.config.architectures, "kind": self.kind,
-                "problem_type": self.problem_type, "labels": [self.config.id2label[i] for i in
-                                                              range(self.config.num_labels)],
-                "num_parameters": sum(p.numel() for p in self.model.parameters()), "folder": self.folder}  # fmt: skip
+        return {
+            "model_type": self.config.model_type,
+            "architectures": self.config.architectures,
+            "kind": self.kind,
+            "problem_type": self.problem_type,
+            "labels": [self.config.id2label[i] for i in range(self.config.num_labels)],
+            "num_parameters": sum(p.numel() for p in self.model.parameters()),
+            "folder": self.folder,
+        }
 
     def preprocess(self, items: list, padding: bool | str = True) -> dict[str, torch.Tensor]:
         """Model inputs for a batch of texts (str) or images (PIL images, paths to image files, or open binary
@@ -66,8 +64,9 @@ class LoadedModel:
                 if not isinstance(text, str) or not text.strip():
                     found = "an empty text" if isinstance(text, str) else f"of type {type(text).__name__}"
                     raise InferenceInputError(f"Item {i} is {found}: every item must be a non-empty string.")
-            encoded = self.processor(items, padding=padding, truncation=True, max_length=self.max_length,
-                                     return_tensors="pt")  # fmt: skip
+            encoded = self.processor(
+                items, padding=padding, truncation=True, max_length=self.max_length, return_tensors="pt"
+            )
             return {name: encoded[name] for name in self.input_names}
         images = []
         for i, item in enumerate(items):
@@ -91,11 +90,18 @@ class LoadedModel:
             return [{"values": dict(zip(labels, row.tolist()))} for row in logits]
         if self.problem_type == "multi_label_classification":
             scores = torch.sigmoid(logits)
-            return [{"labels": [labels[j] for j in range(len(labels)) if row[j] > 0.5],
-                     "scores": dict(zip(labels, row.tolist()))} for row in scores]  # fmt: skip
+            return [
+                {
+                    "labels": [labels[j] for j in range(len(labels)) if row[j] > 0.5],
+                    "scores": dict(zip(labels, row.tolist())),
+                }
+                for row in scores
+            ]
         scores = torch.softmax(logits, dim=-1)
-        return [{"label": labels[int(row.argmax())], "score": float(row.max()),
-                 "scores": dict(zip(labels, row.tolist()))} for row in scores]  # fmt: skip
+        return [
+            {"label": labels[int(row.argmax())], "score": float(row.max()), "scores": dict(zip(labels, row.tolist()))}
+            for row in scores
+        ]
 
     @torch.no_grad()
     def predict(self, items: list) -> list[dict]:
@@ -107,10 +113,10 @@ def load_for_inference(folder: str, max_length: int = 128) -> LoadedModel:
     if not os.path.isfile(os.path.join(folder, "config.json")):
         raise FileNotFoundError(f"{folder!r} holds no saved model (no config.json).")
     config = AutoConfig.from_pretrained(folder, trust_remote_code=True)
-    if config.model_type in IMAGE_MODEL_TYPES:
-        model = AutoModelForImageClassification.from_pretrained(folder, trust_remote_code=True)
+    family = family_for(config)
+    model = family.auto_class.from_pretrained(folder, trust_remote_code=True)
+    if family.is_image:
         processor, kind = AutoImageProcessor.from_pretrained(folder, trust_remote_code=True), "image"
     else:
-        model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)
         processor, kind = AutoTokenizer.from_pretrained(folder, trust_remote_code=True), "text"
     return LoadedModel(model.eval(), processor, kind, folder, max_length)

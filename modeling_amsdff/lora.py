@@ -1,29 +1,33 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""LoRA (Hu et al., 2021) through `peft` for every model family: low-rank adapters on the attention projections of
-the pretrained body (a text encoder's query/key/value, AMSRA-Net's LGSA query/key/value convolutions, a ResNet's
-convolutions, which have no attention), and every module outside that body (AMSDFF's fusion modules, the regression
-heads, classifiers) trained in full through `modules_to_save`, so no new module is silently left frozen (`peft` with
-`task_type="SEQ_CLS"` would save only modules named `classifier` or `score`). Not copied to the Hub with a model."""
+"""LoRA (Hu et al., 2021) through `peft` for every model family: low-rank adapters on the modules the family's
+registry entry names (`lora_target_modules`: a text encoder's query/key/value, AMSRA-Net's LGSA query/key/value
+convolutions, a ResNet's convolutions, which have no attention) inside its pretrained body, and every module outside
+that body (AMSDFF's fusion modules, the regression heads, classifiers) trained in full through `modules_to_save`, so
+no new module is silently left frozen (`peft` with `task_type="SEQ_CLS"` would save only modules named `classifier`
+or `score`). Also the start and end of a `train.py --use_lora` run. Not copied to the Hub with a model."""
 
 from __future__ import annotations
 
+import logging
+import os
+
 from peft import LoraConfig, PeftModel, get_peft_model
 from torch import nn
-from transformers import PreTrainedModel
+from transformers import PreTrainedModel, Trainer
+
+from .arguments import LORA_ADAPTER_DIR, LORA_BASE_DIR, LoraArguments
+from .registry import family_for
 
 
-# Attention projections of the encoders transformers ships (BERT/MiniLM/RoBERTa: query/key/value; DistilBERT:
-# q_lin/k_lin/v_lin; DeBERTa-v2: query_proj/key_proj/value_proj; most others: q_proj/k_proj/v_proj) and of LGSA.
-ATTENTION_PROJECTIONS = ("query", "key", "value", "q_lin", "k_lin", "v_lin", "query_proj", "key_proj", "value_proj",
-                         "q_proj", "k_proj", "v_proj")  # fmt: skip
+logger = logging.getLogger(__name__)
 
 
 def lora_body(model: PreTrainedModel) -> tuple[str, nn.Module]:
-    """(name, module) of the pretrained part LoRA adapts: the encoder of the text families, the network of the image
-    families (everything but the classifier)."""
+    """(name, module) of the pretrained part LoRA adapts: the encoder of the text families (`get_encoder()`), the
+    network of the image families (everything but the classifier)."""
     if model.base_model is model:
         raise ValueError(f"{type(model).__name__} is a body without a task head; apply LoRA to a task model.")
-    body = model._encoder() if hasattr(model, "_encoder") else model.base_model
+    body = model.base_model if family_for(model.config).is_image else model.get_encoder()
     for name, module in model.named_modules():
         if module is body:
             return name, body
@@ -31,17 +35,21 @@ def lora_body(model: PreTrainedModel) -> tuple[str, nn.Module]:
 
 
 def default_lora_target_modules(model: PreTrainedModel) -> list[str]:
-    """Full names of the modules that get adapters: the body's attention projections (Linear or 1x1 Conv2d); for a
-    body without attention (ResNet), its convolutions."""
+    """Full names of the Linear / Conv2d modules of the body whose name (or dotted name suffix) the family's registry
+    entry lists in `lora_target_modules`; when the model has none of them (AMSRA-Net without its attention engines),
+    every convolution of the body."""
     prefix, body = lora_body(model)
+    wanted = family_for(model.config).lora_target_modules
     adaptable = (nn.Linear, nn.Conv2d)
-    targets = [f"{prefix}.{name}" for name, module in body.named_modules()
-               if isinstance(module, adaptable) and name.rsplit(".", 1)[-1] in ATTENTION_PROJECTIONS]  # fmt: skip
+    targets = [
+        f"{prefix}.{name}"
+        for name, module in body.named_modules()
+        if isinstance(module, adaptable) and any(name == t or name.endswith(f".{t}") for t in wanted)
+    ]
     if not targets:
         targets = [f"{prefix}.{name}" for name, module in body.named_modules() if isinstance(module, nn.Conv2d)]
     if not targets:
-        raise ValueError(f"{type(model).__name__} has no attention projection or convolution to adapt; pass "
-                         "target_modules.")  # fmt: skip
+        raise ValueError(f"{type(model).__name__} has no module named like {wanted} to adapt; pass target_modules.")
     return targets
 
 
@@ -71,9 +79,14 @@ def default_modules_to_save(model: PreTrainedModel) -> list[str]:
     return found
 
 
-def lora_config_for(model: PreTrainedModel, r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.1,
-                    target_modules: list[str] | str | None = None,
-                    modules_to_save: list[str] | None = None) -> LoraConfig:  # fmt: skip
+def lora_config_for(
+    model: PreTrainedModel,
+    r: int = 8,
+    lora_alpha: int = 16,
+    lora_dropout: float = 0.1,
+    target_modules: list[str] | str | None = None,
+    modules_to_save: list[str] | None = None,
+) -> LoraConfig:
     """A `LoraConfig` with this package's defaults for `model` (any family); every argument can be given instead."""
     if r < 1:
         raise ValueError(f"LoRA rank r must be >= 1, got {r}.")
@@ -91,3 +104,68 @@ def lora_config_for(model: PreTrainedModel, r: int = 8, lora_alpha: int = 16, lo
 def add_lora(model: PreTrainedModel, **kwargs) -> PeftModel:
     """`model` wrapped by `peft.get_peft_model` with `lora_config_for(model, **kwargs)`."""
     return get_peft_model(model, lora_config_for(model, **kwargs))
+
+
+def check_lora_arguments(lora_args: LoraArguments, training_args, is_image: bool, continues_a_model: bool) -> None:
+    if not lora_args.use_lora:
+        return
+    if not training_args.do_train:
+        raise ValueError("--use_lora trains adapters: it needs --do_train.")
+    if is_image and not continues_a_model:
+        raise ValueError(
+            "--use_lora on an image model adapts a trained network: pass --model_name_or_path with a saved AMSRA-Net "
+            "or ResNet (image models train from scratch, where LoRA has nothing to adapt)."
+        )
+    if lora_args.lora_r < 1 or lora_args.lora_alpha <= 0 or not 0.0 <= lora_args.lora_dropout < 1.0:
+        raise ValueError(
+            f"LoRA needs --lora_r >= 1, --lora_alpha > 0 and 0 <= --lora_dropout < 1; got r {lora_args.lora_r}, "
+            f"alpha {lora_args.lora_alpha}, dropout {lora_args.lora_dropout}."
+        )
+
+
+def start_lora(model: PreTrainedModel, processing_class, lora_args: LoraArguments, training_args) -> tuple:
+    """`model` wrapped in LoRA adapters, and the facts of the adapter for the model card.
+
+    The adapter records the model it applies to: the saved model this run continues, or, for a new model, its starting
+    point saved complete (code, weights, processor) to output_dir/lora_base, so the adapter always reloads on a model
+    that `from_pretrained` can load."""
+    base = model.name_or_path
+    if not base:
+        base = os.path.join(training_args.output_dir, LORA_BASE_DIR)
+        if training_args.should_save:
+            model.save_pretrained(base)
+            processing_class.save_pretrained(base)
+    model.name_or_path = os.path.abspath(base) if os.path.isdir(base) else base  # peft's base_model_name_or_path
+    targets = lora_args.lora_target_modules
+    if targets and targets != "all-linear":
+        targets = [name.strip() for name in targets.split(",") if name.strip()]
+    model = add_lora(
+        model,
+        r=lora_args.lora_r,
+        lora_alpha=lora_args.lora_alpha,
+        lora_dropout=lora_args.lora_dropout,
+        target_modules=targets or None,
+    )
+    trainable, total = model.get_nb_trainable_parameters()
+    logger.info(
+        f"LoRA: {trainable:,} of {total:,} parameters train ({100 * trainable / total:.2f}%), adapters on "
+        f"{len(model.peft_config['default'].target_modules)} modules"
+    )
+    facts = {
+        "r": lora_args.lora_r,
+        "alpha": lora_args.lora_alpha,
+        "dropout": lora_args.lora_dropout,
+        "trainable_parameters": trainable,
+        "base": model.peft_config["default"].base_model_name_or_path,
+    }
+    return model, facts
+
+
+def finish_lora(trainer: Trainer, processing_class) -> None:
+    """Save the adapter to output_dir/lora_adapter and put the merged model in its place in the trainer (what the
+    output folder then holds: a complete model that needs neither `peft` nor the base)."""
+    if trainer.args.should_save:
+        adapter_dir = os.path.join(trainer.args.output_dir, LORA_ADAPTER_DIR)
+        trainer.model.save_pretrained(adapter_dir)
+        processing_class.save_pretrained(adapter_dir)
+    trainer.model = trainer.model_wrapped = trainer.model.merge_and_unload()

@@ -1,11 +1,27 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""Evaluation metrics computed offline with scikit-learn / NumPy (`evaluate.load` needs the Hub)."""
+"""Evaluation metrics through `evaluate`, with the metric modules that ship in `evaluate_metrics/` (computed with
+scikit-learn and NumPy): `evaluate.load("accuracy")` would fetch its module from the Hub, these load offline from the
+installed package. Not copied to the Hub with a model."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import evaluate
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, mean_absolute_error, mean_squared_error
+from sklearn.metrics import confusion_matrix
 from transformers import EvalPrediction
+
+
+METRIC_MODULES = Path(__file__).resolve().parent / "evaluate_metrics"
+
+
+def load_metric(name: str, config_name: str | None = None) -> evaluate.EvaluationModule:
+    """One of the package's metric modules (`classification_metrics`, `regression_metrics`), loaded by path.
+
+    `keep_in_memory`: no cache file, so that the processes of a multi-process run never share one.
+    """
+    return evaluate.load(str(METRIC_MODULES / name), config_name, keep_in_memory=True)
 
 
 def _logits(predictions) -> np.ndarray:
@@ -13,57 +29,56 @@ def _logits(predictions) -> np.ndarray:
     return predictions[0] if isinstance(predictions, (tuple, list)) else predictions
 
 
+def _classification_inputs(logits: np.ndarray, labels: np.ndarray, problem_type: str, threshold: float = 0.0):
+    """(predictions, references) for `classification_metrics`: class ids, or 0/1 vectors `logit > threshold` for
+    multi-label problems (threshold 0 is probability 0.5)."""
+    if problem_type == "multi_label_classification":
+        return (logits > threshold).astype(np.int32), labels.astype(np.int32)
+    return logits.argmax(-1), labels.astype(np.int64)
+
+
 def classification_metrics(
     logits: np.ndarray, labels: np.ndarray, problem_type: str, threshold: float = 0.0
 ) -> dict[str, float]:
-    """Accuracy and F1 (macro, and micro for multi-label) of class logits against labels.
-
-    Multi-label predictions are `logit > threshold` (0 = probability 0.5); their accuracy is the exact-match ratio.
-    """
-    if problem_type == "multi_label_classification":
-        predicted = (logits > threshold).astype(int)
-        labels = labels.astype(int)
-        return {
-            "accuracy": float(accuracy_score(labels, predicted)),
-            "f1_macro": float(f1_score(labels, predicted, average="macro", zero_division=0)),
-            "f1_micro": float(f1_score(labels, predicted, average="micro", zero_division=0)),
-        }
-    predicted = logits.argmax(-1)
-    return {
-        "accuracy": float(accuracy_score(labels, predicted)),
-        "f1_macro": float(f1_score(labels, predicted, average="macro", zero_division=0)),
-    }
+    """Accuracy and F1 (macro, and micro for multi-label) of class logits against labels."""
+    metric = load_metric(
+        "classification_metrics", "multilabel" if problem_type == "multi_label_classification" else None
+    )
+    predictions, references = _classification_inputs(logits, labels, problem_type, threshold)
+    return metric.compute(predictions=predictions, references=references)
 
 
 def regression_metrics(
     predictions: np.ndarray, targets: np.ndarray, names: list[str] | None = None
 ) -> dict[str, float]:
-    """RMSE, MAE and Pearson r per target dimension (`rmse_<name>` ...) and averaged over them (`rmse` ...).
-
-    Pearson r of a constant prediction is undefined; it is reported as 0.
-    """
-    targets = targets.reshape(len(targets), -1)
-    predictions = predictions.reshape(len(targets), -1)
-    names = list(names) if names and len(names) == targets.shape[1] else [str(i) for i in range(targets.shape[1])]
-    metrics: dict[str, float] = {}
-    for dim, name in enumerate(names):
-        p, t = predictions[:, dim], targets[:, dim]
-        metrics[f"rmse_{name}"] = float(np.sqrt(mean_squared_error(t, p)))
-        metrics[f"mae_{name}"] = float(mean_absolute_error(t, p))
-        metrics[f"pearson_{name}"] = float(np.corrcoef(p, t)[0, 1]) if p.std() > 0 and t.std() > 0 else 0.0
-    for metric in ("rmse", "mae", "pearson"):
-        metrics[metric] = float(np.mean([metrics[f"{metric}_{name}"] for name in names]))
-    return metrics
+    """RMSE, MAE and Pearson r per target dimension (`rmse_<name>` ...) and averaged over them (`rmse` ...)."""
+    targets = np.asarray(targets).reshape(len(targets), -1)
+    predictions = np.asarray(predictions).reshape(len(targets), -1)
+    return load_metric("regression_metrics").compute(predictions=predictions, references=targets, target_names=names)
 
 
 def build_compute_metrics(problem_type: str, target_names: list[str] | None = None):
-    """A `compute_metrics` function for `Trainer` for the given problem type (scalar metrics only)."""
+    """A `compute_metrics` function for `Trainer` for the given problem type (scalar metrics only); the metric
+    module is loaded once."""
+    if problem_type == "regression":
+        metric = load_metric("regression_metrics")
+    else:
+        metric = load_metric(
+            "classification_metrics", "multilabel" if problem_type == "multi_label_classification" else None
+        )
 
     def compute_metrics(eval_prediction: EvalPrediction) -> dict[str, float]:
         logits = _logits(eval_prediction.predictions)
+        labels = eval_prediction.label_ids
         if problem_type == "regression":
-            return regression_metrics(logits, eval_prediction.label_ids, target_names)
-        return classification_metrics(logits, eval_prediction.label_ids, problem_type)
+            width = logits.reshape(len(logits), -1).shape[1]
+            return metric.compute(
+                predictions=logits.reshape(len(logits), width),
+                references=np.asarray(labels).reshape(len(labels), width),
+                target_names=target_names,
+            )
+        predictions, references = _classification_inputs(logits, labels, problem_type)
+        return metric.compute(predictions=predictions, references=references)
 
     return compute_metrics
 

@@ -24,15 +24,9 @@ from transformers import initialization as init
 from transformers.modeling_outputs import ModelOutput, SequenceClassifierOutput
 
 from .configuration_amsdff import AmsdffConfig
-from .shared_layers import (
-    MLPExpert,
-    PretrainedEncoderMixin,
-    classification_loss_from_config,
-    encoder_from_config,
-    load_balance_loss,
-    masked_max,
-    masked_mean,
-)
+from .losses import classification_loss_from_config, load_balance_loss
+from .pooling import masked_max, masked_mean
+from .pretrained_encoder import PretrainedEncoderMixin, encoder_from_config
 
 
 @dataclass
@@ -149,6 +143,20 @@ class AmsdffMultiScaleAttention(nn.Module):
         return self.LayerNorm(hidden_states + self.dropout(self.output(fused))) * mask
 
 
+class AmsdffExpert(nn.Module):
+    """One expert of the dynamic fusion module: Linear -> GELU -> dropout -> Linear, applied position-wise."""
+
+    def __init__(self, dim: int, intermediate_size: int, dropout: float = 0.1):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, intermediate_size)
+        self.act = nn.GELU()
+        self.dropout = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(intermediate_size, dim)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.dropout(self.act(self.fc1(hidden_states))))
+
+
 class AmsdffDynamicFusion(nn.Module):
     """Dynamic fusion module (AMSDFF section "Dynamic Feature Fusion"): MLP experts mixed by a learned gate.
 
@@ -162,7 +170,7 @@ class AmsdffDynamicFusion(nn.Module):
         intermediate = config.expert_intermediate_size or hidden // 2
         self.gate = nn.Linear(hidden, config.num_experts)
         self.experts = nn.ModuleList(
-            MLPExpert(hidden, intermediate, config.hidden_dropout_prob) for _ in range(config.num_experts)
+            AmsdffExpert(hidden, intermediate, config.hidden_dropout_prob) for _ in range(config.num_experts)
         )
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.LayerNorm = nn.LayerNorm(hidden)
@@ -246,7 +254,6 @@ class AmsdffPreTrainedModel(PretrainedEncoderMixin, PreTrainedModel):
     _supports_flash_attn = True
     # The model returns a mean loss, so Trainer must not rescale it by the number of items in the batch.
     accepts_loss_kwargs = False
-    _body_class_name = "AmsdffModel"
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module):
@@ -283,9 +290,14 @@ class AmsdffModel(AmsdffPreTrainedModel):
     ) -> AmsdffModelOutput | tuple:
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         encoder_outputs, attention_mask = self.run_encoder(
-            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, output_attentions,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            inputs_embeds,
+            output_attentions,
             output_hidden_states,
-        )  # fmt: skip
+        )
         hidden_states = encoder_outputs.last_hidden_state  # (bs, seq_len, dim)
 
         if self.feature_enhancer is not None:
@@ -316,6 +328,13 @@ class AmsdffForSequenceClassification(AmsdffPreTrainedModel):
         self.num_labels = config.num_labels
         self.amsdff = AmsdffModel(config)
         self.classifier = AmsdffClassificationHead(config)
+        # register_for_auto_class records one Auto class per class: name the body too, so that a saved folder also
+        # loads with AutoModel.
+        if self.is_remote_code():
+            self.config.auto_map = {
+                **(getattr(self.config, "auto_map", None) or {}),
+                "AutoModel": f"{__name__.split('.')[-1]}.AmsdffModel",
+            }
         self.post_init()
 
     def forward(

@@ -20,7 +20,7 @@ from transformers.modeling_outputs import (
 )
 
 from .configuration_amsra_net import AmsraNetConfig
-from .shared_layers import BodyAutoMapMixin, classification_loss_from_config
+from .losses import classification_loss_from_config
 
 
 @dataclass
@@ -34,8 +34,16 @@ class AmsraNetImageClassifierOutput(ImageClassifierOutputWithNoAttention):
 class AmsraNetConvNorm(nn.Sequential):
     """Convolution -> BatchNorm (-> ReLU)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 1, stride: int = 1, dilation: int = 1,
-                 groups: int = 1, activation: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 1,
+        stride: int = 1,
+        dilation: int = 1,
+        groups: int = 1,
+        activation: bool = True,
+    ):
         padding = dilation * (kernel_size - 1) // 2
         layers = [
             nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias=False),
@@ -124,11 +132,14 @@ class AmsraNetStage(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, depth: int, stride: int, config: AmsraNetConfig):
         super().__init__()
-        self.units = nn.Sequential(*(
-            AmsraNetResidualUnit(in_channels if i == 0 else out_channels, out_channels, stride if i == 0 else 1,
-                                 config)
-            for i in range(depth)
-        ))  # fmt: skip
+        self.units = nn.Sequential(
+            *(
+                AmsraNetResidualUnit(
+                    in_channels if i == 0 else out_channels, out_channels, stride if i == 0 else 1, config
+                )
+                for i in range(depth)
+            )
+        )
         self.attention = AmsraNetGatedSelfAttention(out_channels, config) if config.use_lgsa else None
 
     def forward(self, pixel_features: torch.Tensor) -> torch.Tensor:
@@ -136,7 +147,7 @@ class AmsraNetStage(nn.Module):
         return self.attention(hidden) if self.attention is not None else hidden
 
 
-class AmsraNetPreTrainedModel(BodyAutoMapMixin, PreTrainedModel):
+class AmsraNetPreTrainedModel(PreTrainedModel):
     config_class = AmsraNetConfig
     config: AmsraNetConfig
     base_model_prefix = "amsra_net"
@@ -144,7 +155,6 @@ class AmsraNetPreTrainedModel(BodyAutoMapMixin, PreTrainedModel):
     input_modalities = ("image",)
     accepts_loss_kwargs = False  # mean loss: Trainer must not rescale it
     _no_split_modules = ["AmsraNetStage"]
-    _body_class_name = "AmsraNetModel"
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module):
@@ -219,6 +229,13 @@ class AmsraNetForImageClassification(AmsraNetPreTrainedModel):
         self.amsra_net = AmsraNetModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        # register_for_auto_class records one Auto class per class: name the body too, so that a saved folder also
+        # loads with AutoModel.
+        if self.is_remote_code():
+            self.config.auto_map = {
+                **(getattr(self.config, "auto_map", None) or {}),
+                "AutoModel": f"{__name__.split('.')[-1]}.AmsraNetModel",
+            }
         self.post_init()
 
     def forward_head(self, pooled: torch.Tensor) -> torch.Tensor:

@@ -7,21 +7,12 @@ image to 8x8 at once) replaced by a 3x3 stride-1 convolution + BatchNorm + ReLU.
 from __future__ import annotations
 
 from torch import nn
-from transformers import ResNetConfig, ResNetForImageClassification, ResNetModel
+from transformers import ResNetForImageClassification, ResNetModel
 
-from .shared_layers import BodyAutoMapMixin
-
-
-class CifarResNetConfig(ResNetConfig):
-    r"""
-    [`ResNetConfig`] for the CIFAR stem; defaults are ResNet-18 (basic blocks, depths (2, 2, 2, 2), widths 64-512).
-    All arguments are `ResNetConfig`'s; only the stem differs from transformers' ResNet.
-    """
-
-    model_type = "cifar_resnet"
+from .configuration_cifar_resnet import CifarResNetConfig
 
 
-def _cifar_stem(config: ResNetConfig) -> nn.Module:
+def _cifar_stem(config: CifarResNetConfig) -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(config.num_channels, config.embedding_size, kernel_size=3, stride=1, padding=1, bias=False),
         nn.BatchNorm2d(config.embedding_size),
@@ -39,22 +30,21 @@ class CifarResNetModel(ResNetModel):
         self.post_init()
 
 
-class CifarResNetForImageClassification(BodyAutoMapMixin, ResNetForImageClassification):
+class CifarResNetForImageClassification(ResNetForImageClassification):
     config_class = CifarResNetConfig
-    _body_class_name = "CifarResNetModel"
 
     def __init__(self, config: CifarResNetConfig):
         super().__init__(config)
         # The parent built an ImageNet-stem body; swap in the CIFAR one (a construction-time cost only).
         self.resnet = CifarResNetModel(config)
+        # register_for_auto_class records one Auto class per class: name the body too, so that a saved folder also
+        # loads with AutoModel.
+        if self.is_remote_code():
+            self.config.auto_map = {
+                **(getattr(self.config, "auto_map", None) or {}),
+                "AutoModel": f"{__name__.split('.')[-1]}.CifarResNetModel",
+            }
         self.post_init()
 
 
-def resnet18_cifar_config(**kwargs) -> CifarResNetConfig:
-    """The ResNet-18 configuration: basic blocks, two per stage, 64/128/256/512 channels."""
-    defaults = dict(layer_type="basic", depths=(2, 2, 2, 2), hidden_sizes=(64, 128, 256, 512), embedding_size=64)
-    defaults.update(kwargs)
-    return CifarResNetConfig(**defaults)
-
-
-__all__ = ["CifarResNetConfig", "CifarResNetModel", "CifarResNetForImageClassification", "resnet18_cifar_config"]
+__all__ = ["CifarResNetModel", "CifarResNetForImageClassification"]

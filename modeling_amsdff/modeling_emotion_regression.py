@@ -3,7 +3,7 @@
 ("Gated BERT": prediction times a learned gate) and its mixture-of-experts head (softmax router over base-shaped
 experts, with a load-balance loss).
 
-The heads live in `shared_layers.py` and take any pooled feature vector, so image models reuse them. Targets are
+The heads live in `regression_heads.py` and take any pooled feature vector, independent of the encoder. Targets are
 normalised per dimension with statistics stored in the config: the loss compares normalised values, `logits` come
 back in the targets' original units.
 """
@@ -19,15 +19,10 @@ from transformers import initialization as init
 from transformers.modeling_outputs import ModelOutput, SequenceClassifierOutput
 
 from .configuration_emotion_regression import EmotionRegressionConfig
-from .shared_layers import (
-    GatedRegressionHead,
-    MixtureOfExpertsRegressionHead,
-    PretrainedEncoderMixin,
-    RegressionHead,
-    encoder_from_config,
-    masked_mean,
-    regression_loss_fn,
-)
+from .losses import compute_regression_loss
+from .pooling import masked_mean
+from .pretrained_encoder import PretrainedEncoderMixin, encoder_from_config
+from .regression_heads import GatedRegressionHead, MixtureOfExpertsRegressionHead, RegressionHead
 
 
 @dataclass
@@ -85,7 +80,6 @@ class EmotionRegressionPreTrainedModel(PretrainedEncoderMixin, PreTrainedModel):
     _supports_sdpa = True
     _supports_flash_attn = True
     accepts_loss_kwargs = False  # the loss is a mean: Trainer must not rescale it
-    _body_class_name = "EmotionRegressionModel"
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module):
@@ -127,9 +121,14 @@ class EmotionRegressionModel(EmotionRegressionPreTrainedModel):
     ) -> EmotionRegressionModelOutput | tuple:
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         encoder_outputs, attention_mask = self.run_encoder(
-            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, output_attentions,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            inputs_embeds,
+            output_attentions,
             output_hidden_states,
-        )  # fmt: skip
+        )
         hidden_states = encoder_outputs.last_hidden_state  # (bs, seq_len, dim)
         if self.pooling == "pooler":
             pooled = encoder_outputs.pooler_output
@@ -155,8 +154,9 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
         self.emotion_regression = EmotionRegressionModel(config)
         hidden = config.hidden_size
         if config.head_type == "gated":
-            self.classifier = GatedRegressionHead(hidden, config.num_labels, config.classifier_dropout,
-                                                  config.gate_hidden_size, config.gate_activation)  # fmt: skip
+            self.classifier = GatedRegressionHead(
+                hidden, config.num_labels, config.classifier_dropout, config.gate_hidden_size, config.gate_activation
+            )
         elif config.head_type == "moe":
             self.classifier = MixtureOfExpertsRegressionHead(
                 hidden, config.num_labels, config.num_experts, config.classifier_dropout, config.router_hidden_size
@@ -167,6 +167,13 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
         # Non-persistent: the statistics live in the config, so the weights file does not duplicate them.
         self.register_buffer("label_means", means, persistent=False)
         self.register_buffer("label_scales", stds, persistent=False)
+        # register_for_auto_class records one Auto class per class: name the body too, so that a saved folder also
+        # loads with AutoModel.
+        if self.is_remote_code():
+            self.config.auto_map = {
+                **(getattr(self.config, "auto_map", None) or {}),
+                "AutoModel": f"{__name__.split('.')[-1]}.EmotionRegressionModel",
+            }
         self.post_init()
 
     @staticmethod
@@ -226,9 +233,14 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
                     f"num_labels={self.num_labels} outputs; give one target per output."
                 )
             labels = labels.to(normalised.device).float().reshape(normalised.shape)
-            loss = regression_loss_fn(normalised, (labels - means) / stds, self.config.loss_type,
-                                      self.config.huber_delta, sample_weight)  # fmt: skip
-            components = {self.config.loss_type: loss.detach()}
+            loss = compute_regression_loss(
+                normalised,
+                (labels - means) / stds,
+                self.config.regression_loss,
+                self.config.huber_delta,
+                sample_weight,
+            )
+            components = {self.config.regression_loss: loss.detach()}
             if aux_loss is not None and self.config.router_aux_loss_coef > 0:
                 loss = loss + self.config.router_aux_loss_coef * aux_loss
                 components["load_balance"] = aux_loss.detach()

@@ -22,9 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--create_pr", action="store_true", help="Open a pull request instead of committing.")
     args = parser.parse_args(argv)
     try:
-        url = push_folder(args.folder, args.repo_id, token=args.token, private=args.private or None,
-                          revision=args.revision, commit_message=args.commit_message,
-                          create_pr=args.create_pr)  # fmt: skip
+        url = push_folder(
+            args.folder,
+            args.repo_id,
+            token=args.token,
+            private=args.private or None,
+            revision=args.revision,
+            commit_message=args.commit_message,
+            create_pr=args.create_pr,
+        )
     except HubPushError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

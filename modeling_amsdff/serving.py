@@ -40,11 +40,13 @@ MAX_ITEMS_PER_REQUEST = 256
 def _decode_base64(item, index: int) -> io.BytesIO:
     """The image file a request carries as a base64 string (a `data:` URL prefix is allowed)."""
     if not isinstance(item, str):
-        raise InferenceInputError(f"Item {index} is a {type(item).__name__}; image models take base64-encoded image "
-                                  "files as strings.")  # fmt: skip
+        raise InferenceInputError(
+            f"Item {index} is a {type(item).__name__}; image models take base64-encoded image files as strings."
+        )
     try:
-        return io.BytesIO(base64.b64decode(item.split(",", 1)[-1] if item.startswith("data:") else item,
-                                           validate=True))  # fmt: skip
+        return io.BytesIO(
+            base64.b64decode(item.split(",", 1)[-1] if item.startswith("data:") else item, validate=True)
+        )
     except binascii.Error as error:
         raise InferenceInputError(f"Item {index} is not valid base64: {error}") from error
 
@@ -123,15 +125,18 @@ class Batcher:
                 missing = length - tensor.shape[1]
                 return F.pad(tensor, (missing, 0) if tokenizer.padding_side == "left" else (0, missing), value=value)
 
-            batch = {"input_ids": torch.cat([pad(r["input_ids"], pad_id) for r in requests]),
-                     "attention_mask": torch.cat([pad(r["attention_mask"], 0) for r in requests])}  # fmt: skip
+            batch = {
+                "input_ids": torch.cat([pad(r["input_ids"], pad_id) for r in requests]),
+                "attention_mask": torch.cat([pad(r["attention_mask"], 0) for r in requests]),
+            }
         if self.onnx_session is not None:
             return torch.from_numpy(run_onnx(self.onnx_session, batch))
         return self.loaded.model(**batch).logits
 
 
-def create_app(folder: str, max_batch_size: int = 32, max_wait_ms: float = 5.0, max_length: int = 128,
-               onnx: str | None = None) -> FastAPI:  # fmt: skip
+def create_app(
+    folder: str, max_batch_size: int = 32, max_wait_ms: float = 5.0, max_length: int = 128, onnx: str | None = None
+) -> FastAPI:
     """The FastAPI application serving the model saved in `folder`; with `onnx` (a model.onnx that `amsdff-export`
     wrote for it, or its folder), the predictions come from that graph through ONNX Runtime."""
     loaded = load_for_inference(folder, max_length=max_length)
@@ -161,10 +166,17 @@ def create_app(folder: str, max_batch_size: int = 32, max_wait_ms: float = 5.0, 
 
     @app.get("/info")
     def info() -> dict:
-        return {**loaded.info(), "backend": "onnxruntime" if session is not None else "pytorch",
-                "max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms,
-                "max_items_per_request": MAX_ITEMS_PER_REQUEST, "batches": batcher.batches, "items": batcher.items,
-                "largest_batch": batcher.largest_batch, "uptime_s": round(time.time() - started, 1)}  # fmt: skip
+        return {
+            **loaded.info(),
+            "backend": "onnxruntime" if session is not None else "pytorch",
+            "max_batch_size": max_batch_size,
+            "max_wait_ms": max_wait_ms,
+            "max_items_per_request": MAX_ITEMS_PER_REQUEST,
+            "batches": batcher.batches,
+            "items": batcher.items,
+            "largest_batch": batcher.largest_batch,
+            "uptime_s": round(time.time() - started, 1),
+        }
 
     @app.post("/predict")
     async def predict(request: PredictRequest) -> dict:
@@ -194,8 +206,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max_wait_ms", type=float, default=5.0, help="Longest wait for a batch to fill.")
     parser.add_argument("--max_length", type=int, default=128, help="Tokens per text after truncation.")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's).")
-    parser.add_argument("--onnx", default=None, help="Serve this ONNX export of the model (model.onnx or "
-                        "model_int8.onnx from amsdff-export, or its folder) with ONNX Runtime instead of PyTorch.")
+    parser.add_argument(
+        "--onnx",
+        default=None,
+        help="Serve this ONNX export of the model (model.onnx or "
+        "model_int8.onnx from amsdff-export, or its folder) with ONNX Runtime instead of PyTorch.",
+    )
     args = parser.parse_args(argv)
     import uvicorn
 

@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from transformers import DataCollatorWithPadding, Trainer, TrainerCallback
 
+from .pretrained_encoder import PretrainedEncoderMixin
+
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,15 @@ def density_weights(
     return weights.astype(np.float32)
 
 
+def pretrained_encoder(model: nn.Module) -> nn.Module | None:
+    """The pretrained text encoder of a model of this package (`get_encoder()`), through the wrappers training puts
+    around it (DDP's `module`, a `peft` model); None for models without one (the image families)."""
+    model = getattr(model, "module", model)
+    if hasattr(model, "get_base_model"):
+        model = model.get_base_model()
+    return model.get_encoder() if isinstance(model, PretrainedEncoderMixin) else None
+
+
 def encoder_layers(encoder: nn.Module) -> tuple[nn.Module | None, nn.ModuleList]:
     """The embeddings module and the list of transformer layers of a BERT-, RoBERTa-, DeBERTa- or DistilBERT-style
     encoder (`encoder.layer` or `transformer.layer`; otherwise the first `ModuleList` as long as the config says)."""
@@ -111,15 +122,11 @@ class ProgressiveFreezingCallback(TrainerCallback):
         self.freeze_embeddings = freeze_embeddings
         self.frozen: list[nn.Parameter] = []
 
-    @staticmethod
-    def _encoder(model: nn.Module) -> nn.Module:
-        model = getattr(model, "module", model)  # DDP wrapper
-        if not hasattr(model, "_encoder"):  # PretrainedEncoderMixin: the encoder-based models of this package
-            raise ValueError(f"{type(model).__name__} has no `backbone` encoder to freeze.")
-        return model._encoder()
-
     def freeze(self, model: nn.Module) -> None:
-        embeddings, layers = encoder_layers(self._encoder(model))
+        encoder = pretrained_encoder(model)
+        if encoder is None:
+            raise ValueError(f"{type(model).__name__} has no pretrained encoder to freeze.")
+        embeddings, layers = encoder_layers(encoder)
         if self.num_frozen_layers > len(layers):
             raise ValueError(f"Cannot freeze {self.num_frozen_layers} layers of an encoder that has {len(layers)}.")
         modules = list(layers[: self.num_frozen_layers])
@@ -180,9 +187,9 @@ class RandomTokenMaskingCollator(DataCollatorWithPadding):
 class StrategyTrainer(Trainer):
     """`Trainer` with two additions used by `train.py`:
 
-    - `head_learning_rate`: the parameters outside the encoder (`backbone`) train at this learning rate, the encoder
-      at `args.learning_rate` (weight decay as `Trainer` applies it). Every parameter is put in the optimizer, frozen
-      ones included, so that progressive freezing can unfreeze them.
+    - `head_learning_rate`: the parameters outside the pretrained encoder (`get_encoder()`) train at this learning
+      rate, the encoder at `args.learning_rate` (weight decay as `Trainer` applies it). Every parameter is put in the
+      optimizer, frozen ones included, so that progressive freezing can unfreeze them.
     - `train_data_collator`: a collator for training batches only (e.g. random token masking); evaluation and
       prediction keep `data_collator`.
     """
@@ -196,18 +203,26 @@ class StrategyTrainer(Trainer):
         if self.optimizer is not None or self.head_learning_rate is None:
             return super().create_optimizer(model)
         opt_model = self.model if model is None else model
+        encoder = pretrained_encoder(opt_model)
+        if encoder is None:
+            raise ValueError(
+                f"--head_learning_rate needs a model with a pretrained encoder, not {type(opt_model).__name__}."
+            )
+        encoder_ids = {id(parameter) for parameter in encoder.parameters()}
         decay = set(self.get_decay_parameter_names(opt_model))
         groups = defaultdict(list)
         for name, parameter in opt_model.named_parameters():
             # Every parameter, frozen ones too: progressive freezing unfreezes layers after the optimizer exists, and
             # parameters without gradients (frozen, or under LoRA adapters) are skipped by the optimizer's step.
-            in_encoder = "backbone" in name.split(".")
-            groups[(in_encoder, name in decay)].append(parameter)
+            groups[(id(parameter) in encoder_ids, name in decay)].append(parameter)
         param_groups = [
-            {"params": params, "weight_decay": self.args.weight_decay if with_decay else 0.0,
-             "lr": self.args.learning_rate if in_encoder else self.head_learning_rate}
+            {
+                "params": params,
+                "weight_decay": self.args.weight_decay if with_decay else 0.0,
+                "lr": self.args.learning_rate if in_encoder else self.head_learning_rate,
+            }
             for (in_encoder, with_decay), params in groups.items()
-        ]  # fmt: skip
+        ]
         optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
         optimizer_kwargs.pop("lr", None)
         self.optimizer = optimizer_cls(param_groups, lr=self.args.learning_rate, **optimizer_kwargs)

@@ -34,7 +34,7 @@ if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then
   fi
 fi
 # The VADER ground truth ships only in the vaderSentiment source distribution: fetch and extract it once.
-python -c "from modeling_amsdff.data import vader_path; vader_path()"
+python -c "from modeling_amsdff.offline_data import vader_path; vader_path()"
 python - <<'PY'
 import torch, transformers
 print(f"environment ready: torch {torch.__version__}, transformers {transformers.__version__}")

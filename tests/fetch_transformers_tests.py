@@ -64,10 +64,21 @@ def main() -> None:
     archives = glob.glob(os.path.join(cache, f"transformers-{version}.tar.gz"))
     if not archives:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-             f"transformers=={version}", "-d", cache],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"transformers=={version}",
+                "-d",
+                cache,
+            ],
             check=True,
-        )  # fmt: skip
+        )
         archives = glob.glob(os.path.join(cache, f"transformers-{version}.tar.gz"))
     with tempfile.TemporaryDirectory() as tmp, tarfile.open(archives[0]) as archive:
         members = [m for m in archive.getmembers() if m.name.endswith(tuple(f"/tests/{f}" for f in FILES))]

@@ -8,8 +8,21 @@ import textwrap
 
 
 # train.py arguments for the quickest real run: one epoch, short texts, no saving or reporting.
-FAST = ["--num_train_epochs", "1", "--per_device_train_batch_size", "8", "--max_seq_length", "32",
-        "--report_to", "none", "--save_strategy", "no", "--logging_steps", "2", "--use_cpu"]  # fmt: skip
+FAST = [
+    "--num_train_epochs",
+    "1",
+    "--per_device_train_batch_size",
+    "8",
+    "--max_seq_length",
+    "32",
+    "--report_to",
+    "none",
+    "--save_strategy",
+    "no",
+    "--logging_steps",
+    "2",
+    "--use_cpu",
+]
 
 BLOCK_PACKAGE = textwrap.dedent(
     """
@@ -43,10 +56,20 @@ LOAD_AND_RUN = textwrap.dedent(
 def run_without_package(script: str, args: list[str], cwd, env: dict | None = None) -> str:
     """Run `script` with `args` in a new interpreter where `import modeling_amsdff` fails; return its stdout. `env`
     adds to (or replaces) the environment, which is offline by default."""
-    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "HF_MODULES_CACHE": str(cwd / "hf_modules"),
-           "HF_HUB_OFFLINE": "1", **(env or {})}
-    result = subprocess.run([sys.executable, "-c", BLOCK_PACKAGE + script, *args], capture_output=True, text=True,
-                            env=env, cwd=cwd, timeout=300)  # fmt: skip
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        "HF_MODULES_CACHE": str(cwd / "hf_modules"),
+        "HF_HUB_OFFLINE": "1",
+        **(env or {}),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCK_PACKAGE + script, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 

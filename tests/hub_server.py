@@ -78,8 +78,11 @@ class HubTestServer:
                 self._send(status, json.dumps(value).encode(), {"Content-Type": "application/json", **(headers or {})})
 
             def _error(self, status: int, message: str, code: str | None = None):
-                self._json(status, {"error": message}, {"X-Error-Message": message,
-                                                        **({"X-Error-Code": code} if code else {})})  # fmt: skip
+                self._json(
+                    status,
+                    {"error": message},
+                    {"X-Error-Message": message, **({"X-Error-Code": code} if code else {})},
+                )
 
             def _body(self) -> bytes:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -182,8 +185,9 @@ class HubTestServer:
                 sha = hashlib.sha1(f"{target.sha}{message}{time.time()}".encode() + body).hexdigest()
                 target.commits.append(sha)
                 target.messages.append(message)
-                self._json(200, {"commitUrl": f"{server.url}/{repo}/commit/{sha}", "commitOid": sha,
-                                 "pullRequestUrl": None})  # fmt: skip
+                self._json(
+                    200, {"commitUrl": f"{server.url}/{repo}/commit/{sha}", "commitOid": sha, "pullRequestUrl": None}
+                )
 
             def _resolved(self, repo_id: str, revision: str) -> Repository | None:
                 repo = self._repo(repo_id)
@@ -196,9 +200,19 @@ class HubTestServer:
                 target = self._resolved(repo, revision)
                 if target is None:
                     return
-                self._json(200, {"id": repo, "modelId": repo, "sha": target.sha, "private": target.private,
-                                 "siblings": [{"rfilename": name} for name in sorted(target.files)],
-                                 "tags": [], "downloads": 0, "likes": 0})  # fmt: skip
+                self._json(
+                    200,
+                    {
+                        "id": repo,
+                        "modelId": repo,
+                        "sha": target.sha,
+                        "private": target.private,
+                        "siblings": [{"rfilename": name} for name in sorted(target.files)],
+                        "tags": [],
+                        "downloads": 0,
+                        "likes": 0,
+                    },
+                )
 
             def tree(self, query, repo, revision, folder=None):
                 target = self._resolved(repo, revision)
@@ -210,17 +224,25 @@ class HubTestServer:
                 for name, content in sorted(target.files.items()):
                     if not name.startswith(prefix):
                         continue
-                    rest = name[len(prefix):]
+                    rest = name[len(prefix) :]
                     if "/" in rest and not recursive:
                         folders.add(prefix + rest.split("/", 1)[0])
                         continue
                     if recursive:
                         parts = rest.split("/")[:-1]
                         folders.update(prefix + "/".join(parts[: i + 1]) for i in range(len(parts)))
-                    entries.append({"type": "file", "path": name, "size": len(content),
-                                    "oid": hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()})
-                entries += [{"type": "directory", "path": name, "oid": hashlib.sha1(name.encode()).hexdigest()}
-                            for name in sorted(folders)]  # fmt: skip
+                    entries.append(
+                        {
+                            "type": "file",
+                            "path": name,
+                            "size": len(content),
+                            "oid": hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest(),
+                        }
+                    )
+                entries += [
+                    {"type": "directory", "path": name, "oid": hashlib.sha1(name.encode()).hexdigest()}
+                    for name in sorted(folders)
+                ]
                 self._json(200, entries)
 
             def resolve(self, query, repo, revision, file):
@@ -231,7 +253,10 @@ class HubTestServer:
                     return self._error(404, f"Entry not found: {file}", "EntryNotFound")
                 content = target.files[file]
                 etag = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
-                self._send(200, content, {"X-Repo-Commit": target.sha, "ETag": f'"{etag}"',
-                                          "Content-Type": "application/octet-stream"})  # fmt: skip
+                self._send(
+                    200,
+                    content,
+                    {"X-Repo-Commit": target.sha, "ETag": f'"{etag}"', "Content-Type": "application/octet-stream"},
+                )
 
         return Handler

@@ -1,6 +1,7 @@
-"""Tiny configurations of every model class of the package, for the shared parametrized checks.
+"""Tiny configurations of every model family of the package (`modeling_amsdff.registry.FAMILIES`), and the model
+cases that the shared parametrized checks run (`test_models_common.py`, `test_lora.py`).
 
-Each later model family adds its `ModelCase`s to `MODEL_CASES`; `test_models_common.py` runs every check on each.
+A new family adds its tiny config maker to `TINY_CONFIGS` and its cases to `MODEL_CASES`; a test fails until it does.
 """
 
 from __future__ import annotations
@@ -10,35 +11,55 @@ from dataclasses import dataclass, field
 
 import torch
 
-from modeling_amsdff import (
-    AmsdffConfig,
-    AmsdffForSequenceClassification,
-    AmsdffModel,
-    AmsraNetConfig,
-    AmsraNetForImageClassification,
-    AmsraNetModel,
-    CifarResNetForImageClassification,
-    EmotionRegressionConfig,
-    EmotionRegressionForSequenceClassification,
-    EmotionRegressionModel,
-    resnet18_cifar_config,
-)
-from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS
+from modeling_amsdff import AmsdffConfig, AmsraNetConfig, CifarResNetConfig, EmotionRegressionConfig
+from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS, FAMILIES_BY_MODEL_TYPE, TEXT_REGRESSION
 
 
 BATCH, SEQ, VOCAB, HIDDEN = 13, 7, 99, 32
 
 TINY_BACKBONES = {
-    "bert": dict(model_type="bert", vocab_size=VOCAB, hidden_size=HIDDEN, num_hidden_layers=2, num_attention_heads=4,
-                 intermediate_size=37, max_position_embeddings=64, type_vocab_size=2),
-    "distilbert": dict(model_type="distilbert", vocab_size=VOCAB, dim=HIDDEN, n_layers=2, n_heads=4, hidden_dim=37,
-                       max_position_embeddings=64),
-    "roberta": dict(model_type="roberta", vocab_size=VOCAB, hidden_size=HIDDEN, num_hidden_layers=2,
-                    num_attention_heads=4, intermediate_size=37, max_position_embeddings=64, pad_token_id=1),
-    "deberta-v2": dict(model_type="deberta-v2", vocab_size=VOCAB, hidden_size=HIDDEN, num_hidden_layers=2,
-                       num_attention_heads=4, intermediate_size=37, max_position_embeddings=64,
-                       relative_attention=True, position_biased_input=False, pos_att_type=["p2c", "c2p"]),
-}  # fmt: skip
+    "bert": dict(
+        model_type="bert",
+        vocab_size=VOCAB,
+        hidden_size=HIDDEN,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        type_vocab_size=2,
+    ),
+    "distilbert": dict(
+        model_type="distilbert",
+        vocab_size=VOCAB,
+        dim=HIDDEN,
+        n_layers=2,
+        n_heads=4,
+        hidden_dim=37,
+        max_position_embeddings=64,
+    ),
+    "roberta": dict(
+        model_type="roberta",
+        vocab_size=VOCAB,
+        hidden_size=HIDDEN,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        pad_token_id=1,
+    ),
+    "deberta-v2": dict(
+        model_type="deberta-v2",
+        vocab_size=VOCAB,
+        hidden_size=HIDDEN,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        relative_attention=True,
+        position_biased_input=False,
+        pos_att_type=["p2c", "c2p"],
+    ),
+}
 
 
 def tiny_amsdff_config(backbone: str = "bert", **kwargs) -> AmsdffConfig:
@@ -48,16 +69,31 @@ def tiny_amsdff_config(backbone: str = "bert", **kwargs) -> AmsdffConfig:
 
 
 def tiny_emotion_config(backbone: str = "bert", **kwargs) -> EmotionRegressionConfig:
-    defaults = dict(backbone_config=dict(TINY_BACKBONES[backbone]), num_labels=2, label_means=(0.5, 1.0),
-                    label_scales=(2.0, 0.5), gate_hidden_size=16, router_hidden_size=16)  # fmt: skip
+    defaults = dict(
+        backbone_config=dict(TINY_BACKBONES[backbone]),
+        num_labels=2,
+        label_means=(0.5, 1.0),
+        label_scales=(2.0, 0.5),
+        gate_hidden_size=16,
+        router_hidden_size=16,
+    )
     defaults.update(kwargs)
     return EmotionRegressionConfig(**defaults)
 
 
 def tiny_amsra_config(**kwargs) -> AmsraNetConfig:
-    defaults = dict(num_channels=3, image_size=16, stem_channels=8, hidden_sizes=(8, 16, 16, 32),
-                    depths=(1, 1, 1, 1), msfd_groups=2, msfd_kernel_sizes=(3, 3), msfd_dilations=(1, 2),
-                    lgsa_reduction=4, num_labels=3)  # fmt: skip
+    defaults = dict(
+        num_channels=3,
+        image_size=16,
+        stem_channels=8,
+        hidden_sizes=(8, 16, 16, 32),
+        depths=(1, 1, 1, 1),
+        msfd_groups=2,
+        msfd_kernel_sizes=(3, 3),
+        msfd_dilations=(1, 2),
+        lgsa_reduction=4,
+        num_labels=3,
+    )
     defaults.update(kwargs)
     return AmsraNetConfig(**defaults)
 
@@ -65,7 +101,7 @@ def tiny_amsra_config(**kwargs) -> AmsraNetConfig:
 def tiny_resnet_config(**kwargs):
     defaults = dict(embedding_size=8, hidden_sizes=(8, 16, 16, 32), depths=(1, 1, 1, 1), num_labels=3)
     defaults.update(kwargs)
-    return resnet18_cifar_config(**defaults)
+    return CifarResNetConfig(**defaults)
 
 
 def image_inputs(batch: int = BATCH, seed: int = 0, channels: int = 3, size: int = 16) -> dict[str, torch.Tensor]:
@@ -95,54 +131,98 @@ def labels_for(problem_type: str, num_labels: int, batch: int = BATCH, seed: int
 
 @dataclass
 class ModelCase:
-    """One model class with a tiny config, an input maker and the problem types its head supports."""
+    """One model class of a family with a tiny config, an input maker and the problem types its head supports."""
 
     name: str
-    model_class: type
-    make_config: Callable[..., object]
-    make_inputs: Callable[..., dict[str, torch.Tensor]]
-    output_key: str  # the main output tensor: "logits" for task heads, "pooler_output" for bodies
-    problem_types: tuple[str, ...] = ()
-    auto_class: str = "AutoModel"
+    family: str  # the config's model_type, the registry's key
+    body: bool = False  # the AutoModel body instead of the task model
     config_kwargs: dict = field(default_factory=dict)
-    # BatchNorm normalises with each micro-batch's statistics, so accumulating micro-batches is not the same function
-    # as one large batch: the accumulation check does not apply.
-    batch_statistics: bool = False
+
+    @property
+    def registry_entry(self):
+        return FAMILIES_BY_MODEL_TYPE[self.family]
+
+    @property
+    def model_class(self) -> type:
+        return self.registry_entry.body_class if self.body else self.registry_entry.model_class
+
+    @property
+    def auto_class(self) -> str:
+        return "AutoModel" if self.body else self.registry_entry.auto_class.__name__
+
+    @property
+    def output_key(self) -> str:
+        """The main output tensor: "logits" for task heads, "pooler_output" for bodies."""
+        return "pooler_output" if self.body else "logits"
+
+    @property
+    def problem_types(self) -> tuple[str, ...]:
+        if self.body:
+            return ()
+        return ("regression",) if self.registry_entry.task == TEXT_REGRESSION else CLASSIFICATION_PROBLEMS
+
+    @property
+    def batch_statistics(self) -> bool:
+        # BatchNorm normalises with each micro-batch's statistics, so accumulating micro-batches is not the same
+        # function as one large batch: the accumulation check does not apply to the image families.
+        return self.registry_entry.is_image
+
+    def make_inputs(self, **kwargs) -> dict[str, torch.Tensor]:
+        return (image_inputs if self.registry_entry.is_image else text_inputs)(**kwargs)
 
     def config(self, **kwargs):
-        return self.make_config(**{**self.config_kwargs, **kwargs})
+        return TINY_CONFIGS[self.family](**{**self.config_kwargs, **kwargs})
 
 
 CLASSIFICATION_PROBLEMS = ("single_label_classification", "multi_label_classification", "regression")
 
+TINY_CONFIGS: dict[str, Callable] = {
+    AmsdffConfig.model_type: tiny_amsdff_config,
+    EmotionRegressionConfig.model_type: tiny_emotion_config,
+    AmsraNetConfig.model_type: tiny_amsra_config,
+    CifarResNetConfig.model_type: tiny_resnet_config,
+}
+
 MODEL_CASES = [
-    ModelCase("amsdff-model", AmsdffModel, tiny_amsdff_config, text_inputs, "pooler_output"),
-    ModelCase("amsdff-classifier", AmsdffForSequenceClassification, tiny_amsdff_config, text_inputs, "logits",
-              CLASSIFICATION_PROBLEMS, "AutoModelForSequenceClassification"),
-    ModelCase("amsdff-baseline", AmsdffForSequenceClassification, tiny_amsdff_config, text_inputs, "logits",
-              CLASSIFICATION_PROBLEMS, "AutoModelForSequenceClassification", dict(AMSDFF_BASELINE_ARGUMENTS)),
-    ModelCase("amsdff-weighted-pooling-focal", AmsdffForSequenceClassification, tiny_amsdff_config, text_inputs,
-              "logits", CLASSIFICATION_PROBLEMS, "AutoModelForSequenceClassification",
-              dict(pooling_modes=("attention", "mean"), pooling_fusion="weighted", loss_type="focal",
-                   focal_alpha=(0.2, 0.3, 0.5), scales=(3,), num_experts=2)),
-    ModelCase("emotion-model", EmotionRegressionModel, tiny_emotion_config, text_inputs, "pooler_output"),
-    ModelCase("emotion-base-pooler", EmotionRegressionForSequenceClassification, tiny_emotion_config, text_inputs,
-              "logits", ("regression",), "AutoModelForSequenceClassification"),
-    ModelCase("emotion-gated-softmax-distilbert", EmotionRegressionForSequenceClassification, tiny_emotion_config,
-              text_inputs, "logits", ("regression",), "AutoModelForSequenceClassification",
-              dict(backbone="distilbert", head_type="gated", loss_type="mse")),
-    ModelCase("emotion-gated-sigmoid-roberta-mean", EmotionRegressionForSequenceClassification, tiny_emotion_config,
-              text_inputs, "logits", ("regression",), "AutoModelForSequenceClassification",
-              dict(backbone="roberta", head_type="gated", gate_activation="sigmoid", pooling="mean")),
-    ModelCase("emotion-moe-cls", EmotionRegressionForSequenceClassification, tiny_emotion_config, text_inputs,
-              "logits", ("regression",), "AutoModelForSequenceClassification",
-              dict(head_type="moe", num_experts=3, pooling="cls", output_router_logits=True)),
-    ModelCase("amsra-model", AmsraNetModel, tiny_amsra_config, image_inputs, "pooler_output", batch_statistics=True),
-    ModelCase("amsra-classifier", AmsraNetForImageClassification, tiny_amsra_config, image_inputs, "logits",
-              CLASSIFICATION_PROBLEMS, "AutoModelForImageClassification", batch_statistics=True),
-    ModelCase("amsra-no-lgsa-single-scale", AmsraNetForImageClassification, tiny_amsra_config, image_inputs,
-              "logits", CLASSIFICATION_PROBLEMS, "AutoModelForImageClassification",
-              dict(use_lgsa=False, use_multi_scale=False, loss_type="combined"), batch_statistics=True),
-    ModelCase("resnet18-cifar-baseline", CifarResNetForImageClassification, tiny_resnet_config, image_inputs,
-              "logits", CLASSIFICATION_PROBLEMS, "AutoModelForImageClassification", batch_statistics=True),
-]  # fmt: skip
+    ModelCase("amsdff-model", "amsdff", body=True),
+    ModelCase("amsdff-classifier", "amsdff"),
+    ModelCase("amsdff-baseline", "amsdff", config_kwargs=dict(AMSDFF_BASELINE_ARGUMENTS)),
+    ModelCase(
+        "amsdff-weighted-pooling-focal",
+        "amsdff",
+        config_kwargs=dict(
+            pooling_modes=("attention", "mean"),
+            pooling_fusion="weighted",
+            classification_loss="focal",
+            focal_alpha=(0.2, 0.3, 0.5),
+            scales=(3,),
+            num_experts=2,
+        ),
+    ),
+    ModelCase("emotion-model", "emotion_regression", body=True),
+    ModelCase("emotion-base-pooler", "emotion_regression"),
+    ModelCase(
+        "emotion-gated-softmax-distilbert",
+        "emotion_regression",
+        config_kwargs=dict(backbone="distilbert", head_type="gated", regression_loss="mse"),
+    ),
+    ModelCase(
+        "emotion-gated-sigmoid-roberta-mean",
+        "emotion_regression",
+        config_kwargs=dict(backbone="roberta", head_type="gated", gate_activation="sigmoid", pooling="mean"),
+    ),
+    ModelCase(
+        "emotion-moe-cls",
+        "emotion_regression",
+        config_kwargs=dict(head_type="moe", num_experts=3, pooling="cls", output_router_logits=True),
+    ),
+    ModelCase("amsra-model", "amsra_net", body=True),
+    ModelCase("amsra-classifier", "amsra_net"),
+    ModelCase(
+        "amsra-no-lgsa-single-scale",
+        "amsra_net",
+        config_kwargs=dict(use_lgsa=False, use_multi_scale=False, classification_loss="combined"),
+    ),
+    # The ResNet body is transformers' own (its pooled output keeps 1x1 spatial axes), so only the task model runs.
+    ModelCase("resnet18-cifar-baseline", "cifar_resnet"),
+]

@@ -6,8 +6,8 @@ import torch.nn.functional as F
 from transformers import AutoModel, AutoModelForSequenceClassification
 
 from modeling_amsdff import AmsdffConfig, AmsdffForSequenceClassification, AmsdffModel
-from modeling_amsdff.configuration_amsdff import AMSDFF_BASELINE_ARGUMENTS
-from modeling_amsdff.shared_layers import binary_focal_loss, classification_loss, focal_loss, load_balance_loss
+from modeling_amsdff.losses import binary_focal_loss, compute_classification_loss, focal_loss, load_balance_loss
+from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS
 
 from model_cases import TINY_BACKBONES, labels_for, text_inputs, tiny_amsdff_config
 
@@ -41,9 +41,12 @@ def test_all_modules_off_is_encoder_pooling_linear():
 
 @pytest.mark.parametrize(
     "switch,module",
-    [("use_feature_enhancer", "feature_enhancer"), ("use_multi_scale_attention", "multi_scale_attention"),
-     ("use_dynamic_fusion", "dynamic_fusion")],
-)  # fmt: skip
+    [
+        ("use_feature_enhancer", "feature_enhancer"),
+        ("use_multi_scale_attention", "multi_scale_attention"),
+        ("use_dynamic_fusion", "dynamic_fusion"),
+    ],
+)
 def test_each_module_switch_removes_only_its_module(switch, module):
     full = AmsdffModel(tiny_amsdff_config())
     ablated = AmsdffModel(tiny_amsdff_config(**{switch: False}))
@@ -73,9 +76,12 @@ def test_router_logits_and_aux_loss_are_returned():
     assert output.aux_loss.dim() == 0 and output.aux_loss >= 0
     assert set(output.loss_components) == {"ce", "focal", "label_smoothing", "load_balance"}
     weights = model.config.loss_weights
-    expected = (weights[0] * output.loss_components["ce"] + weights[1] * output.loss_components["focal"]
-                + weights[2] * output.loss_components["label_smoothing"]
-                + model.config.router_aux_loss_coef * output.loss_components["load_balance"])  # fmt: skip
+    expected = (
+        weights[0] * output.loss_components["ce"]
+        + weights[1] * output.loss_components["focal"]
+        + weights[2] * output.loss_components["label_smoothing"]
+        + model.config.router_aux_loss_coef * output.loss_components["load_balance"]
+    )
     torch.testing.assert_close(output.loss.detach(), expected)
 
 
@@ -110,8 +116,9 @@ def test_label_outside_num_labels_is_a_clear_error():
     with pytest.raises(ValueError, match=r"Label 3 is outside the 3 classes"):
         model(**text_inputs(batch=2), labels=torch.tensor([0, 3]))
     with pytest.raises(ValueError, match="Multi-label targets have shape"):
-        classification_loss(torch.zeros(2, 3), torch.zeros(2, 4), problem_type="multi_label_classification",
-                            num_labels=3)  # fmt: skip
+        compute_classification_loss(
+            torch.zeros(2, 3), torch.zeros(2, 4), problem_type="multi_label_classification", num_labels=3
+        )
 
 
 @pytest.mark.parametrize(
@@ -123,7 +130,7 @@ def test_label_outside_num_labels_is_a_clear_error():
         (dict(num_experts=1), "num_experts"),
         (dict(pooling_modes=("attention", "median")), "pooling_modes"),
         (dict(pooling_fusion="sum"), "pooling_fusion"),
-        (dict(loss_type="hinge"), "loss_type"),
+        (dict(classification_loss="hinge"), "classification_loss"),
         (dict(loss_weights=(1.0, 0.0)), "loss_weights"),
         (dict(focal_alpha=(0.5, 0.5)), "focal_alpha"),
         (dict(label_smoothing=1.0), "label_smoothing"),
@@ -141,7 +148,7 @@ def test_config_defaults_follow_the_reference_implementation():
     config = AmsdffConfig()
     assert config.backbone_config.model_type == "distilbert" and config.hidden_size == 768
     assert config.scales == (1, 3, 5) and config.num_scale_attention_heads == 8 and config.num_experts == 3
-    assert config.loss_type == "combined" and config.loss_weights == (0.4, 0.4, 0.2)
+    assert config.classification_loss == "combined" and config.loss_weights == (0.4, 0.4, 0.2)
     assert config.classifier_layer_sizes() == (384, 192)
     assert [config.classifier_dropout_at(i) for i in range(4)] == [0.3, 0.2, 0.1, 0.1]
 

@@ -13,8 +13,8 @@ from modeling_amsdff import (
     AmsraNetConfig,
     AmsraNetForImageClassification,
     AmsraNetModel,
+    CifarResNetConfig,
     CifarResNetForImageClassification,
-    resnet18_cifar_config,
 )
 from modeling_amsdff.modeling_amsra_net import AmsraNetFeatureDecoupler, AmsraNetGatedSelfAttention
 
@@ -23,13 +23,13 @@ from model_cases import image_inputs, tiny_amsra_config
 
 
 def resnet18_parameters(num_channels: int = 3) -> int:
-    model = CifarResNetForImageClassification(resnet18_cifar_config(num_labels=10, num_channels=num_channels))
+    model = CifarResNetForImageClassification(CifarResNetConfig(num_labels=10, num_channels=num_channels))
     return sum(p.numel() for p in model.parameters())
 
 
 def test_resnet18_baseline_is_the_cifar_variant():
     assert resnet18_parameters() == 11_173_962  # the ResNet-18-for-CIFAR count of the literature (3x3 stem)
-    model = CifarResNetForImageClassification(resnet18_cifar_config(num_labels=10)).eval()
+    model = CifarResNetForImageClassification(CifarResNetConfig(num_labels=10)).eval()
     with torch.no_grad():
         states = model(pixel_values=torch.randn(2, 3, 32, 32), output_hidden_states=True).hidden_states
     assert states[0].shape[-1] == 32  # no stride-2 stem, no max-pool: the first stage sees 32x32
@@ -44,9 +44,12 @@ def test_default_model_at_fashion_mnist_and_cifar_sizes(channels, size):
     assert output.logits.shape == (2, 10) and torch.isfinite(output.logits).all()
     # stem + four stages; stages 2-4 halve the resolution
     assert [tuple(h.shape[1:]) for h in output.hidden_states] == [
-        (64, size, size), (64, size, size), (128, (size + 1) // 2, (size + 1) // 2),
-        (256, (size + 3) // 4, (size + 3) // 4), (512, (size + 7) // 8, (size + 7) // 8),
-    ]  # fmt: skip
+        (64, size, size),
+        (64, size, size),
+        (128, (size + 1) // 2, (size + 1) // 2),
+        (256, (size + 3) // 4, (size + 3) // 4),
+        (512, (size + 7) // 8, (size + 7) // 8),
+    ]
 
 
 @pytest.mark.parametrize("ablation", [{}, {"use_lgsa": False}, {"use_multi_scale": False}])
@@ -64,8 +67,12 @@ def test_ablation_switches_change_the_module_tree():
     assert count(full, AmsraNetGatedSelfAttention) == 4 and count(no_lgsa, AmsraNetGatedSelfAttention) == 0
 
     def dilations(model):
-        return {branch[0].dilation[0] for m in model.modules() if isinstance(m, AmsraNetFeatureDecoupler)
-                for branch in m.branches}  # fmt: skip
+        return {
+            branch[0].dilation[0]
+            for m in model.modules()
+            if isinstance(m, AmsraNetFeatureDecoupler)
+            for branch in m.branches
+        }
 
     assert dilations(full) == {1, 2} and dilations(single) == {1}
     assert sum(p.numel() for p in single.parameters()) == sum(p.numel() for p in full.parameters())
@@ -130,8 +137,9 @@ def test_image_processor_converts_channels_and_round_trips(tmp_path):
 
     grey = Image.fromarray((np.random.default_rng(0).random((28, 28)) * 255).astype("uint8"), "L")
     photo = Image.fromarray((np.random.default_rng(1).random((40, 30, 3)) * 255).astype("uint8"), "RGB")
-    processor = AmsraNetImageProcessor(num_channels=1, size={"height": 28, "width": 28}, image_mean=[0.286],
-                                       image_std=[0.353])  # fmt: skip
+    processor = AmsraNetImageProcessor(
+        num_channels=1, size={"height": 28, "width": 28}, image_mean=[0.286], image_std=[0.353]
+    )
     batch = processor([grey, photo], return_tensors="pt")["pixel_values"]
     assert batch.shape == (2, 1, 28, 28)
     expected = (np.asarray(grey, dtype=np.float32) / 255 - 0.286) / 0.353
@@ -147,11 +155,16 @@ def test_pipeline_classifies_pil_images_without_the_package(tmp_path):
     from modeling_amsdff import AmsraNetImageProcessor
 
     labels = ["t-shirt", "trouser", "pullover"]
-    config = tiny_amsra_config(num_channels=1, image_size=28, id2label=dict(enumerate(labels)),
-                               label2id={name: i for i, name in enumerate(labels)})  # fmt: skip
+    config = tiny_amsra_config(
+        num_channels=1,
+        image_size=28,
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+    )
     AmsraNetForImageClassification(config).save_pretrained(tmp_path / "model")
-    AmsraNetImageProcessor(num_channels=1, size={"height": 28, "width": 28}, image_mean=[0.286],
-                           image_std=[0.353]).save_pretrained(tmp_path / "model")  # fmt: skip
+    AmsraNetImageProcessor(
+        num_channels=1, size={"height": 28, "width": 28}, image_mean=[0.286], image_std=[0.353]
+    ).save_pretrained(tmp_path / "model")
     script = textwrap.dedent(
         """
         import json, sys
@@ -172,7 +185,7 @@ def test_pipeline_classifies_pil_images_without_the_package(tmp_path):
 
 
 def test_offline_fashion_mnist_loads_with_named_classes(fashion_mnist_available):
-    from modeling_amsdff.data import FASHION_MNIST_CLASSES, load_fashion_mnist
+    from modeling_amsdff.offline_data import FASHION_MNIST_CLASSES, load_fashion_mnist
 
     splits = load_fashion_mnist(seed=42)
     assert {name: len(split) for name, split in splits.items()} == {"train": 54000, "validation": 6000, "test": 10000}
@@ -187,7 +200,7 @@ def test_corrupt_or_missing_fashion_mnist_files_are_named(fashion_mnist_availabl
     import gzip
     import shutil
 
-    from modeling_amsdff.data import DataError, load_fashion_mnist
+    from modeling_amsdff.offline_data import DataError, load_fashion_mnist
 
     for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         shutil.copy(f"{fashion_mnist_available}/{name}", tmp_path / name)

@@ -20,9 +20,22 @@ from helpers import free_port
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCHERS = {
     "torchrun": ["torchrun", "--nproc_per_node", "2", "--master_port", "{port}"],
-    "accelerate": ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                   "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "{port}"],
-}  # fmt: skip
+    "accelerate": [
+        "accelerate",
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        "{port}",
+    ],
+}
 
 
 def read_records(path) -> tuple[list[dict], list[str]]:
@@ -42,16 +55,38 @@ def test_two_processes_split_the_data_and_save_one_model(launcher, tiny_encoder,
     if executable is None:
         pytest.skip(f"{LAUNCHERS[launcher][0]} is not installed next to {sys.executable}")
     data = tmp_path / "data.csv"
-    data.write_text("text,label\n" + "\n".join(f'"review number {i} was {"good" if i % 2 else "bad"}",{i % 2}'
-                                                for i in range(64)))  # fmt: skip
+    data.write_text(
+        "text,label\n" + "\n".join(f'"review number {i} was {"good" if i % 2 else "bad"}",{i % 2}' for i in range(64))
+    )
     record_dir, out = tmp_path / "records", tmp_path / "out"
     record_dir.mkdir()
     port = str(free_port())
     launcher_args = [arg.replace("{port}", port) for arg in LAUNCHERS[launcher][1:]]
-    command = [executable, *launcher_args, os.path.join(HERE, "distributed_probe.py"), str(record_dir),
-               "--model_name_or_path", tiny_encoder, "--train_file", str(data), "--output_dir", str(out),
-               "--num_train_epochs", "1", "--per_device_train_batch_size", "4", "--max_seq_length", "16",
-               "--report_to", "none", "--save_strategy", "no", "--use_cpu", "--do_train", "--do_eval"]  # fmt: skip
+    command = [
+        executable,
+        *launcher_args,
+        os.path.join(HERE, "distributed_probe.py"),
+        str(record_dir),
+        "--model_name_or_path",
+        tiny_encoder,
+        "--train_file",
+        str(data),
+        "--output_dir",
+        str(out),
+        "--num_train_epochs",
+        "1",
+        "--per_device_train_batch_size",
+        "4",
+        "--max_seq_length",
+        "16",
+        "--report_to",
+        "none",
+        "--save_strategy",
+        "no",
+        "--use_cpu",
+        "--do_train",
+        "--do_eval",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]

@@ -35,7 +35,7 @@ import train  # noqa: E402
 
 def test_logits_are_in_original_units_and_the_loss_in_normalised_units():
     torch.manual_seed(0)
-    model = EmotionRegressionForSequenceClassification(tiny_emotion_config(loss_type="mse")).eval()
+    model = EmotionRegressionForSequenceClassification(tiny_emotion_config(regression_loss="mse")).eval()
     inputs = text_inputs(batch=4)
     labels = torch.tensor([[1.0, 2.0], [0.0, 1.0], [-3.0, 0.5], [2.5, 1.5]])
     with torch.no_grad():
@@ -50,12 +50,14 @@ def test_logits_are_in_original_units_and_the_loss_in_normalised_units():
 
 def test_gates_and_router_weights():
     inputs = text_inputs(batch=5)
-    softmax = EmotionRegressionForSequenceClassification(tiny_emotion_config(head_type="gated", num_labels=3,
-                                                         label_means=None, label_scales=None)).eval()  # fmt: skip
+    softmax = EmotionRegressionForSequenceClassification(
+        tiny_emotion_config(head_type="gated", num_labels=3, label_means=None, label_scales=None)
+    ).eval()
     gates = softmax(**inputs).gate_weights
     torch.testing.assert_close(gates.sum(-1), torch.ones(5))
-    sigmoid = EmotionRegressionForSequenceClassification(tiny_emotion_config(head_type="gated",
-                                                         gate_activation="sigmoid")).eval()  # fmt: skip
+    sigmoid = EmotionRegressionForSequenceClassification(
+        tiny_emotion_config(head_type="gated", gate_activation="sigmoid")
+    ).eval()
     gates = sigmoid(**inputs).gate_weights
     assert ((gates > 0) & (gates < 1)).all() and not torch.allclose(gates.sum(-1), torch.ones(5))
     moe = EmotionRegressionForSequenceClassification(tiny_emotion_config(head_type="moe", num_experts=3)).eval()
@@ -67,11 +69,12 @@ def test_gates_and_router_weights():
 
 
 def test_sample_weights_weight_the_loss():
-    model = EmotionRegressionForSequenceClassification(tiny_emotion_config(loss_type="mse")).eval()
+    model = EmotionRegressionForSequenceClassification(tiny_emotion_config(regression_loss="mse")).eval()
     inputs, labels = text_inputs(batch=2), torch.tensor([[1.0, 1.0], [4.0, 0.0]])
     with torch.no_grad():
-        per_example = [model(**{k: v[i : i + 1] for k, v in inputs.items()}, labels=labels[i : i + 1]).loss
-                       for i in range(2)]  # fmt: skip
+        per_example = [
+            model(**{k: v[i : i + 1] for k, v in inputs.items()}, labels=labels[i : i + 1]).loss for i in range(2)
+        ]
         weighted = model(**inputs, labels=labels, sample_weight=torch.tensor([0.5, 1.5])).loss
     torch.testing.assert_close(weighted, (0.5 * per_example[0] + 1.5 * per_example[1]) / 2)
 
@@ -132,8 +135,12 @@ class _Snapshots(TrainerCallback):
         self.layers, self.at_epoch_end = layers, []
 
     def on_epoch_end(self, args, state, control, **kwargs):
-        self.at_epoch_end.append([torch.cat([p.detach().flatten().clone() for p in layer.parameters()])
-                                  for layer in (self.layers[0], self.layers[-1])])  # fmt: skip
+        self.at_epoch_end.append(
+            [
+                torch.cat([p.detach().flatten().clone() for p in layer.parameters()])
+                for layer in (self.layers[0], self.layers[-1])
+            ]
+        )
 
 
 class _Rows(torch.utils.data.Dataset):
@@ -152,12 +159,20 @@ def test_progressive_freezing_freezes_then_really_unfreezes(backbone, tmp_path):
     torch.manual_seed(0)
     model = EmotionRegressionForSequenceClassification(tiny_emotion_config(backbone, classifier_dropout=0.0))
     _, layers = encoder_layers(model.emotion_regression.backbone)
-    initial = [torch.cat([p.detach().flatten().clone() for p in layer.parameters()])
-               for layer in (layers[0], layers[-1])]  # fmt: skip
+    initial = [
+        torch.cat([p.detach().flatten().clone() for p in layer.parameters()]) for layer in (layers[0], layers[-1])
+    ]
     snapshots = _Snapshots(layers)
     freezing = ProgressiveFreezingCallback(num_frozen_layers=1, unfreeze_epoch=1.0)
-    args = TrainingArguments(output_dir=str(tmp_path), num_train_epochs=2, per_device_train_batch_size=4,
-                             learning_rate=1e-2, report_to="none", save_strategy="no", use_cpu=True)  # fmt: skip
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        num_train_epochs=2,
+        per_device_train_batch_size=4,
+        learning_rate=1e-2,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=True,
+    )
     data = _Rows(text_inputs(batch=8), torch.randn(8, 2))
     StrategyTrainer(model=model, args=args, train_dataset=data, callbacks=[freezing, snapshots]).train()
     (first_0, last_0), (first_1, last_1) = snapshots.at_epoch_end
@@ -198,26 +213,55 @@ def test_head_learning_rate_puts_every_parameter_in_the_optimizer(tmp_path):
 # ---- train.py --------------------------------------------------------------------------------------------------
 
 
-
-
 @pytest.mark.slow
 def test_end_to_end_vader_moe_with_strategies(minilm_path, tmp_path):
     out = tmp_path / "moe-vader"
-    results = train.main(["--model_type", "moe_regression", "--output_dir", str(out), "--max_train_samples", "192",
-                          "--max_eval_samples", "64", "--max_predict_samples", "96", "--regression_loss", "auto",
-                          "--loss_search_samples", "64", "--density_weighting", "--freeze_layers", "3",
-                          "--unfreeze_epoch", "0.5", "--token_masking", "--head_learning_rate", "1e-3",
-                          "--learning_rate", "5e-5", *FAST])  # fmt: skip
-    for key in ("predict_rmse", "predict_mae", "predict_pearson", "predict_rmse_valence_mean",
-                "predict_pearson_valence_std", "loss_search_huber_eval_rmse", "loss_search_mse_eval_rmse",
-                "train_samples_per_second"):  # fmt: skip
+    results = train.main(
+        [
+            "--model_type",
+            "moe_regression",
+            "--output_dir",
+            str(out),
+            "--max_train_samples",
+            "192",
+            "--max_eval_samples",
+            "64",
+            "--max_predict_samples",
+            "96",
+            "--regression_loss",
+            "auto",
+            "--loss_search_samples",
+            "64",
+            "--density_weighting",
+            "--freeze_layers",
+            "3",
+            "--unfreeze_epoch",
+            "0.5",
+            "--token_masking",
+            "--head_learning_rate",
+            "1e-3",
+            "--learning_rate",
+            "5e-5",
+            *FAST,
+        ]
+    )
+    for key in (
+        "predict_rmse",
+        "predict_mae",
+        "predict_pearson",
+        "predict_rmse_valence_mean",
+        "predict_pearson_valence_std",
+        "loss_search_huber_eval_rmse",
+        "loss_search_mse_eval_rmse",
+        "train_samples_per_second",
+    ):
         assert key in results, key
     config = json.loads((out / "config.json").read_text())
     assert config["head_type"] == "moe" and len(config["id2label"]) == 2
     assert list(config["id2label"].values()) == ["valence_mean", "valence_std"]
     assert len(config["label_means"]) == 2 and all(s > 0 for s in config["label_scales"])
     chosen = min(("huber", "mse"), key=lambda loss: results[f"loss_search_{loss}_eval_rmse"])
-    assert config["loss_type"] == chosen
+    assert config["regression_loss"] == chosen
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     logged = [h for h in history if "expert_share_0" in h]
     assert logged and all(abs(sum(h[f"expert_share_{i}"] for i in range(4)) - 1) < 1e-3 for h in logged)
@@ -246,8 +290,17 @@ def test_regression_label_errors(tiny_encoder, tmp_path):
     path = tmp_path / "scores.csv"
     rows = [f"text number {i},{i * 0.1},{1 - i * 0.1},{'good' if i % 2 else 'bad'}" for i in range(12)]
     path.write_text("text,joy,anger,mood\n" + "\n".join(rows))
-    common = ["--model_type", "bert_regression", "--model_name_or_path", tiny_encoder, "--train_file", str(path),
-              "--output_dir", str(tmp_path / "out"), *FAST]  # fmt: skip
+    common = [
+        "--model_type",
+        "bert_regression",
+        "--model_name_or_path",
+        tiny_encoder,
+        "--train_file",
+        str(path),
+        "--output_dir",
+        str(tmp_path / "out"),
+        *FAST,
+    ]
     with pytest.raises(DataError, match="'mood' of the 'train' split is not numeric"):
         train.main([*common, "--label_column_names", "joy,mood"])
     with pytest.raises(DataError, match="Label column 'fear' not found"):
@@ -255,42 +308,104 @@ def test_regression_label_errors(tiny_encoder, tmp_path):
     holes = tmp_path / "holes.csv"
     holes.write_text("text,joy\n" + "\n".join(f"text {i},{'' if i == 5 else i}" for i in range(12)))
     with pytest.raises(DataError, match="missing or NaN target in 'joy'"):
-        train.main([*common[:5], str(holes), "--output_dir", str(tmp_path / "o2"), "--label_column_names", "joy",
-                    *FAST])  # fmt: skip
+        train.main(
+            [*common[:5], str(holes), "--output_dir", str(tmp_path / "o2"), "--label_column_names", "joy", *FAST]
+        )
     with pytest.raises(ValueError, match="--density_weighting needs a regression model"):
         train.main(["--model_type", "amsdff", "--density_weighting", "--output_dir", str(tmp_path / "o3"), *FAST])
 
 
 def test_saved_regression_model_with_other_targets_is_refused(tiny_encoder, tmp_path):
     saved = tmp_path / "three_targets"
-    config = tiny_emotion_config(num_labels=3, label_means=None, label_scales=None,
-                                 id2label={0: "a", 1: "b", 2: "c"}, label2id={"a": 0, "b": 1, "c": 2})  # fmt: skip
+    config = tiny_emotion_config(
+        num_labels=3,
+        label_means=None,
+        label_scales=None,
+        id2label={0: "a", 1: "b", 2: "c"},
+        label2id={"a": 0, "b": 1, "c": 2},
+    )
     EmotionRegressionForSequenceClassification(config).save_pretrained(saved)
     AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(saved)
     path = tmp_path / "scores.csv"
     path.write_text("text,joy,anger\n" + "\n".join(f"text {i},{i},{-i}" for i in range(12)))
     with pytest.raises(DataError, match="predicts 3 labels"):
-        train.main(["--model_type", "bert_regression", "--model_name_or_path", str(saved), "--train_file", str(path),
-                    "--label_column_names", "joy,anger", "--output_dir", str(tmp_path / "out"), *FAST])  # fmt: skip
+        train.main(
+            [
+                "--model_type",
+                "bert_regression",
+                "--model_name_or_path",
+                str(saved),
+                "--train_file",
+                str(path),
+                "--label_column_names",
+                "joy,anger",
+                "--output_dir",
+                str(tmp_path / "out"),
+                *FAST,
+            ]
+        )
 
 
 def test_early_stopping_needs_its_settings(tmp_path):
     with pytest.raises(ValueError, match="--early_stopping_patience needs --eval_strategy"):
         train.main(["--model_type", "gated_bert", "--early_stopping_patience", "2", "--output_dir", str(tmp_path)])
     with pytest.raises(ValueError, match="pass --greater_is_better false"):
-        train.main(["--model_type", "gated_bert", "--early_stopping_patience", "2", "--output_dir", str(tmp_path),
-                    "--eval_strategy", "epoch", "--save_strategy", "epoch", "--load_best_model_at_end",
-                    "--metric_for_best_model", "rmse"])  # fmt: skip
+        train.main(
+            [
+                "--model_type",
+                "gated_bert",
+                "--early_stopping_patience",
+                "2",
+                "--output_dir",
+                str(tmp_path),
+                "--eval_strategy",
+                "epoch",
+                "--save_strategy",
+                "epoch",
+                "--load_best_model_at_end",
+                "--metric_for_best_model",
+                "rmse",
+            ]
+        )
 
 
 def test_early_stopping_runs_on_a_tiny_encoder(tiny_encoder, tmp_path):
     path = tmp_path / "scores.csv"
-    path.write_text("text,joy\n" + "\n".join(f"sentence {i} is {'great' if i % 2 else 'bad'},{i % 2}"
-                                             for i in range(40)))  # fmt: skip
-    results = train.main(["--model_type", "gated_bert", "--model_name_or_path", tiny_encoder, "--train_file",
-                          str(path), "--label_column_names", "joy", "--output_dir", str(tmp_path / "out"),
-                          "--eval_strategy", "epoch", "--save_strategy", "epoch", "--load_best_model_at_end",
-                          "--metric_for_best_model", "rmse", "--greater_is_better", "false",
-                          "--early_stopping_patience", "1", "--num_train_epochs", "20", "--learning_rate", "1e-6",
-                          "--per_device_train_batch_size", "8", "--report_to", "none", "--use_cpu"])  # fmt: skip
+    path.write_text(
+        "text,joy\n" + "\n".join(f"sentence {i} is {'great' if i % 2 else 'bad'},{i % 2}" for i in range(40))
+    )
+    results = train.main(
+        [
+            "--model_type",
+            "gated_bert",
+            "--model_name_or_path",
+            tiny_encoder,
+            "--train_file",
+            str(path),
+            "--label_column_names",
+            "joy",
+            "--output_dir",
+            str(tmp_path / "out"),
+            "--eval_strategy",
+            "epoch",
+            "--save_strategy",
+            "epoch",
+            "--load_best_model_at_end",
+            "--metric_for_best_model",
+            "rmse",
+            "--greater_is_better",
+            "false",
+            "--early_stopping_patience",
+            "1",
+            "--num_train_epochs",
+            "20",
+            "--learning_rate",
+            "1e-6",
+            "--per_device_train_batch_size",
+            "8",
+            "--report_to",
+            "none",
+            "--use_cpu",
+        ]
+    )
     assert results["epoch"] < 20  # stopped early: the learning rate is too small for RMSE to keep improving

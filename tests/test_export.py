@@ -43,12 +43,21 @@ def save_image_model(model, folder, channels):
 def saved_models(tiny_encoder, tmp_path):
     torch.manual_seed(0)
     return {
-        "amsdff": save_text_model(AmsdffForSequenceClassification.from_pretrained_backbone(tiny_encoder, num_labels=3),
-                                  tiny_encoder, tmp_path / "amsdff"),  # fmt: skip
-        "moe_regression": save_text_model(EmotionRegressionForSequenceClassification.from_pretrained_backbone(
-            tiny_encoder, num_labels=2, head_type="moe"), tiny_encoder, tmp_path / "moe"),  # fmt: skip
-        "amsra_net": save_image_model(AmsraNetForImageClassification(tiny_amsra_config(num_channels=1, image_size=16)),
-                                      tmp_path / "amsra", 1),  # fmt: skip
+        "amsdff": save_text_model(
+            AmsdffForSequenceClassification.from_pretrained_backbone(tiny_encoder, num_labels=3),
+            tiny_encoder,
+            tmp_path / "amsdff",
+        ),
+        "moe_regression": save_text_model(
+            EmotionRegressionForSequenceClassification.from_pretrained_backbone(
+                tiny_encoder, num_labels=2, head_type="moe"
+            ),
+            tiny_encoder,
+            tmp_path / "moe",
+        ),
+        "amsra_net": save_image_model(
+            AmsraNetForImageClassification(tiny_amsra_config(num_channels=1, image_size=16)), tmp_path / "amsra", 1
+        ),
         "resnet18": save_image_model(CifarResNetForImageClassification(tiny_resnet_config()), tmp_path / "resnet", 3),
     }
 
@@ -85,10 +94,17 @@ def test_export_errors_are_clear(saved_models, tmp_path):
     before = (out / ONNX_NAME).read_bytes()
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-m", "modeling_amsdff.export"]
-    result = subprocess.run([*command, saved_models["resnet18"], str(out)], capture_output=True, text=True, env=env,
-                            cwd=ROOT, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [*command, saved_models["resnet18"], str(out)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+    )
     assert result.returncode == 2 and "already holds model.onnx" in result.stderr and "Traceback" not in result.stderr
     assert (out / ONNX_NAME).read_bytes() == before  # nothing overwritten
-    result = subprocess.run([*command, str(tmp_path / "missing"), str(tmp_path / "x")], capture_output=True, text=True,
-                            env=env, cwd=ROOT, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [*command, str(tmp_path / "missing"), str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 2 and "holds no saved model" in result.stderr

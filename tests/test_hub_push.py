@@ -70,8 +70,13 @@ def hub():
 
 def hub_env(server, tmp_path, token: str = TOKEN) -> dict:
     # A real client on a real (local) endpoint: online mode, its own cache, the token from HF_TOKEN.
-    return {"HF_ENDPOINT": server.url, "HF_TOKEN": token, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf_home"),
-            "HF_HUB_DISABLE_TELEMETRY": "1"}  # fmt: skip
+    return {
+        "HF_ENDPOINT": server.url,
+        "HF_TOKEN": token,
+        "HF_HUB_OFFLINE": "0",
+        "HF_HOME": str(tmp_path / "hf_home"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
 
 
 def run_command(args, server, tmp_path, token: str = TOKEN):
@@ -88,32 +93,83 @@ def test_push_every_family_and_load_it_back_without_the_package(hub, tiny_encode
     classification = tmp_path / "classification.csv"
     classification.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
     scores = tmp_path / "scores.csv"
-    scores.write_text("text,valence,arousal\n" + "\n".join(f'"{s}",{i * 0.3},{1 - i * 0.1}'
-                                                          for i, s in enumerate(SENTENCES * 4)))  # fmt: skip
+    scores.write_text(
+        "text,valence,arousal\n" + "\n".join(f'"{s}",{i * 0.3},{1 - i * 0.1}' for i, s in enumerate(SENTENCES * 4))
+    )
 
     # 1. train.py --push_to_hub: trains, writes the card, pushes the finished folder.
     text_dir = tmp_path / "text"
-    result = run_command(["train.py", "--model_name_or_path", tiny_encoder, "--train_file", str(classification),
-                          "--output_dir", str(text_dir), "--save_strategy", "steps", "--save_steps", "2",
-                          "--push_to_hub", "--hub_model_id", "test-org/tiny-amsdff",
-                          *[a for a in FAST if a not in ("--save_strategy", "no")]], hub, tmp_path)  # fmt: skip
+    result = run_command(
+        [
+            "train.py",
+            "--model_name_or_path",
+            tiny_encoder,
+            "--train_file",
+            str(classification),
+            "--output_dir",
+            str(text_dir),
+            "--save_strategy",
+            "steps",
+            "--save_steps",
+            "2",
+            "--push_to_hub",
+            "--hub_model_id",
+            "test-org/tiny-amsdff",
+            *[a for a in FAST if a not in ("--save_strategy", "no")],
+        ],
+        hub,
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert any(p.name.startswith("checkpoint-") for p in text_dir.iterdir())  # written locally ...
     files = hub.repos["test-org/tiny-amsdff"].files
     assert not any(name.startswith("checkpoint-") for name in files)  # ... but not pushed
-    assert {"config.json", "model.safetensors", "modeling_amsdff.py", "configuration_amsdff.py", "shared_layers.py",
-            "tokenizer.json", "README.md"} <= set(files)  # fmt: skip
+    assert {
+        "config.json",
+        "model.safetensors",
+        "modeling_amsdff.py",
+        "configuration_amsdff.py",
+        "losses.py",
+        "tokenizer.json",
+        "README.md",
+    } <= set(files)
     assert files["model.safetensors"] == (text_dir / "model.safetensors").read_bytes()
 
     # 2. amsdff-push (python -m modeling_amsdff.push) for a saved regression model and an image model; a name
     # without an organisation goes to the token's user.
     regression_dir = tmp_path / "regression"
-    train.main(["--model_type", "gated_bert", "--model_name_or_path", tiny_encoder, "--train_file", str(scores),
-                "--label_column_names", "valence,arousal", "--output_dir", str(regression_dir), *FAST])  # fmt: skip
+    train.main(
+        [
+            "--model_type",
+            "gated_bert",
+            "--model_name_or_path",
+            tiny_encoder,
+            "--train_file",
+            str(scores),
+            "--label_column_names",
+            "valence,arousal",
+            "--output_dir",
+            str(regression_dir),
+            *FAST,
+        ]
+    )
     image_dir = tmp_path / "image"
     images = write_image_folder(tmp_path / "images", 6)
-    train.main(["--model_type", "amsra_net", "--train_dir", images, "--output_dir", str(image_dir),
-                "--config_overrides", TINY_AMSRA, "--num_train_epochs", "1", *QUICK])  # fmt: skip
+    train.main(
+        [
+            "--model_type",
+            "amsra_net",
+            "--train_dir",
+            images,
+            "--output_dir",
+            str(image_dir),
+            "--config_overrides",
+            TINY_AMSRA,
+            "--num_train_epochs",
+            "1",
+            *QUICK,
+        ]
+    )
     for folder, repo_id in ((regression_dir, "test-org/tiny-gated"), (image_dir, "tiny-amsra")):
         result = run_command(["-m", "modeling_amsdff.push", str(folder), repo_id], hub, tmp_path)
         assert result.returncode == 0, result.stderr[-3000:]
@@ -123,8 +179,11 @@ def test_push_every_family_and_load_it_back_without_the_package(hub, tiny_encode
     # 3. A fresh process without the package loads each repository by id, with its processor, and reads its card.
     image_path = os.path.join(images, "left", "0.png")
     repos = ["test-org/tiny-amsdff", "test-org/tiny-gated", "test-user/tiny-amsra"]
-    report = json.loads(run_without_package(LOAD_FROM_HUB, [*repos, image_path, TEXT], tmp_path,
-                                            env=hub_env(hub, tmp_path)).strip().splitlines()[-1])  # fmt: skip
+    report = json.loads(
+        run_without_package(LOAD_FROM_HUB, [*repos, image_path, TEXT], tmp_path, env=hub_env(hub, tmp_path))
+        .strip()
+        .splitlines()[-1]
+    )
     for repo, folder in zip(repos, (text_dir, regression_dir, image_dir)):
         assert report[repo]["module"].startswith("transformers_modules."), report[repo]["module"]
         assert report[repo]["eval_results"] == eval_results(folder) and report[repo]["eval_results"]

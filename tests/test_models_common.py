@@ -108,8 +108,9 @@ def test_remote_code_round_trip_without_the_package(name, tmp_path):
     assert "AutoModel" in saved["auto_map"]
     inputs = case.make_inputs()
     (folder / "inputs.json").write_text(json.dumps({k: v.tolist() for k, v in inputs.items()}))
-    remote = torch.tensor(json.loads(run_without_package(LOAD_AND_RUN, [str(folder), case.auto_class, case.output_key],
-                                                         tmp_path)))  # fmt: skip
+    remote = torch.tensor(
+        json.loads(run_without_package(LOAD_AND_RUN, [str(folder), case.auto_class, case.output_key], tmp_path))
+    )
     with torch.no_grad():
         torch.testing.assert_close(remote, model(**inputs)[case.output_key], rtol=1e-5, atol=1e-5)
 
@@ -142,10 +143,21 @@ def test_gradient_accumulation_matches_one_large_batch(name, tmp_path):
         for module in model.modules():
             if isinstance(module, torch.nn.Dropout):
                 module.p = 0.0
-        args = TrainingArguments(output_dir=str(tmp_path / f"run{batch_size}"), per_device_train_batch_size=batch_size,
-                                 gradient_accumulation_steps=accumulation, max_steps=1, learning_rate=0.1,
-                                 optim="sgd", lr_scheduler_type="constant", max_grad_norm=0.0, report_to="none",
-                                 save_strategy="no", use_cpu=True, seed=0, dataloader_drop_last=False)  # fmt: skip
+        args = TrainingArguments(
+            output_dir=str(tmp_path / f"run{batch_size}"),
+            per_device_train_batch_size=batch_size,
+            gradient_accumulation_steps=accumulation,
+            max_steps=1,
+            learning_rate=0.1,
+            optim="sgd",
+            lr_scheduler_type="constant",
+            max_grad_norm=0.0,
+            report_to="none",
+            save_strategy="no",
+            use_cpu=True,
+            seed=0,
+            dataloader_drop_last=False,
+        )
         Trainer(model=model, args=args, train_dataset=_ListDataset(rows)).train()
         return {n: p.detach().clone() for n, p in model.named_parameters()}
 
@@ -172,8 +184,12 @@ def test_a_remote_loaded_model_saves_again_with_its_code(tmp_path):
     case = CASES["amsdff-classifier"]
     build(case).save_pretrained(tmp_path / "first")
     result = json.loads(run_without_package(RESAVE, [str(tmp_path / "first"), str(tmp_path / "again")], tmp_path))
-    assert {"configuration_amsdff.py", "modeling_amsdff.py", "shared_layers.py", "model.safetensors"} <= set(
-        result["files"]
-    )
+    assert {
+        "configuration_amsdff.py",
+        "modeling_amsdff.py",
+        "losses.py",
+        "pretrained_encoder.py",
+        "model.safetensors",
+    } <= set(result["files"])
     assert set(result["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification"}
     assert result["class"] == "AmsdffForSequenceClassification"

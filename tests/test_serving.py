@@ -32,10 +32,14 @@ class Server:
     def __init__(self, folder, *extra):
         self.url = f"http://127.0.0.1:{free_port()}"
         port = self.url.rsplit(":", 1)[1]
-        self.process = subprocess.Popen([sys.executable, "-m", "modeling_amsdff.serving", str(folder), "--port", port,
-                                         "--threads", "1", *extra], cwd=ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True,
-                                        env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "modeling_amsdff.serving", str(folder), "--port", port, "--threads", "1", *extra],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
         deadline = time.time() + 120
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -48,8 +52,9 @@ class Server:
         raise AssertionError("server did not come up in 120 s")
 
     def post(self, payload, **kwargs):
-        return httpx.post(self.url + "/predict", timeout=60, **({"json": payload} if payload is not None else {}),
-                          **kwargs)  # fmt: skip
+        return httpx.post(
+            self.url + "/predict", timeout=60, **({"json": payload} if payload is not None else {}), **kwargs
+        )
 
     def close(self):
         self.process.terminate()
@@ -61,7 +66,8 @@ def text_server(tiny_encoder, tmp_path):
     torch.manual_seed(0)
     folder = tmp_path / "text"
     model = AmsdffForSequenceClassification.from_pretrained_backbone(
-        tiny_encoder, num_labels=2, id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1})
+        tiny_encoder, num_labels=2, id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1}
+    )
     model.save_pretrained(folder)
     AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
     server = Server(folder, "--max_wait_ms", "50")
@@ -125,13 +131,21 @@ def test_onnx_backend_serves_the_exported_graph(tiny_encoder, tmp_path):
         assert httpx.get(server.url + "/info").json()["backend"] == "onnxruntime"
         expected = load_for_inference(str(folder)).predict(TEXTS)
         predictions = server.post({"inputs": TEXTS}).json()["predictions"]
-        np.testing.assert_allclose([list(p["scores"].values()) for p in predictions],
-                                   [list(p["scores"].values()) for p in expected], atol=1e-5)  # fmt: skip
+        np.testing.assert_allclose(
+            [list(p["scores"].values()) for p in predictions],
+            [list(p["scores"].values()) for p in expected],
+            atol=1e-5,
+        )
     finally:
         server.close()
-    result = subprocess.run([sys.executable, "-m", "modeling_amsdff.serving", str(folder), "--onnx",
-                             str(tmp_path / "missing.onnx")], capture_output=True, text=True, cwd=ROOT, timeout=120,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "modeling_amsdff.serving", str(folder), "--onnx", str(tmp_path / "missing.onnx")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert result.returncode != 0 and "No ONNX model at" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -147,8 +161,11 @@ def test_image_predictions_and_errors(tmp_path):
         answer = server.post({"inputs": [png_base64(a) for a in arrays]})
         assert answer.status_code == 200, answer.text
         expected = load_for_inference(str(folder)).predict([Image.fromarray(a) for a in arrays])
-        np.testing.assert_allclose([list(p["scores"].values()) for p in answer.json()["predictions"]],
-                                   [list(p["scores"].values()) for p in expected], atol=1e-5)  # fmt: skip
+        np.testing.assert_allclose(
+            [list(p["scores"].values()) for p in answer.json()["predictions"]],
+            [list(p["scores"].values()) for p in expected],
+            atol=1e-5,
+        )
         assert server.post({"inputs": ["%%% not base64"]}).status_code == 422
         answer = server.post({"inputs": [base64.b64encode(b"plain text, not an image").decode()]})
         assert answer.status_code == 422 and "not an image file" in answer.text
@@ -157,7 +174,12 @@ def test_image_predictions_and_errors(tmp_path):
 
 
 def test_server_names_a_missing_folder(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "modeling_amsdff.serving", str(tmp_path / "nothing")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "modeling_amsdff.serving", str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert result.returncode != 0 and "holds no saved model" in result.stderr and "Traceback" not in result.stderr

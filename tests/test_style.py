@@ -1,4 +1,5 @@
-"""The project's lint settings (pyproject.toml: ruff, 119-character lines, isort) hold for every file."""
+"""The project's lint and format settings (pyproject.toml: ruff check and ruff format, 119-character lines, isort) hold
+for every file."""
 
 import os
 import shutil
@@ -10,9 +11,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_ruff_passes():
+@pytest.mark.parametrize("command", [["check", "."], ["format", "--check", "."]], ids=["check", "format"])
+def test_ruff_passes(command):
     ruff = shutil.which("ruff")
     if ruff is None:
         pytest.skip("ruff is not installed (it is in the package's `test` extra)")
-    result = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([ruff, *command], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:]

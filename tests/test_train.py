@@ -31,20 +31,47 @@ def write_jsonl(path, rows):
     return str(path)
 
 
-SENTENCES = ["a warm and funny film", "dull, slow and far too long", "the cast is wonderful", "a tedious mess",
-             "sharp writing and great pacing", "I wanted my money back"]  # fmt: skip
+SENTENCES = [
+    "a warm and funny film",
+    "dull, slow and far too long",
+    "the cast is wonderful",
+    "a tedious mess",
+    "sharp writing and great pacing",
+    "I wanted my money back",
+]
 
 
 @pytest.mark.slow
 def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_available, tmp_path):
     out = tmp_path / "amsdff-rt"
-    results = train.main(["--output_dir", str(out), "--max_train_samples", "160", "--max_eval_samples", "64",
-                          "--max_predict_samples", "96", "--learning_rate", "1e-4", *FAST,
-                          "--report_to", "tensorboard"])  # fmt: skip
+    results = train.main(
+        [
+            "--output_dir",
+            str(out),
+            "--max_train_samples",
+            "160",
+            "--max_eval_samples",
+            "64",
+            "--max_predict_samples",
+            "96",
+            "--learning_rate",
+            "1e-4",
+            *FAST,
+            "--report_to",
+            "tensorboard",
+        ]
+    )
 
     all_results = json.loads((out / "all_results.json").read_text())
-    for key in ("train_samples_per_second", "train_loss", "eval_accuracy", "eval_f1_macro", "predict_accuracy",
-                "predict_f1_macro", "predict_samples"):  # fmt: skip
+    for key in (
+        "train_samples_per_second",
+        "train_loss",
+        "eval_accuracy",
+        "eval_f1_macro",
+        "predict_accuracy",
+        "predict_f1_macro",
+        "predict_samples",
+    ):
         assert key in all_results, key
     assert all_results["predict_samples"] == 96 and 0.0 <= all_results["predict_accuracy"] <= 1.0
     assert results["predict_accuracy"] == all_results["predict_accuracy"]
@@ -64,8 +91,18 @@ def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     assert {"train/loss", "train/loss_ce", "train/loss_focal", "train/loss_load_balance"} <= tags, tags
 
     # A complete Hub repo: weights, config with auto_map, code, tokenizer, model card with model-index.
-    for name in ("model.safetensors", "config.json", "modeling_amsdff.py", "configuration_amsdff.py",
-                 "shared_layers.py", "tokenizer.json", "tokenizer_config.json", "README.md"):  # fmt: skip
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "modeling_amsdff.py",
+        "configuration_amsdff.py",
+        "losses.py",
+        "pooling.py",
+        "pretrained_encoder.py",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "README.md",
+    ):
         assert (out / name).is_file(), name
     card = ModelCard.load(out / "README.md")
     assert card.data.library_name == "transformers" and "custom_code" in card.data.tags
@@ -92,8 +129,21 @@ def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
 @pytest.mark.slow
 def test_baseline_model_type_on_real_data(minilm_path, rotten_tomatoes_available, tmp_path):
     out = tmp_path / "baseline"
-    train.main(["--model_type", "baseline", "--output_dir", str(out), "--max_train_samples", "64",
-                "--max_eval_samples", "32", "--max_predict_samples", "32", *FAST])  # fmt: skip
+    train.main(
+        [
+            "--model_type",
+            "baseline",
+            "--output_dir",
+            str(out),
+            "--max_train_samples",
+            "64",
+            "--max_eval_samples",
+            "32",
+            "--max_predict_samples",
+            "32",
+            *FAST,
+        ]
+    )
     config = json.loads((out / "config.json").read_text())
     assert not config["use_multi_scale_attention"] and not config["use_dynamic_fusion"]
     assert config["pooling_modes"] == ["cls"] and config["classifier_hidden_sizes"] == []
@@ -106,9 +156,25 @@ def test_multi_label_from_jsonl_with_several_text_columns(tiny_encoder, tmp_path
     train_file = write_jsonl(tmp_path / "train.jsonl", rows)
     test_file = write_jsonl(tmp_path / "test.jsonl", rows[:8])
     out = tmp_path / "multi"
-    results = train.main(["--model_name_or_path", tiny_encoder, "--train_file", train_file, "--validation_file",
-                          test_file, "--test_file", test_file, "--text_column_names", "title,body",
-                          "--label_column_name", "tags", "--output_dir", str(out), *FAST])  # fmt: skip
+    results = train.main(
+        [
+            "--model_name_or_path",
+            tiny_encoder,
+            "--train_file",
+            train_file,
+            "--validation_file",
+            test_file,
+            "--test_file",
+            test_file,
+            "--text_column_names",
+            "title,body",
+            "--label_column_name",
+            "tags",
+            "--output_dir",
+            str(out),
+            *FAST,
+        ]
+    )
     config = json.loads((out / "config.json").read_text())
     assert config["problem_type"] == "multi_label_classification"
     assert sorted(config["id2label"].values()) == ["long", "neg", "pos"]
@@ -119,8 +185,19 @@ def test_regression_from_csv(tiny_encoder, tmp_path):
     path = tmp_path / "scores.csv"
     path.write_text("text,score\n" + "\n".join(f'"{s}",{i * 0.5 - 1.0}' for i, s in enumerate(SENTENCES * 4)))
     out = tmp_path / "regression"
-    results = train.main(["--model_name_or_path", tiny_encoder, "--train_file", str(path), "--label_column_name",
-                          "score", "--output_dir", str(out), *FAST])  # fmt: skip
+    results = train.main(
+        [
+            "--model_name_or_path",
+            tiny_encoder,
+            "--train_file",
+            str(path),
+            "--label_column_name",
+            "score",
+            "--output_dir",
+            str(out),
+            *FAST,
+        ]
+    )
     assert json.loads((out / "config.json").read_text())["problem_type"] == "regression"
     assert {"predict_rmse", "predict_mae", "predict_pearson"} <= set(results)
 
@@ -148,16 +225,35 @@ def csv_data(tmp_path):
 )
 def test_bad_arguments_and_data_are_named(tiny_encoder, csv_data, tmp_path, extra, error, message):
     with pytest.raises(error, match=message):
-        train.main(["--model_name_or_path", tiny_encoder, "--train_file", csv_data, "--output_dir",
-                    str(tmp_path / "out"), *extra, *FAST])  # fmt: skip
+        train.main(
+            [
+                "--model_name_or_path",
+                tiny_encoder,
+                "--train_file",
+                csv_data,
+                "--output_dir",
+                str(tmp_path / "out"),
+                *extra,
+                *FAST,
+            ]
+        )
 
 
 def test_unreadable_and_unsupported_files(tiny_encoder, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text('{"text": "fine", "label": 1}\n{"text": unquoted garbage\n')
     with pytest.raises(DataError, match="Could not read json file"):
-        train.main(["--model_name_or_path", tiny_encoder, "--train_file", str(broken), "--output_dir",
-                    str(tmp_path / "out"), *FAST])  # fmt: skip
+        train.main(
+            [
+                "--model_name_or_path",
+                tiny_encoder,
+                "--train_file",
+                str(broken),
+                "--output_dir",
+                str(tmp_path / "out"),
+                *FAST,
+            ]
+        )
     (tmp_path / "data.xlsx").write_text("x")
     with pytest.raises(DataError, match="unsupported extension '.xlsx'"):
         train.main(["--train_file", str(tmp_path / "data.xlsx"), "--output_dir", str(tmp_path / "out"), *FAST])
@@ -167,13 +263,33 @@ def test_empty_split_and_empty_text(tiny_encoder, csv_data, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("text,label\n")
     with pytest.raises(DataError, match=r"'validation' split \(.*empty.csv\) is empty"):
-        train.main(["--model_name_or_path", tiny_encoder, "--train_file", csv_data, "--validation_file", str(empty),
-                    "--output_dir", str(tmp_path / "out"), *FAST])  # fmt: skip
+        train.main(
+            [
+                "--model_name_or_path",
+                tiny_encoder,
+                "--train_file",
+                csv_data,
+                "--validation_file",
+                str(empty),
+                "--output_dir",
+                str(tmp_path / "out"),
+                *FAST,
+            ]
+        )
     blank = tmp_path / "blank.csv"
     blank.write_text(open(csv_data).read() + '\n"   ",1\n')
     with pytest.raises(DataError, match=r"have an empty text"):
-        train.main(["--model_name_or_path", tiny_encoder, "--train_file", str(blank), "--output_dir",
-                    str(tmp_path / "out"), *FAST])  # fmt: skip
+        train.main(
+            [
+                "--model_name_or_path",
+                tiny_encoder,
+                "--train_file",
+                str(blank),
+                "--output_dir",
+                str(tmp_path / "out"),
+                *FAST,
+            ]
+        )
 
 
 def test_output_folder_holding_a_model_is_never_overwritten(tiny_encoder, csv_data, tmp_path):
@@ -190,14 +306,34 @@ def test_saved_model_with_other_labels_is_refused(tiny_encoder, csv_data, tmp_pa
     AmsdffForSequenceClassification(tiny_amsdff_config(num_labels=3)).save_pretrained(saved)
     AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(saved)
     with pytest.raises(DataError, match="predicts 3 labels"):
-        train.main(["--model_name_or_path", str(saved), "--train_file", csv_data, "--output_dir",
-                    str(tmp_path / "out"), *FAST])  # fmt: skip
+        train.main(
+            [
+                "--model_name_or_path",
+                str(saved),
+                "--train_file",
+                csv_data,
+                "--output_dir",
+                str(tmp_path / "out"),
+                *FAST,
+            ]
+        )
 
 
 def test_command_line_error_is_one_clear_line(tmp_path):
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--train_file", str(tmp_path / "no.csv"),
-                             "--output_dir", str(tmp_path / "out")], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+    result = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "train.py"),
+            "--train_file",
+            str(tmp_path / "no.csv"),
+            "--output_dir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert result.returncode == 2
     assert "error: --train_file" in result.stderr and "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
@@ -206,7 +342,20 @@ def test_command_line_error_is_one_clear_line(tmp_path):
 def test_regression_target_column_named_label(tiny_encoder, csv_data, tmp_path):
     # A single target whose column is called `label` must be kept, not dropped as a leftover label column.
     out = tmp_path / "label-target"
-    results = train.main(["--model_type", "moe_regression", "--model_name_or_path", tiny_encoder, "--train_file",
-                          csv_data, "--label_column_names", "label", "--output_dir", str(out), *FAST])  # fmt: skip
+    results = train.main(
+        [
+            "--model_type",
+            "moe_regression",
+            "--model_name_or_path",
+            tiny_encoder,
+            "--train_file",
+            csv_data,
+            "--label_column_names",
+            "label",
+            "--output_dir",
+            str(out),
+            *FAST,
+        ]
+    )
     assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "label"}
     assert "predict_rmse" in results

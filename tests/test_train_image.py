@@ -24,6 +24,7 @@ from helpers import run_without_package
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import train  # noqa: E402
+import train_image  # noqa: E402
 
 
 TINY_AMSRA = "stem_channels=8,hidden_sizes=(8,16,16,16),depths=(1,1,1,1),lgsa_reduction=4"
@@ -35,10 +36,29 @@ QUICK = ["--report_to", "none", "--save_strategy", "no", "--use_cpu", "--disable
 @pytest.mark.slow
 def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path):
     out = tmp_path / "amsra-fmnist"
-    results = train.main(["--model_type", "amsra_net", "--output_dir", str(out), "--config_overrides", SMALL_AMSRA,
-                          "--max_train_samples", "3000", "--max_eval_samples", "200", "--max_predict_samples", "500",
-                          "--num_train_epochs", "2", "--per_device_train_batch_size", "64", "--logging_steps", "20",
-                          *QUICK])  # fmt: skip
+    results = train.main(
+        [
+            "--model_type",
+            "amsra_net",
+            "--output_dir",
+            str(out),
+            "--config_overrides",
+            SMALL_AMSRA,
+            "--max_train_samples",
+            "3000",
+            "--max_eval_samples",
+            "200",
+            "--max_predict_samples",
+            "500",
+            "--num_train_epochs",
+            "2",
+            "--per_device_train_batch_size",
+            "64",
+            "--logging_steps",
+            "20",
+            *QUICK,
+        ]
+    )
 
     # Real learning on real images: ten classes, chance is 0.1 (the whole model reaches ~0.9, see the benchmark).
     assert results["predict_accuracy"] > 0.35, results
@@ -50,7 +70,11 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
     assert str(args.optim.value) == "sgd" and args.optim_args == "momentum=0.9,nesterov=True"
     assert args.learning_rate == 0.1 and args.weight_decay == 5e-4 and args.lr_scheduler_type.value == "cosine"
     config = json.loads((out / "config.json").read_text())
-    assert config["num_channels"] == 1 and config["image_size"] == 28 and config["loss_type"] == "label_smoothing"
+    assert (
+        config["num_channels"] == 1
+        and config["image_size"] == 28
+        and config["classification_loss"] == "label_smoothing"
+    )
     assert config["id2label"]["0"] == "T-shirt/top"
     processor = json.loads((out / "preprocessor_config.json").read_text())
     assert processor["num_channels"] == 1 and processor["size"] == {"height": 28, "width": 28}
@@ -97,29 +121,56 @@ def test_resnet18_on_an_image_folder(tmp_path):
     train_dir = write_image_folder(tmp_path / "train", 24)
     validation_dir = write_image_folder(tmp_path / "val", 6, seed=1)
     out = tmp_path / "resnet"
-    results = train.main(["--model_type", "resnet18", "--train_dir", train_dir, "--validation_dir", validation_dir,
-                          "--output_dir", str(out), "--config_overrides", TINY_RESNET, "--num_train_epochs", "1",
-                          "--per_device_train_batch_size", "16", "--learning_rate", "0.05", "--no_horizontal_flip",
-                          *QUICK])  # fmt: skip
+    results = train.main(
+        [
+            "--model_type",
+            "resnet18",
+            "--train_dir",
+            train_dir,
+            "--validation_dir",
+            validation_dir,
+            "--output_dir",
+            str(out),
+            "--config_overrides",
+            TINY_RESNET,
+            "--num_train_epochs",
+            "1",
+            "--per_device_train_batch_size",
+            "16",
+            "--learning_rate",
+            "0.05",
+            "--no_horizontal_flip",
+            *QUICK,
+        ]
+    )
     assert 0.0 <= results["predict_accuracy"] <= 1.0 and results["predict_samples"] > 0  # test cut from train
     config = json.loads((out / "config.json").read_text())
     assert config["model_type"] == "cifar_resnet" and config["num_channels"] == 3
     assert sorted(config["id2label"].values()) == ["left", "right"]
     args = torch.load(out / "training_args.bin", weights_only=False)
     assert args.learning_rate == 0.05 and args.label_smoothing_factor == 0.1  # flag kept, recipe for the rest
-    assert (out / "modeling_cifar_resnet.py").is_file() and (out / "image_processing_amsra_net.py").is_file()
+    assert (out / "modeling_cifar_resnet.py").is_file() and (out / "image_processing_cifar_resnet.py").is_file()
+    assert not any("amsra" in path.name for path in out.iterdir())  # nothing of AMSRA-Net in a ResNet repo
     card = ModelCard.load(out / "README.md")
     assert "resnet" in card.data.tags and '"horizontal_flip": false' in card.text
 
 
-def test_recipe_defaults_give_way_to_flags():
-    parsed = train.parse_arguments(["--output_dir", "x", "--optim", "adamw_torch", "--learning_rate", "0.001"])[-1]
-    args = train.image_recipe(parsed, ["--output_dir", "x", "--optim", "adamw_torch", "--learning_rate=0.001"],
-                              "amsra_net")  # fmt: skip
+@pytest.mark.parametrize("from_json", [False, True])
+def test_recipe_defaults_give_way_to_flags(from_json, tmp_path):
+    flags = {"model_type": "amsra_net", "output_dir": "x", "optim": "adamw_torch", "learning_rate": 0.001}
+    if from_json:
+        (tmp_path / "args.json").write_text(json.dumps(flags))
+        argv = [str(tmp_path / "args.json")]
+    else:
+        argv = [arg for name, value in flags.items() for arg in (f"--{name}", str(value))]
+    args = train_image.parse_image_arguments(argv)[3]
     assert args.optim.value == "adamw_torch" and args.learning_rate == 0.001
     assert args.lr_scheduler_type.value == "cosine" and args.per_device_train_batch_size == 128
     assert args.label_smoothing_factor == 0.0  # AMSRA-Net smooths in its own loss
-    assert train.image_recipe(parsed, [], "resnet18").label_smoothing_factor == 0.1
+    resnet = train_image.parse_image_arguments(["--model_type", "resnet18", "--output_dir", "x"])[3]
+    assert resnet.label_smoothing_factor == 0.1 and resnet.optim.value == "sgd" and resnet.learning_rate == 0.1
+    smoothed = ["--model_type", "resnet18", "--output_dir", "x", "--label_smoothing_factor", "0"]
+    assert train_image.parse_image_arguments(smoothed)[3].label_smoothing_factor == 0.0
 
 
 def test_augmentation_crops_and_flips_training_batches():
@@ -142,7 +193,7 @@ def test_augmentation_crops_and_flips_training_batches():
                 for flipped, source in enumerate(candidates)
                 for dr in range(5)
                 for dc in range(5)
-                if torch.equal(torch.nn.functional.pad(source, (2, 2, 2, 2))[:, dr:dr + 6, dc:dc + 6], augmented)
+                if torch.equal(torch.nn.functional.pad(source, (2, 2, 2, 2))[:, dr : dr + 6, dc : dc + 6], augmented)
             ]
             assert matches, "augmented image is not a crop of the padded image"
             seen_flip |= any(m[2] for m in matches) and not any(not m[2] for m in matches)
@@ -172,16 +223,34 @@ def test_channel_statistics_and_geometry_of_known_images():
 
 def run_cli(args, cwd):
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    return subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, "train.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_corrupt_image_file_is_named(tmp_path):
     train_dir = write_image_folder(tmp_path / "train", 4)
     broken = tmp_path / "train" / "left" / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 4)
-    result = run_cli(["--model_type", "amsra_net", "--train_dir", train_dir, "--output_dir", str(tmp_path / "o"),
-                      "--config_overrides", TINY_AMSRA, *QUICK], tmp_path)  # fmt: skip
+    result = run_cli(
+        [
+            "--model_type",
+            "amsra_net",
+            "--train_dir",
+            train_dir,
+            "--output_dir",
+            str(tmp_path / "o"),
+            "--config_overrides",
+            TINY_AMSRA,
+            *QUICK,
+        ],
+        tmp_path,
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     assert "broken.png" in result.stderr and "cannot be read" in result.stderr
     assert "Traceback" not in result.stderr

@@ -11,6 +11,8 @@ import torch
 from huggingface_hub import ModelCard
 from safetensors.torch import load_file
 
+from modeling_amsdff.arguments import LORA_ADAPTER_DIR, LORA_BASE_DIR
+
 from helpers import FAST, run_without_package
 
 
@@ -41,9 +43,13 @@ print(json.dumps({"difference": difference, "module": type(merged).__module__, "
 
 def check_adapter_against_merged(out, base_dir, auto_class, inputs, tmp_path):
     (out / "inputs.json").write_text(json.dumps(inputs))
-    report = json.loads(run_without_package(ADAPTER_VERSUS_MERGED, [str(out), str(base_dir),
-                                                                    str(out / train.LORA_ADAPTER_DIR), auto_class],
-                                            tmp_path).strip().splitlines()[-1])  # fmt: skip
+    report = json.loads(
+        run_without_package(
+            ADAPTER_VERSUS_MERGED, [str(out), str(base_dir), str(out / LORA_ADAPTER_DIR), auto_class], tmp_path
+        )
+        .strip()
+        .splitlines()[-1]
+    )
     assert report["module"].startswith("transformers_modules.") and report["base"].startswith("transformers_modules.")
     assert report["difference"] < 1e-4, report
 
@@ -52,16 +58,33 @@ def test_lora_text_classifier_saves_merged_model_adapter_and_base(tiny_encoder, 
     path = tmp_path / "data.csv"
     path.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
     out = tmp_path / "lora"
-    results = train.main(["--model_name_or_path", tiny_encoder, "--train_file", str(path), "--output_dir", str(out),
-                          "--use_lora", "--lora_r", "4", "--lora_alpha", "8", "--learning_rate", "0.01",
-                          *FAST])  # fmt: skip
+    results = train.main(
+        [
+            "--model_name_or_path",
+            tiny_encoder,
+            "--train_file",
+            str(path),
+            "--output_dir",
+            str(out),
+            "--use_lora",
+            "--lora_r",
+            "4",
+            "--lora_alpha",
+            "8",
+            "--learning_rate",
+            "0.01",
+            *FAST,
+        ]
+    )
     assert "predict_accuracy" in results
-    adapter_dir, base_dir = out / train.LORA_ADAPTER_DIR, out / train.LORA_BASE_DIR
+    adapter_dir, base_dir = out / LORA_ADAPTER_DIR, out / LORA_BASE_DIR
     adapter_config = json.loads((adapter_dir / "adapter_config.json").read_text())
     assert adapter_config["r"] == 4 and adapter_config["lora_alpha"] == 8
     assert adapter_config["base_model_name_or_path"] == str(base_dir)
-    assert "classifier" in adapter_config["modules_to_save"] and "amsdff.dynamic_fusion" in adapter_config[
-        "modules_to_save"]  # fmt: skip
+    assert (
+        "classifier" in adapter_config["modules_to_save"]
+        and "amsdff.dynamic_fusion" in adapter_config["modules_to_save"]
+    )
     # The adapter holds LoRA matrices and the new modules, not the encoder's own weights.
     keys = load_file(adapter_dir / "adapter_model.safetensors").keys()
     assert any("lora_A" in key for key in keys) and any("dynamic_fusion" in key for key in keys)
@@ -83,16 +106,47 @@ def test_lora_text_classifier_saves_merged_model_adapter_and_base(tiny_encoder, 
 def test_lora_on_a_trained_image_model_applies_to_that_model(tmp_path):
     train_dir = write_image_folder(tmp_path / "train", 12)
     first = tmp_path / "first"
-    train.main(["--model_type", "amsra_net", "--train_dir", train_dir, "--output_dir", str(first),
-                "--config_overrides", TINY_AMSRA, "--num_train_epochs", "1", "--per_device_train_batch_size", "8",
-                *QUICK])  # fmt: skip
+    train.main(
+        [
+            "--model_type",
+            "amsra_net",
+            "--train_dir",
+            train_dir,
+            "--output_dir",
+            str(first),
+            "--config_overrides",
+            TINY_AMSRA,
+            "--num_train_epochs",
+            "1",
+            "--per_device_train_batch_size",
+            "8",
+            *QUICK,
+        ]
+    )
     out = tmp_path / "lora"
-    train.main(["--model_type", "amsra_net", "--model_name_or_path", str(first), "--train_dir", train_dir,
-                "--output_dir", str(out), "--use_lora", "--num_train_epochs", "1", "--per_device_train_batch_size",
-                "8", "--learning_rate", "0.01", *QUICK])  # fmt: skip
-    adapter_config = json.loads((out / train.LORA_ADAPTER_DIR / "adapter_config.json").read_text())
+    train.main(
+        [
+            "--model_type",
+            "amsra_net",
+            "--model_name_or_path",
+            str(first),
+            "--train_dir",
+            train_dir,
+            "--output_dir",
+            str(out),
+            "--use_lora",
+            "--num_train_epochs",
+            "1",
+            "--per_device_train_batch_size",
+            "8",
+            "--learning_rate",
+            "0.01",
+            *QUICK,
+        ]
+    )
+    adapter_config = json.loads((out / LORA_ADAPTER_DIR / "adapter_config.json").read_text())
     assert adapter_config["base_model_name_or_path"] == str(first)  # no copy of a base that is already saved
-    assert not (out / train.LORA_BASE_DIR).exists()
+    assert not (out / LORA_BASE_DIR).exists()
     assert any(name.endswith("attention.query") for name in adapter_config["target_modules"])
     inputs = {"pixel_values": torch.randn(2, 3, 20, 20).tolist()}
     check_adapter_against_merged(out, first, "AutoModelForImageClassification", inputs, tmp_path)
@@ -108,5 +162,6 @@ def test_lora_on_a_trained_image_model_applies_to_that_model(tmp_path):
     ],
 )
 def test_bad_lora_arguments_are_named(args, message, tmp_path):
+    quick = QUICK if "amsra_net" in args else FAST  # FAST has text flags, which an image run refuses
     with pytest.raises(ValueError, match=message):
-        train.main(["--use_lora", "--output_dir", str(tmp_path / "o"), *args, *FAST])
+        train.main(["--use_lora", "--output_dir", str(tmp_path / "o"), *args, *quick])

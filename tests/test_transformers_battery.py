@@ -38,8 +38,10 @@ try:
     from hf_battery.test_configuration_common import ConfigTester
     from hf_battery.test_modeling_common import ModelTesterMixin
 except ImportError as error:  # pragma: no cover - the test command always fetches it
-    pytest.skip(f"transformers' test battery is not fetched ({error}); run tests/fetch_transformers_tests.py",
-                allow_module_level=True)  # fmt: skip
+    pytest.skip(
+        f"transformers' test battery is not fetched ({error}); run tests/fetch_transformers_tests.py",
+        allow_module_level=True,
+    )
 
 
 class AmsdffModelTester:
@@ -85,8 +87,14 @@ class AmsdffBatteryTest(ModelTesterMixin, unittest.TestCase):
         self.model_tester = AmsdffModelTester(self)
         # Scalar AMSDFF arguments only: ConfigTester compares its inputs with the JSON it reads back, and a nested
         # backbone dict comes back with the encoder's defaults filled in.
-        self.config_tester = ConfigTester(self, config_class=AmsdffConfig, has_text_modality=False, num_experts=4,
-                                          loss_type="focal", pooling_fusion="weighted")  # fmt: skip
+        self.config_tester = ConfigTester(
+            self,
+            config_class=AmsdffConfig,
+            has_text_modality=False,
+            num_experts=4,
+            classification_loss="focal",
+            pooling_fusion="weighted",
+        )
 
     def test_config(self):
         self.config_tester.run_common_tests()
@@ -112,8 +120,14 @@ class EmotionRegressionBatteryTest(ModelTesterMixin, unittest.TestCase):
 
     def setUp(self):
         self.model_tester = EmotionRegressionModelTester(self)
-        self.config_tester = ConfigTester(self, config_class=EmotionRegressionConfig, has_text_modality=False,
-                                          head_type="gated", gate_activation="sigmoid", huber_delta=0.5)  # fmt: skip
+        self.config_tester = ConfigTester(
+            self,
+            config_class=EmotionRegressionConfig,
+            has_text_modality=False,
+            head_type="gated",
+            gate_activation="sigmoid",
+            huber_delta=0.5,
+        )
 
     def test_config(self):
         self.config_tester.run_common_tests()
@@ -148,9 +162,15 @@ class AmsraNetBatteryTest(ModelTesterMixin, unittest.TestCase):
     def setUp(self):
         self.model_tester = AmsraNetModelTester(self)
         # An image model's common properties, not a transformer's (heads, layers); lists as JSON gives them back.
-        self.config_tester = ConfigTester(self, config_class=AmsraNetConfig, has_text_modality=False,
-                                          common_properties=["hidden_size", "num_channels", "image_size"],
-                                          num_channels=1, depths=[1, 2, 2, 1], use_lgsa=False)  # fmt: skip
+        self.config_tester = ConfigTester(
+            self,
+            config_class=AmsraNetConfig,
+            has_text_modality=False,
+            common_properties=["hidden_size", "num_channels", "image_size"],
+            num_channels=1,
+            depths=[1, 2, 2, 1],
+            use_lgsa=False,
+        )
 
     def test_config(self):
         self.config_tester.run_common_tests()

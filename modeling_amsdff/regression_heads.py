@@ -1,0 +1,98 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""The three regression heads of the emotion-regression seed: base MLP, gated ("Gated BERT") and mixture of experts.
+
+Each takes a pooled feature vector `(batch, in_features)` and knows nothing of the body that made it: a text
+encoder's pooled output today, an image network's pooled features just as well. Travels with the models that import
+it; imports only torch.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .losses import load_balance_loss
+
+
+class RegressionHead(nn.Module):
+    """Regression head of the emotion-regression seed: Dropout -> Linear(H, H/2) -> LayerNorm -> ReLU -> Dropout ->
+    Linear(H/2, H/4) -> LayerNorm -> ReLU -> Dropout -> Linear(H/4, num_outputs)."""
+
+    def __init__(self, in_features: int, num_outputs: int, dropout: float = 0.3):
+        super().__init__()
+        half, quarter = max(in_features // 2, 1), max(in_features // 4, 1)
+        self.layers = nn.Sequential(
+            nn.Dropout(dropout),
+            nn.Linear(in_features, half),
+            nn.LayerNorm(half),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(half, quarter),
+            nn.LayerNorm(quarter),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(quarter, num_outputs),
+        )
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.layers(features)  # (bs, num_outputs)
+
+
+class GatedRegressionHead(nn.Module):
+    """Gated head of the seed: `prediction = base(x) * gate(x)`, gate = activation(Linear(256, out)(Dropout(ReLU(
+    Linear(H, 256)(x)))))`, with a softmax over outputs as the seed states, or an independent sigmoid per output.
+
+    Returns the gated prediction and the gate values.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        num_outputs: int,
+        dropout: float = 0.3,
+        gate_hidden_size: int = 256,
+        gate_activation: str = "softmax",
+    ):
+        super().__init__()
+        if gate_activation not in ("softmax", "sigmoid"):
+            raise ValueError(f"gate_activation must be 'softmax' or 'sigmoid', got {gate_activation!r}.")
+        self.base = RegressionHead(in_features, num_outputs, dropout)
+        self.gate = nn.Sequential(
+            nn.Linear(in_features, gate_hidden_size),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(gate_hidden_size, num_outputs),
+        )
+        self.gate_activation = gate_activation
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        gate_logits = self.gate(features)  # (bs, num_outputs)
+        gate = gate_logits.softmax(-1) if self.gate_activation == "softmax" else torch.sigmoid(gate_logits)
+        return self.base(features) * gate, gate
+
+
+class MixtureOfExpertsRegressionHead(nn.Module):
+    """Mixture-of-experts head of the seed: `num_experts` heads shaped like `RegressionHead`, mixed per example by a
+    2-layer MLP router with softmax; returns the prediction, the router logits, the router weights and the
+    load-balance loss."""
+
+    def __init__(
+        self,
+        in_features: int,
+        num_outputs: int,
+        num_experts: int = 4,
+        dropout: float = 0.3,
+        router_hidden_size: int = 256,
+    ):
+        super().__init__()
+        self.experts = nn.ModuleList(RegressionHead(in_features, num_outputs, dropout) for _ in range(num_experts))
+        self.router = nn.Sequential(
+            nn.Linear(in_features, router_hidden_size), nn.ReLU(), nn.Linear(router_hidden_size, num_experts)
+        )
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        router_logits = self.router(features)  # (bs, num_experts)
+        weights = router_logits.float().softmax(-1)
+        predictions = torch.stack([expert(features) for expert in self.experts], dim=1)  # (bs, num_experts, out)
+        mixed = (weights.unsqueeze(-1).to(predictions.dtype) * predictions).sum(1)  # (bs, out)
+        return mixed, router_logits, weights, load_balance_loss(weights)

@@ -1,0 +1,188 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""What the text and image training scripts do alike around their `Trainer`, in the order of transformers' example
+scripts: set up logging and check the output folder, build the Trainer with the package's callbacks, train (with
+LoRA if asked), evaluate and predict, save the metrics, then write the model card and push. Not copied to the Hub
+with a model."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import replace
+
+import datasets
+import numpy as np
+import transformers
+from transformers import EarlyStoppingCallback, set_seed
+
+from .callbacks import LossComponentsCallback
+from .data import DataError, DataFacts
+from .hub import HubPushError, OutputDirError, check_output_dir, push_folder, write_run_card
+from .lora import finish_lora, start_lora
+from .metrics import build_compute_metrics, confusion
+from .registry import ModelFamily
+from .training import StrategyTrainer
+
+
+logger = logging.getLogger("train")
+
+LOWER_IS_BETTER = ("rmse", "mae", "loss")
+
+
+def start_run(training_args) -> tuple:
+    """Logging as the example scripts set it, the checks every run makes before it loads anything, and the seed.
+
+    Returns the training arguments with the Trainer's own Hub push turned off, and whether to push the finished
+    folder (`push_folder` does it once at the end; the Trainer's pushes would replace the card with its generic one).
+    """
+    logging.basicConfig(
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
+        datefmt="%H:%M:%S",
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    log_level = training_args.get_process_log_level()
+    logger.setLevel(log_level)
+    datasets.utils.logging.set_verbosity(log_level)
+    transformers.utils.logging.set_verbosity(log_level)
+
+    check_output_dir(
+        training_args.output_dir, training_args.overwrite_output_dir, training_args.resume_from_checkpoint
+    )
+    if training_args.early_stopping_patience is not None:
+        if training_args.eval_strategy == "no" or not training_args.load_best_model_at_end:
+            raise ValueError(
+                "--early_stopping_patience needs --eval_strategy epoch (or steps), the same --save_strategy, "
+                "--load_best_model_at_end and --metric_for_best_model (e.g. rmse with --greater_is_better false)."
+            )
+        metric = (training_args.metric_for_best_model or "loss").removeprefix("eval_")
+        if metric in LOWER_IS_BETTER and training_args.greater_is_better:
+            raise ValueError(
+                f"--metric_for_best_model {training_args.metric_for_best_model} is lower-is-better: pass "
+                "--greater_is_better false."
+            )
+    push_to_hub = training_args.push_to_hub
+    if push_to_hub and not training_args.do_train:
+        raise ValueError("--push_to_hub uploads the model a run trains: it needs --do_train.")
+    set_seed(training_args.seed)
+    return replace(training_args, push_to_hub=False), push_to_hub
+
+
+def check_saved_labels(config, path: str, num_labels: int, label_names: list[str] | None) -> None:
+    """A saved model continues training only on data with as many labels (and the same names, when given)."""
+    saved = list(config.id2label.values())
+    if config.num_labels != num_labels or (label_names and saved != list(label_names)):
+        raise DataError(
+            f"The saved model {path!r} predicts {config.num_labels} labels {saved}, but the data has {num_labels} "
+            f"{list(label_names or [])}. Start a new model instead, or use matching data."
+        )
+
+
+def make_trainer(
+    model,
+    training_args,
+    splits: datasets.DatasetDict,
+    processing_class,
+    facts: DataFacts,
+    *,
+    data_collator=None,
+    train_data_collator=None,
+    callbacks: tuple = (),
+    head_learning_rate: float | None = None,
+) -> StrategyTrainer:
+    """The Trainer of a run: the splits the stages need, the task's metrics, early stopping when asked, and the
+    logging of every loss component and expert share (`LossComponentsCallback`)."""
+    callbacks = list(callbacks)
+    if getattr(training_args, "early_stopping_patience", None) is not None:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=training_args.early_stopping_patience))
+    evaluates = training_args.do_eval or training_args.eval_strategy != "no"
+    trainer = StrategyTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=splits.get("train") if training_args.do_train else None,
+        eval_dataset=splits.get("validation") if evaluates else None,
+        processing_class=processing_class,
+        data_collator=data_collator,
+        compute_metrics=build_compute_metrics(facts.problem_type, facts.label_names),
+        callbacks=callbacks,
+        head_learning_rate=head_learning_rate,
+        train_data_collator=train_data_collator,
+    )
+    LossComponentsCallback.attach(trainer)
+    return trainer
+
+
+def train_evaluate_predict(
+    model,
+    family: ModelFamily,
+    facts: DataFacts,
+    splits: datasets.DatasetDict,
+    processing_class,
+    training_args,
+    lora_args,
+    *,
+    push_to_hub: bool,
+    card: dict,
+    results: dict | None = None,
+    **trainer_kwargs,
+) -> dict:
+    """Train, evaluate and predict as the stages ask (`--do_train/--do_eval/--do_predict`), saving each stage's
+    metrics as the example scripts do; then, after training, the model card (`card`: the `write_run_card` arguments
+    the task adds) and the push. Returns every metric (`all_results.json`)."""
+    lora = None
+    if lora_args.use_lora:
+        model, lora = start_lora(model, processing_class, lora_args, training_args)
+    trainer = make_trainer(model, training_args, splits, processing_class, facts, **trainer_kwargs)
+    results = dict(results or {})
+    if training_args.do_train:
+        train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+        metrics = dict(train_result.metrics, train_samples=len(splits["train"]))
+        if lora_args.use_lora:
+            finish_lora(trainer, processing_class)
+        trainer.save_model()
+        trainer.log_metrics("train", metrics)
+        trainer.save_metrics("train", dict(metrics, **results))
+        trainer.save_state()
+        results.update(metrics)
+    if training_args.do_eval:
+        metrics = dict(trainer.evaluate(), eval_samples=len(splits["validation"]))
+        trainer.log_metrics("eval", metrics)
+        trainer.save_metrics("eval", metrics)
+        results.update(metrics)
+    confusion_matrix = None
+    if training_args.do_predict:
+        prediction = trainer.predict(splits["test"], metric_key_prefix="predict")
+        metrics = dict(prediction.metrics, predict_samples=len(splits["test"]))
+        trainer.log_metrics("predict", metrics)
+        if facts.problem_type == "single_label_classification":
+            confusion_matrix = confusion(prediction.predictions, prediction.label_ids, len(facts.label_names))
+            logger.info(f"Test confusion matrix (rows: true {facts.label_names}):\n{np.array(confusion_matrix)}")
+        trainer.save_metrics("predict", dict(metrics, predict_confusion_matrix=confusion_matrix))
+        results.update(metrics)
+
+    if training_args.do_train and trainer.is_world_process_zero():
+        write_run_card(trainer, family, facts, results, confusion_matrix=confusion_matrix, lora=lora, **card)
+        if push_to_hub:
+            repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
+            url = push_folder(
+                training_args.output_dir,
+                repo_id,
+                token=training_args.hub_token,
+                private=training_args.hub_private_repo,
+                revision=training_args.hub_revision,
+            )
+            logger.info(f"Pushed {training_args.output_dir} to the Hub: {url}")
+            results["hub_commit_url"] = url
+    return results
+
+
+def run_command_line(main) -> None:
+    """Run a training script's `main`: problems with the user's arguments, config or data end in one clear line
+    (exit code 2), not a stack trace from deep inside; `AMSDFF_DEBUG=1` shows the trace."""
+    try:
+        main()
+    except (DataError, OutputDirError, HubPushError, ValueError) as error:
+        if os.environ.get("AMSDFF_DEBUG"):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)

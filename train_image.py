@@ -1,0 +1,182 @@
+#!/usr/bin/env python
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""Train an image model of this package with the `transformers` Trainer: AMSRA-Net, or the CIFAR ResNet-18 it is
+compared against. `train.py` runs this for the image `--model_type`s; it also runs on its own with the same arguments.
+
+Arguments follow the transformers example `run_image_classification.py`, plus every `TrainingArguments` flag and
+LoRA (on a trained network). Models train from scratch, or continue a saved model (`--model_name_or_path`). With no
+data arguments they train on the offline Fashion-MNIST (28x28 greyscale); `--dataset_name` takes a Hub image dataset
+(e.g. `uoft-cs/cifar10`, 32x32 colour) and `--train_dir` local image folders, on the same code path.
+
+The training defaults are the CIFAR recipe (`ImageTrainingArguments` in modeling_amsdff/arguments.py): SGD with
+Nesterov momentum 0.9, learning rate 0.1, weight decay 5e-4, cosine schedule, batch 128, label smoothing 0.1, and
+random crop with 4 pixels of padding and horizontal flips on training batches only; any flag replaces its default.
+Images are converted to the model's channel count and size and normalised with the mean/std of the training images,
+which the saved image processor keeps.
+
+Examples:
+
+    # AMSRA-Net on the offline Fashion-MNIST (28x28 greyscale), and the paper's ablations by config flags
+    python train.py --model_type amsra_net --output_dir outputs/amsra-fmnist --num_train_epochs 10
+    python train.py --model_type amsra_net --config_overrides use_lgsa=False --output_dir outputs/amsra-no-lgsa
+
+    # the CIFAR ResNet-18 baseline on CIFAR-10 from the Hub (online), with AdamW instead of SGD
+    python train.py --model_type resnet18 --dataset_name uoft-cs/cifar10 --image_column_name img \\
+        --optim adamw_torch --learning_rate 1e-3 --weight_decay 0.05 --output_dir outputs/resnet18-cifar10
+
+    # local image folders (train_dir/<label>/<image>.png), no flips (e.g. digits)
+    python train.py --model_type amsra_net --train_dir photos/train --validation_dir photos/val \\
+        --no_horizontal_flip --output_dir outputs/amsra-photos
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from transformers import AutoConfig, AutoImageProcessor, default_data_collator
+
+from modeling_amsdff.arguments import (
+    ImageDataArguments,
+    ImageTrainingArguments,
+    LoraArguments,
+    ModelArguments,
+    StrategyArguments,
+    TextDataArguments,
+    apply_default_stages,
+    parse_arguments,
+    parse_config_overrides,
+)
+from modeling_amsdff.data import DataError, DataFacts
+from modeling_amsdff.hub import hub_id
+from modeling_amsdff.image_data import (
+    ImageAugmentationCollator,
+    channel_statistics,
+    infer_image_geometry,
+    prepare_image_data,
+    process_images,
+)
+from modeling_amsdff.lora import check_lora_arguments
+from modeling_amsdff.registry import ModelFamily, preset
+from modeling_amsdff.runner import check_saved_labels, run_command_line, start_run, train_evaluate_predict
+
+
+logger = logging.getLogger("train")
+
+IMAGE_ARGUMENTS = (ModelArguments, ImageDataArguments, LoraArguments, ImageTrainingArguments)
+TEXT_ONLY_HINT = (
+    "apply to the text models (a pretrained encoder and text data); image models read --dataset_name or "
+    "--train_dir/--validation_dir/--test_dir, not *_file, and train from scratch."
+)
+
+
+def build_image_model(
+    model_args: ModelArguments, family: ModelFamily, preset_arguments: dict, facts: DataFacts, train, overrides: dict
+):
+    """A new model sized for the data (channels and side of the training images) with an image processor that
+    normalises with the training images' statistics, or a saved model of this family checked against the data.
+    Returns (model, image processor)."""
+    path = model_args.model_name_or_path
+    hub_kwargs = model_args.hub_kwargs()
+    labels = facts.label_names
+    if path:
+        config = AutoConfig.from_pretrained(path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs)
+        if config.model_type != family.model_type:
+            raise DataError(
+                f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} trains "
+                f"{family.model_type} models from scratch or continues a saved one."
+            )
+        check_saved_labels(config, path, len(labels), labels)
+        model = family.model_class.from_pretrained(path, **hub_kwargs, **overrides)
+        processor = AutoImageProcessor.from_pretrained(
+            path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs
+        )
+        return model, processor
+
+    channels, side = infer_image_geometry(train, facts.image_column)
+    arguments = {**preset_arguments, "num_channels": channels, **overrides}
+    if "image_size" in family.config_class.__dataclass_fields__:  # a model built for one input side
+        side = arguments.setdefault("image_size", side)
+    if arguments["num_channels"] not in (1, 3):
+        raise ValueError(f"num_channels must be 1 (greyscale) or 3 (RGB), got {arguments['num_channels']}.")
+    config = family.config_class(
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={n: i for i, n in enumerate(labels)},
+        **arguments,
+    )
+    mean, std = channel_statistics(train, facts.image_column, config.num_channels, side)
+    logger.info(f"Images: {config.num_channels} channel(s), {side}x{side}; training mean {mean}, std {std}")
+    processor = family.image_processor_class(
+        num_channels=config.num_channels, size={"height": side, "width": side}, image_mean=mean, image_std=std
+    )
+    return family.model_class(config), processor
+
+
+def parse_image_arguments(argv: list[str]) -> tuple:
+    """The arguments of an image run, with the defaults that depend on the family filled in; returns them with the
+    family and its preset arguments."""
+    model_args, data_args, lora_args, training_args = parse_arguments(
+        IMAGE_ARGUMENTS, argv, (TextDataArguments, StrategyArguments), TEXT_ONLY_HINT
+    )
+    apply_default_stages(training_args)
+    family, preset_arguments = preset(model_args.model_type)
+    if not family.is_image:
+        raise ValueError(f"--model_type {model_args.model_type} is a text model: run train.py or train_text.py.")
+    if training_args.label_smoothing_factor is None:
+        training_args.label_smoothing_factor = family.trainer_label_smoothing
+    return model_args, data_args, lora_args, training_args, family, preset_arguments
+
+
+def main(argv: list[str] | None = None) -> dict:
+    argv = sys.argv[1:] if argv is None else argv
+    model_args, data_args, lora_args, training_args, family, preset_arguments = parse_image_arguments(argv)
+    overrides = parse_config_overrides(model_args.config_overrides, family.config_class)
+    check_lora_arguments(
+        lora_args, training_args, is_image=True, continues_a_model=bool(model_args.model_name_or_path)
+    )
+    training_args, push_to_hub = start_run(training_args)
+
+    raw, facts = prepare_image_data(
+        data_args, family, training_args.do_predict, cache_dir=model_args.cache_dir, token=model_args.token
+    )
+    logger.info(f"Data: {facts.num_examples}, labels: {facts.label_names}")
+    model, processor = build_image_model(model_args, family, preset_arguments, facts, raw["train"], overrides)
+    side = processor.size["height"]
+    with training_args.main_process_first(desc="processing images"):
+        splits = process_images(
+            raw, processor, facts.image_column, model.config.num_channels, side, data_args.preprocessing_num_workers
+        )
+    augmentation = ImageAugmentationCollator(
+        data_args.random_crop_padding, data_args.horizontal_flip, processor.image_mean, processor.image_std
+    )
+    card = {
+        "base_model": hub_id(model_args.model_name_or_path),
+        "hyperparameters": {
+            "random_crop_padding": data_args.random_crop_padding,
+            "horizontal_flip": data_args.horizontal_flip,
+            "label_smoothing_factor": training_args.label_smoothing_factor,
+        },
+        "template_values": {
+            "image_size": side,
+            "num_channels": model.config.num_channels,
+            "continued_from": model_args.model_name_or_path,
+        },
+    }
+    return train_evaluate_predict(
+        model,
+        family,
+        facts,
+        splits,
+        processor,
+        training_args,
+        lora_args,
+        push_to_hub=push_to_hub,
+        card=card,
+        data_collator=default_data_collator,
+        train_data_collator=augmentation,
+    )
+
+
+if __name__ == "__main__":
+    run_command_line(main)

@@ -1,0 +1,279 @@
+#!/usr/bin/env python
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""Train a text model of this package with the `transformers` Trainer: AMSDFF (or its plain baseline) for text
+classification, the emotion-regression family (base, gated, mixture of experts) for multi-dimensional regression.
+`train.py` runs this for the text `--model_type`s; it also runs on its own with the same arguments.
+
+Arguments follow the transformers example `run_classification.py`, plus every `TrainingArguments` flag, the
+training strategies of the emotion-regression seed and LoRA. The model builds on a pretrained encoder (with no
+`--model_name_or_path`, the offline all-MiniLM-L6-v2) or continues a saved model of its family. With no data
+arguments it trains on the family's offline real data: Rotten Tomatoes for classification, the VADER sentence ground
+truth for regression (targets: mean valence and rater standard deviation). Splits are stratified and fixed by
+`--split_seed 42`.
+
+Examples:
+
+    # AMSDFF on the offline Rotten Tomatoes data and MiniLM encoder; evaluates on the test split and writes a Hub repo
+    python train.py --output_dir outputs/amsdff-rt --num_train_epochs 2 --per_device_train_batch_size 32
+
+    # the plain baseline (encoder + CLS pooling + linear head) with the same budget
+    python train.py --model_type baseline --output_dir outputs/baseline-rt --num_train_epochs 2
+
+    # mixture-of-experts regression of VADER valence and rater disagreement, with the seed's training strategies
+    python train.py --model_type moe_regression --output_dir outputs/moe-vader --density_weighting \\
+        --freeze_layers 3 --unfreeze_epoch 1 --token_masking --head_learning_rate 1e-3 --regression_loss auto
+
+    # gated head with a sigmoid gate, early stopping on validation RMSE
+    python train.py --model_type gated_bert --config_overrides gate_activation=sigmoid --output_dir outputs/gated \\
+        --eval_strategy epoch --save_strategy epoch --load_best_model_at_end --metric_for_best_model rmse \\
+        --greater_is_better false --early_stopping_patience 2 --num_train_epochs 10
+
+    # online: a Hub encoder and dataset, AMSDFF modules configured from the command line
+    python train.py --model_name_or_path distilbert-base-uncased --dataset_name ag_news \\
+        --config_overrides "num_experts=4,classification_loss=focal,scales=(1,3)" --output_dir outputs/amsdff-agnews
+
+    # local files (csv/tsv/json/jsonl/parquet): several text columns, several regression targets
+    python train.py --model_type bert_regression --train_file scores.csv --text_column_names title,body \\
+        --label_column_names joy,anger,fear --output_dir outputs/emotions
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import replace
+
+import numpy as np
+from transformers import AutoConfig, AutoTokenizer, DataCollatorWithPadding, set_seed
+
+from modeling_amsdff.arguments import (
+    ImageDataArguments,
+    LoraArguments,
+    ModelArguments,
+    RunTrainingArguments,
+    StrategyArguments,
+    TextDataArguments,
+    apply_default_stages,
+    parse_arguments,
+    parse_config_overrides,
+)
+from modeling_amsdff.data import DataError, DataFacts, prepare_text_data
+from modeling_amsdff.hub import hub_id
+from modeling_amsdff.lora import check_lora_arguments
+from modeling_amsdff.offline_data import MINILM_HUB_ID, minilm_path
+from modeling_amsdff.registry import FAMILIES_BY_MODEL_TYPE, TEXT_REGRESSION, ModelFamily, preset
+from modeling_amsdff.runner import (
+    check_saved_labels,
+    make_trainer,
+    run_command_line,
+    start_run,
+    train_evaluate_predict,
+)
+from modeling_amsdff.training import ProgressiveFreezingCallback, RandomTokenMaskingCollator, density_weights
+
+
+logger = logging.getLogger("train")
+
+TEXT_ARGUMENTS = (ModelArguments, TextDataArguments, StrategyArguments, LoraArguments, RunTrainingArguments)
+IMAGE_ONLY_HINT = (
+    "apply to the image models (--model_type amsra_net or resnet18); text models read --dataset_name or "
+    "--train_file/--validation_file/--test_file."
+)
+
+
+def check_strategy_arguments(strategy: StrategyArguments, lora_args: LoraArguments, family: ModelFamily) -> None:
+    regression_family = family.task == TEXT_REGRESSION
+    if strategy.regression_loss not in (None, "huber", "mse", "auto"):
+        raise ValueError(f"--regression_loss must be huber, mse or auto, got {strategy.regression_loss!r}.")
+    if strategy.regression_loss is not None and not regression_family:
+        raise ValueError(
+            "--regression_loss applies to the regression models (bert_regression, gated_bert, moe_regression); "
+            "AMSDFF takes `regression_loss` through --config_overrides."
+        )
+    if strategy.density_weighting and not regression_family:
+        raise ValueError("--density_weighting needs a regression model (bert_regression, gated_bert, moe_regression).")
+    if strategy.freeze_layers and lora_args.use_lora:
+        raise ValueError("--freeze_layers and --use_lora both decide what trains; use one of them.")
+
+
+def build_model(
+    model_args: ModelArguments, family: ModelFamily, preset_arguments: dict, facts: DataFacts, overrides: dict
+):
+    """A new model on a pretrained encoder, or a saved model of this family checked against the data; returns the
+    model and the folder or Hub id its tokenizer comes from."""
+    path = model_args.model_name_or_path or minilm_path()
+    hub_kwargs = model_args.hub_kwargs()
+    num_labels = len(facts.label_names)
+    # A one-output regression of a classifier family names no classes; its saved output name is not checked.
+    names = None if facts.problem_type == "regression" and family.task != TEXT_REGRESSION else facts.label_names
+    config = AutoConfig.from_pretrained(path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs)
+    if config.model_type == family.model_type:
+        check_saved_labels(config, path, num_labels, names)
+        return family.model_class.from_pretrained(path, **hub_kwargs, **overrides), path
+    if config.model_type in FAMILIES_BY_MODEL_TYPE:
+        raise DataError(
+            f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} needs an encoder or a "
+            "model of its own family."
+        )
+    arguments = {**preset_arguments, **overrides}
+    arguments["id2label"] = dict(enumerate(facts.label_names))
+    arguments["label2id"] = {name: i for i, name in enumerate(facts.label_names)}
+    if family.task == TEXT_REGRESSION:
+        arguments["label_means"], arguments["label_scales"] = facts.target_means, facts.target_scales
+    else:
+        arguments["problem_type"] = facts.problem_type
+    model = family.model_class.from_pretrained_backbone(
+        path, backbone_kwargs=hub_kwargs, num_labels=num_labels, **arguments
+    )
+    return model, path
+
+
+def tokenize_splits(splits, tokenizer, data_args: TextDataArguments, training_args):
+    """Tokenised splits that keep only what the model takes (its inputs, `labels`, `sample_weight`)."""
+    max_length = min(data_args.max_seq_length, tokenizer.model_max_length)
+    padding = "max_length" if data_args.pad_to_max_length else False
+
+    def tokenize(batch):
+        return tokenizer(batch["text"], truncation=True, max_length=max_length, padding=padding)
+
+    with training_args.main_process_first(desc="tokenizing"):
+        splits = splits.map(tokenize, batched=True, desc="tokenizing")
+    keep = set(tokenizer.model_input_names) | {"labels", "sample_weight"}
+    for split in splits:
+        splits[split] = splits[split].remove_columns([c for c in splits[split].column_names if c not in keep])
+    return splits
+
+
+def search_regression_loss(
+    build, splits, tokenizer, facts: DataFacts, strategy, training_args, trainer_kwargs
+) -> dict:
+    """Train briefly with Huber and with MSE on the same examples; returns each one's validation RMSE."""
+    subset = splits["train"].select(range(min(strategy.loss_search_samples, len(splits["train"]))))
+    scores = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for loss in ("huber", "mse"):
+            set_seed(training_args.seed)
+            args = replace(
+                training_args,
+                output_dir=os.path.join(scratch, loss),
+                num_train_epochs=strategy.loss_search_epochs,
+                max_steps=-1,
+                eval_strategy="no",
+                save_strategy="no",
+                load_best_model_at_end=False,
+                early_stopping_patience=None,
+                report_to=[],
+                push_to_hub=False,
+            )
+            quick_splits = {"train": subset, "validation": splits["validation"]}
+            trainer = make_trainer(
+                build({"regression_loss": loss}), args, quick_splits, tokenizer, facts, **trainer_kwargs
+            )
+            trainer.train()
+            scores[loss] = trainer.evaluate()["eval_rmse"]
+            logger.info(f"Loss search: {loss} -> validation RMSE {scores[loss]:.4f}")
+    logger.info(f"Loss search: keeping {min(scores, key=scores.get)} ({scores})")
+    return scores
+
+
+def main(argv: list[str] | None = None) -> dict:
+    argv = sys.argv[1:] if argv is None else argv
+    model_args, data_args, strategy, lora_args, training_args = parse_arguments(
+        TEXT_ARGUMENTS, argv, (ImageDataArguments,), IMAGE_ONLY_HINT
+    )
+    apply_default_stages(training_args)
+    family, preset_arguments = preset(model_args.model_type)
+    if family.is_image:
+        raise ValueError(f"--model_type {model_args.model_type} is an image model: run train.py or train_image.py.")
+    overrides = parse_config_overrides(model_args.config_overrides, family.config_class)
+    if strategy.regression_loss in ("huber", "mse"):
+        overrides["regression_loss"] = strategy.regression_loss
+    check_strategy_arguments(strategy, lora_args, family)
+    check_lora_arguments(lora_args, training_args, is_image=False, continues_a_model=True)
+    training_args, push_to_hub = start_run(training_args)
+
+    splits, facts = prepare_text_data(
+        data_args, family, training_args.do_predict, cache_dir=model_args.cache_dir, token=model_args.token
+    )
+    logger.info(f"Data: {facts.num_examples}, problem: {facts.problem_type}, labels: {facts.label_names}")
+
+    def build(extra: dict):
+        return build_model(model_args, family, preset_arguments, facts, {**overrides, **extra})[0]
+
+    model, model_path = build_model(model_args, family, preset_arguments, facts, overrides)
+    tokenizer = AutoTokenizer.from_pretrained(
+        model_args.tokenizer_name or model_path,
+        cache_dir=model_args.cache_dir,
+        use_fast=model_args.use_fast_tokenizer,
+        revision=model_args.model_revision,
+        token=model_args.token,
+    )
+    splits = tokenize_splits(splits, tokenizer, data_args, training_args)
+    if strategy.density_weighting:
+        weights = density_weights(
+            np.asarray(splits["train"]["labels"]),
+            strategy.density_bins,
+            strategy.density_alpha,
+            strategy.density_max_weight or None,
+        )
+        splits["train"] = splits["train"].add_column("sample_weight", weights.tolist())
+        logger.info(f"Density weights: min {weights.min():.3f}, max {weights.max():.3f}, mean {weights.mean():.3f}")
+
+    trainer_kwargs = {
+        "data_collator": None if data_args.pad_to_max_length else DataCollatorWithPadding(tokenizer),
+        "train_data_collator": RandomTokenMaskingCollator(
+            tokenizer, strategy.mask_token_probability, strategy.mask_sample_probability, seed=training_args.seed
+        )
+        if strategy.token_masking
+        else None,
+        "head_learning_rate": strategy.head_learning_rate,
+    }
+
+    def callbacks() -> tuple:  # a fresh one per Trainer: the callback remembers what it froze
+        return (
+            (ProgressiveFreezingCallback(strategy.freeze_layers, strategy.unfreeze_epoch),)
+            if strategy.freeze_layers
+            else ()
+        )
+
+    results = {}
+    if strategy.regression_loss == "auto" and training_args.do_train:
+        scores = search_regression_loss(
+            build, splits, tokenizer, facts, strategy, training_args, {**trainer_kwargs, "callbacks": callbacks()}
+        )
+        results = {f"loss_search_{name}_eval_rmse": value for name, value in scores.items()}
+        set_seed(training_args.seed)
+        model = build({"regression_loss": min(scores, key=scores.get)})
+
+    path = model_args.model_name_or_path
+    base_model = hub_id(path) if path else MINILM_HUB_ID
+    card = {
+        "base_model": base_model,
+        "hyperparameters": {"max_seq_length": data_args.max_seq_length},
+        "template_values": {
+            "regression": family.task == TEXT_REGRESSION,
+            "base_model_url": path
+            if path and os.path.isdir(path)
+            else f"https://huggingface.co/{path or MINILM_HUB_ID}",
+        },
+    }
+    return train_evaluate_predict(
+        model,
+        family,
+        facts,
+        splits,
+        tokenizer,
+        training_args,
+        lora_args,
+        push_to_hub=push_to_hub,
+        card=card,
+        results=results,
+        callbacks=callbacks(),
+        **trainer_kwargs,
+    )
+
+
+if __name__ == "__main__":
+    run_command_line(main)
