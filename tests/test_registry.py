@@ -1,0 +1,68 @@
+"""The family registry is the one place a family is described: every entry is registered with the Auto classes,
+builds from each of its presets, has tiny test cases, and is what train.py dispatches on."""
+
+import json
+import os
+import subprocess
+
+import pytest
+from transformers import AutoConfig, AutoImageProcessor, AutoModel
+
+from modeling_amsdff.registry import FAMILIES, MODEL_TYPES, TASKS, preset
+
+from model_cases import MODEL_CASES, TINY_CONFIGS
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda family: family.model_type)
+def test_every_family_is_registered_and_tested(family, tmp_path):
+    assert family.task in TASKS
+    config = TINY_CONFIGS[family.model_type]()
+    assert type(AutoConfig.for_model(family.model_type)) is family.config_class
+    assert type(AutoModel.from_config(config)) is family.body_class
+    assert type(family.auto_class.from_config(config)) is family.model_class
+    cases = [case for case in MODEL_CASES if case.family == family.model_type]
+    assert any(not case.body for case in cases), "no test case for the task model"
+    if family.is_image:
+        config.save_pretrained(tmp_path)
+        family.image_processor_class().save_pretrained(tmp_path)
+        assert type(AutoImageProcessor.from_pretrained(tmp_path)) is family.image_processor_class
+    summary, description, tags = family.describe(config)
+    assert summary and description and all(isinstance(tag, str) for tag in tags)
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_TYPES))
+def test_every_preset_builds_a_valid_config(name):
+    family, arguments = preset(name)
+    config = family.config_class(**arguments)
+    for key, value in arguments.items():
+        assert getattr(config, key) == value, key
+    with pytest.raises(ValueError, match="--model_type must be one of"):
+        preset("bert")
+
+
+def test_model_types_and_config_types_are_unique():
+    assert len({family.model_type for family in FAMILIES}) == len(FAMILIES)
+    names = [name for family in FAMILIES for name in family.presets]
+    assert len(names) == len(set(names)) == len(MODEL_TYPES)
+
+
+def test_train_py_dispatches_on_the_model_type(tmp_path):
+    import train
+
+    assert train.requested_model_type(["--output_dir", "x"]) == "amsdff"
+    assert train.requested_model_type(["--model_type", "resnet18", "--output_dir", "x"]) == "resnet18"
+    assert train.requested_model_type(["--model_type=gated_bert"]) == "gated_bert"
+    (tmp_path / "args.json").write_text(json.dumps({"model_type": "amsra_net", "output_dir": "x"}))
+    assert train.requested_model_type([str(tmp_path / "args.json")]) == "amsra_net"
+
+
+def test_no_family_dispatch_in_the_training_scripts():
+    """The check of issue 10: a family's facts come from its registry entry, not from isinstance tests."""
+    command = ["git", "grep", "-n", "isinstance(config", "--", "train*.py"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode not in (0, 1):
+        pytest.skip(f"not a git checkout: {result.stderr.strip()}")
+    assert result.stdout == ""
