@@ -63,7 +63,14 @@ from modeling_amsdff.data import DataError, DataFacts, prepare_text_data
 from modeling_amsdff.hub import hub_id
 from modeling_amsdff.lora import check_lora_arguments
 from modeling_amsdff.offline_data import MINILM_HUB_ID, minilm_path
-from modeling_amsdff.registry import FAMILIES_BY_MODEL_TYPE, TEXT_REGRESSION, ModelFamily, preset
+from modeling_amsdff.registry import (
+    FAMILIES_BY_MODEL_TYPE,
+    IMAGE_CLASSIFICATION,
+    TEXT_REGRESSION,
+    ModelFamily,
+    model_types_for,
+    preset,
+)
 from modeling_amsdff.runner import (
     check_saved_labels,
     make_trainer,
@@ -78,9 +85,10 @@ logger = logging.getLogger("train")
 
 TEXT_ARGUMENTS = (ModelArguments, TextDataArguments, StrategyArguments, LoraArguments, RunTrainingArguments)
 IMAGE_ONLY_HINT = (
-    "apply to the image models (--model_type amsra_net or resnet18); text models read --dataset_name or "
-    "--train_file/--validation_file/--test_file."
+    f"apply to the image models (--model_type {model_types_for(IMAGE_CLASSIFICATION)}); text models read "
+    "--dataset_name or --train_file/--validation_file/--test_file."
 )
+REGRESSION_MODELS = model_types_for(TEXT_REGRESSION)
 
 
 def check_strategy_arguments(strategy: StrategyArguments, lora_args: LoraArguments, family: ModelFamily) -> None:
@@ -89,11 +97,11 @@ def check_strategy_arguments(strategy: StrategyArguments, lora_args: LoraArgumen
         raise ValueError(f"--regression_loss must be huber, mse or auto, got {strategy.regression_loss!r}.")
     if strategy.regression_loss is not None and not regression_family:
         raise ValueError(
-            "--regression_loss applies to the regression models (bert_regression, gated_bert, moe_regression); "
-            "AMSDFF takes `regression_loss` through --config_overrides."
+            f"--regression_loss applies to the regression models ({REGRESSION_MODELS}); a classifier takes "
+            "`regression_loss` through --config_overrides."
         )
     if strategy.density_weighting and not regression_family:
-        raise ValueError("--density_weighting needs a regression model (bert_regression, gated_bert, moe_regression).")
+        raise ValueError(f"--density_weighting needs a regression model ({REGRESSION_MODELS}).")
     if strategy.freeze_layers and lora_args.use_lora:
         raise ValueError("--freeze_layers and --use_lora both decide what trains; use one of them.")
 
@@ -191,7 +199,9 @@ def main(argv: list[str] | None = None) -> dict:
     if strategy.regression_loss in ("huber", "mse"):
         overrides["regression_loss"] = strategy.regression_loss
     check_strategy_arguments(strategy, lora_args, family)
-    check_lora_arguments(lora_args, training_args, is_image=False, continues_a_model=True)
+    check_lora_arguments(
+        lora_args, training_args, is_image=False, continues_a_model=bool(model_args.model_name_or_path)
+    )
     training_args, push_to_hub = start_run(training_args)
 
     splits, facts = prepare_text_data(

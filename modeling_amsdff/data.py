@@ -70,6 +70,16 @@ def load_hub_dataset(dataset_name: str, dataset_config_name: str | None, cache_d
         raise DataError(f"Could not load dataset {dataset_name!r}{hint}: {error}") from error
 
 
+def load_named_or_local(dataset_name: str | None, data_args, load_local, cache_dir: str | None, token: str | None):
+    """The data a run names: an offline data set, a Hub dataset (or local dataset folder), or, with no name, the local
+    files or folders that `load_local()` reads."""
+    if dataset_name in OFFLINE_DATASETS:
+        return OFFLINE_DATASETS[dataset_name].load(data_args.split_seed)
+    if dataset_name is not None:
+        return load_hub_dataset(dataset_name, data_args.dataset_config_name, cache_dir, token)
+    return load_local()
+
+
 def load_text_files(files: dict[str, str], cache_dir: str | None = None) -> DatasetDict:
     """Local csv/tsv/json/jsonl/parquet files, one per split, with errors that name the file."""
     builders = set()
@@ -174,12 +184,7 @@ def prepare_text_data(
     files = {"train": data_args.train_file, "validation": data_args.validation_file, "test": data_args.test_file}
     files = {split: path for split, path in files.items() if path is not None}
     dataset_name = data_args.dataset_name or (None if files else family.default_dataset)
-    if dataset_name in OFFLINE_DATASETS:
-        raw = OFFLINE_DATASETS[dataset_name].load(data_args.split_seed)
-    elif dataset_name is not None:
-        raw = load_hub_dataset(dataset_name, data_args.dataset_config_name, cache_dir, token)
-    else:
-        raw = load_text_files(files, cache_dir)
+    raw = load_named_or_local(dataset_name, data_args, lambda: load_text_files(files, cache_dir), cache_dir, token)
     raw = standard_splits(raw, data_args, need_test)
 
     regression = family.task == TEXT_REGRESSION

@@ -25,12 +25,11 @@ from .data import (
     describe_source,
     encode_labels,
     label_kind,
-    load_hub_dataset,
+    load_named_or_local,
     rename_label_column,
     standard_splits,
     truncate_splits,
 )
-from .offline_data import OFFLINE_DATASETS
 from .registry import ModelFamily
 
 
@@ -68,12 +67,7 @@ def prepare_image_data(
     dirs = {"train": data_args.train_dir, "validation": data_args.validation_dir, "test": data_args.test_dir}
     dirs = {split: path for split, path in dirs.items() if path is not None}
     dataset_name = data_args.dataset_name or (None if dirs else family.default_dataset)
-    if dataset_name in OFFLINE_DATASETS:
-        raw = OFFLINE_DATASETS[dataset_name].load(data_args.split_seed)
-    elif dataset_name is not None:
-        raw = load_hub_dataset(dataset_name, data_args.dataset_config_name, cache_dir, token)
-    else:
-        raw = load_image_folders(dirs, cache_dir)
+    raw = load_named_or_local(dataset_name, data_args, lambda: load_image_folders(dirs, cache_dir), cache_dir, token)
     raw = rename_label_column(standard_splits(raw, data_args, need_test), data_args.label_column_name or "label")
     image_column = find_image_column(raw["train"], data_args.image_column_name)
     kind = label_kind(raw, False)

@@ -272,6 +272,12 @@ def family_for(config_or_model_type: PreTrainedConfig | str | dict) -> ModelFami
     return FAMILIES_BY_MODEL_TYPE[model_type]
 
 
+def model_types_for(task: str) -> str:
+    """The `--model_type` names of a task, for messages: "a, b or c"."""
+    names = [name for name, (family, _) in MODEL_TYPES.items() if family.task == task]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+
+
 def preset(model_type_name: str) -> tuple[ModelFamily, dict]:
     """(family, config arguments) of a `--model_type` name."""
     if model_type_name not in MODEL_TYPES:
