@@ -65,7 +65,7 @@ logger = logging.getLogger("train")
 
 IMAGE_ARGUMENTS = (ModelArguments, ImageDataArguments, LoraArguments, ImageTrainingArguments)
 TEXT_ONLY_HINT = (
-    "apply to the text models (a pretrained encoder and text data); image models read --dataset_name or "
+    "to the text models (a pretrained encoder and text data); image models read --dataset_name or "
     "--train_dir/--validation_dir/--test_dir, not *_file, and train from scratch."
 )
 

@@ -85,7 +85,7 @@ logger = logging.getLogger("train")
 
 TEXT_ARGUMENTS = (ModelArguments, TextDataArguments, StrategyArguments, LoraArguments, RunTrainingArguments)
 IMAGE_ONLY_HINT = (
-    f"apply to the image models (--model_type {model_types_for(IMAGE_CLASSIFICATION)}); text models read "
+    f"to the image models (--model_type {model_types_for(IMAGE_CLASSIFICATION)}); text models read "
     "--dataset_name or --train_file/--validation_file/--test_file."
 )
 REGRESSION_MODELS = model_types_for(TEXT_REGRESSION)

@@ -228,6 +228,10 @@ class ImageTrainingArguments(RunTrainingArguments):
     )
 
 
+# Config arguments renamed since version 0.1.0 (configs saved with the old names still load).
+RENAMED_CONFIG_ARGUMENTS = {"loss_type": "classification_loss (classifiers) or regression_loss (regression models)"}
+
+
 def parse_config_overrides(text: str | None, config_class) -> dict:
     """'a=1,b=(1,3),c=focal' -> {'a': 1, 'b': (1, 3), 'c': 'focal'}; commas inside brackets belong to the value."""
     if not text:
@@ -243,15 +247,19 @@ def parse_config_overrides(text: str | None, config_class) -> dict:
             overrides[name] = value
     unknown = sorted(set(overrides) - set(config_class.__dataclass_fields__))
     if unknown:
-        raise ValueError(f"--config_overrides: unknown {config_class.__name__} argument(s) {unknown}.")
+        renamed = [
+            f"{name} is now {RENAMED_CONFIG_ARGUMENTS[name]}" for name in unknown if name in RENAMED_CONFIG_ARGUMENTS
+        ]
+        hint = f" ({'; '.join(renamed)})" if renamed else ""
+        raise ValueError(f"--config_overrides: unknown {config_class.__name__} argument(s) {unknown}{hint}.")
     return overrides
 
 
 def parse_arguments(dataclass_types: tuple, argv: list[str], other_task: tuple = (), other_task_hint: str = ""):
     """`argv` (flags, or a single .json file of them) parsed into `dataclass_types`.
 
-    A flag that belongs to the other task's dataclasses (`other_task`) is named with `other_task_hint`; any other
-    unknown flag is named too. Every error is a `ValueError`.
+    A flag that belongs to the other task's dataclasses (`other_task`) is named with `other_task_hint` ("<flag>
+    applies <hint>"); any other unknown flag is named too. Every error is a `ValueError`.
     """
     parser = HfArgumentParser(dataclass_types)
     if len(argv) == 1 and argv[0].endswith(".json"):
@@ -262,7 +270,9 @@ def parse_arguments(dataclass_types: tuple, argv: list[str], other_task: tuple =
         known_elsewhere = {f"--{f.name}" for cls in other_task for f in fields(cls)}
         misplaced = [flag for flag in flags if flag in known_elsewhere]
         if misplaced:
-            raise ValueError(f"{', '.join(misplaced)} {other_task_hint}")
+            raise ValueError(
+                f"{', '.join(misplaced)} {'applies' if len(misplaced) == 1 else 'apply'} {other_task_hint}"
+            )
         raise ValueError(f"Unrecognised arguments: {' '.join(remaining)}")
     return tuple(parsed)
 

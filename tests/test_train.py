@@ -220,6 +220,7 @@ def csv_data(tmp_path):
         (["--validation_file", "/nonexistent/dev.csv"], DataError, "does not exist"),
         (["--config_overrides", "num_experts=1"], ValueError, "`num_experts` must be at least 2"),
         (["--config_overrides", "num_expert=4"], ValueError, "unknown AmsdffConfig argument"),
+        (["--config_overrides", "loss_type=focal"], ValueError, "loss_type is now classification_loss"),
         (["--model_type", "bert"], ValueError, "--model_type must be one of"),
     ],
 )

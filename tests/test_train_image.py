@@ -261,7 +261,7 @@ def test_corrupt_image_file_is_named(tmp_path):
     [
         (["--image_column_name", "photo"], "No image column 'photo'"),
         (["--train_dir", "/nonexistent/folder"], "does not exist"),
-        (["--token_masking"], "apply to the text models"),
+        (["--token_masking"], "--token_masking applies to the text models"),
         (["--config_overrides", "num_channels=2"], "num_channels must be 1 .greyscale. or 3"),
         (["--config_overrides", "msfd_groups=3"], "msfd_groups"),
         (["--train_file", "x.csv"], "not \\*_file"),
