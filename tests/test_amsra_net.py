@@ -110,6 +110,27 @@ def test_label_smoothing_is_the_default_loss():
     torch.testing.assert_close(loss, torch.nn.functional.cross_entropy(logits, labels, label_smoothing=0.1))
 
 
+@pytest.mark.parametrize("regression_loss", ["mse", "huber"])
+def test_regression_uses_the_configured_regression_loss(regression_loss):
+    # Every family that computes its own loss defines every loss argument: no silent default for a missing one.
+    config = tiny_amsra_config(
+        num_labels=2, problem_type="regression", regression_loss=regression_loss, huber_delta=0.5
+    )
+    model = AmsraNetForImageClassification(config).eval()
+    inputs, targets = image_inputs(batch=4), torch.randn(4, 2) * 3
+    with torch.no_grad():
+        logits = model(**inputs).logits
+        output = model(**inputs, labels=targets)
+    if regression_loss == "huber":
+        expected = torch.nn.functional.huber_loss(logits, targets, delta=0.5)
+    else:
+        expected = torch.nn.functional.mse_loss(logits, targets)
+    torch.testing.assert_close(output.loss, expected)
+    assert set(output.loss_components) == {regression_loss}
+    with pytest.raises(ValueError, match="`regression_loss` must be one of"):
+        tiny_amsra_config(regression_loss="l1")
+
+
 def test_bad_input_is_named():
     model = AmsraNetForImageClassification(tiny_amsra_config(num_channels=1)).eval()
     with pytest.raises(ValueError, match=r"expects pixel_values of shape \(batch, 1, height, width\)"):
