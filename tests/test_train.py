@@ -340,23 +340,16 @@ def test_command_line_error_is_one_clear_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_regression_target_column_named_label(tiny_encoder, csv_data, tmp_path):
-    # A single target whose column is called `label` must be kept, not dropped as a leftover label column.
+@pytest.mark.parametrize(
+    "flags",
+    [["--label_column_names", "label"], ["--label_column_name", "label"], []],
+    ids=["names", "name", "default"],
+)
+def test_regression_target_column_named_label(flags, tiny_encoder, csv_data, tmp_path):
+    # A single target whose column is called `label` must be kept, not dropped as a leftover label column, however
+    # it is named (or by default).
     out = tmp_path / "label-target"
-    results = train.main(
-        [
-            "--model_type",
-            "moe_regression",
-            "--model_name_or_path",
-            tiny_encoder,
-            "--train_file",
-            csv_data,
-            "--label_column_names",
-            "label",
-            "--output_dir",
-            str(out),
-            *FAST,
-        ]
-    )
+    command = ["--model_type", "moe_regression", "--model_name_or_path", tiny_encoder, "--train_file", csv_data]
+    results = train.main([*command, *flags, "--output_dir", str(out), *FAST])
     assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "label"}
     assert "predict_rmse" in results
