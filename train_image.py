@@ -37,6 +37,7 @@ import sys
 from transformers import AutoConfig, AutoImageProcessor, default_data_collator
 
 from modeling_amsdff.arguments import (
+    UNTRAINED_HEAD,
     ImageDataArguments,
     ImageTrainingArguments,
     LoraArguments,
@@ -71,11 +72,17 @@ TEXT_ONLY_HINT = (
 
 
 def build_image_model(
-    model_args: ModelArguments, family: ModelFamily, preset_arguments: dict, facts: DataFacts, train, overrides: dict
+    model_args: ModelArguments,
+    family: ModelFamily,
+    preset_arguments: dict,
+    facts: DataFacts,
+    train,
+    overrides: dict,
+    trains: bool = True,
 ):
     """A new model sized for the data (channels and side of the training images) with an image processor that
     normalises with the training images' statistics, or a saved model of this family checked against the data.
-    Returns (model, image processor)."""
+    Returns (model, image processor). A new model is refused when the run does not train."""
     path = model_args.model_name_or_path
     hub_kwargs = model_args.hub_kwargs()
     labels = facts.label_names
@@ -93,6 +100,8 @@ def build_image_model(
         )
         return model, processor
 
+    if not trains:
+        raise ValueError(UNTRAINED_HEAD)
     channels, side = infer_image_geometry(train, facts.image_column)
     arguments = {**preset_arguments, "num_channels": channels, **overrides}
     if "image_size" in family.config_class.__dataclass_fields__:  # a model built for one input side
@@ -141,7 +150,9 @@ def main(argv: list[str] | None = None) -> dict:
         data_args, family, training_args.do_predict, cache_dir=model_args.cache_dir, token=model_args.token
     )
     logger.info(f"Data: {facts.num_examples}, labels: {facts.label_names}")
-    model, processor = build_image_model(model_args, family, preset_arguments, facts, raw["train"], overrides)
+    model, processor = build_image_model(
+        model_args, family, preset_arguments, facts, raw["train"], overrides, training_args.do_train
+    )
     side = processor.size["height"]
     with training_args.main_process_first(desc="processing images"):
         splits = process_images(

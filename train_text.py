@@ -49,6 +49,7 @@ import numpy as np
 from transformers import AutoConfig, AutoTokenizer, DataCollatorWithPadding, set_seed
 
 from modeling_amsdff.arguments import (
+    UNTRAINED_HEAD,
     ImageDataArguments,
     LoraArguments,
     ModelArguments,
@@ -107,10 +108,15 @@ def check_strategy_arguments(strategy: StrategyArguments, lora_args: LoraArgumen
 
 
 def build_model(
-    model_args: ModelArguments, family: ModelFamily, preset_arguments: dict, facts: DataFacts, overrides: dict
+    model_args: ModelArguments,
+    family: ModelFamily,
+    preset_arguments: dict,
+    facts: DataFacts,
+    overrides: dict,
+    trains: bool = True,
 ):
     """A new model on a pretrained encoder, or a saved model of this family checked against the data; returns the
-    model and the folder or Hub id its tokenizer comes from."""
+    model and the folder or Hub id its tokenizer comes from. A new model is refused when the run does not train."""
     path = model_args.model_name_or_path or minilm_path()
     hub_kwargs = model_args.hub_kwargs()
     num_labels = len(facts.label_names)
@@ -125,6 +131,8 @@ def build_model(
             f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} needs an encoder or a "
             "model of its own family."
         )
+    if not trains:
+        raise ValueError(UNTRAINED_HEAD)
     arguments = {**preset_arguments, **overrides}
     arguments["id2label"] = dict(enumerate(facts.label_names))
     arguments["label2id"] = {name: i for i, name in enumerate(facts.label_names)}
@@ -212,7 +220,7 @@ def main(argv: list[str] | None = None) -> dict:
     def build(extra: dict):
         return build_model(model_args, family, preset_arguments, facts, {**overrides, **extra})[0]
 
-    model, model_path = build_model(model_args, family, preset_arguments, facts, overrides)
+    model, model_path = build_model(model_args, family, preset_arguments, facts, overrides, training_args.do_train)
     tokenizer = AutoTokenizer.from_pretrained(
         model_args.tokenizer_name or model_path,
         cache_dir=model_args.cache_dir,

@@ -189,10 +189,29 @@ class StrategyArguments:
     )
 
 
+STAGES = ("do_train", "do_eval", "do_predict")
+
+
 @dataclass
 class RunTrainingArguments(TrainingArguments):
-    """`TrainingArguments` plus what a run of these scripts adds: early stopping and permission to replace a model."""
+    """`TrainingArguments` plus what a run of these scripts adds: default stages, early stopping and permission to
+    replace a model.
 
+    The stages default to "not given" (None) rather than False, so that a run with none of --do_train / --do_eval /
+    --do_predict does all three even when another flag implies one (`--eval_strategy epoch` implies evaluation).
+    """
+
+    do_train: bool = field(
+        default=None, metadata={"help": "Train (default: when none of --do_train/--do_eval/--do_predict is given)."}
+    )
+    do_eval: bool = field(
+        default=None,
+        metadata={
+            "help": "Evaluate on the validation split (default: as --do_train; implied by an "
+            "--eval_strategy other than no)."
+        },
+    )
+    do_predict: bool = field(default=None, metadata={"help": "Predict on the test split (default: as --do_train)."})
     overwrite_output_dir: bool = field(
         default=False, metadata={"help": "Allow replacing a model already saved in --output_dir."}
     )
@@ -278,6 +297,18 @@ def parse_arguments(dataclass_types: tuple, argv: list[str], other_task: tuple =
 
 
 def apply_default_stages(training_args: TrainingArguments) -> None:
-    """With none of --do_train/--do_eval/--do_predict, do all three (the example scripts' users expect a full run)."""
-    if not (training_args.do_train or training_args.do_eval or training_args.do_predict):
-        training_args.do_train = training_args.do_eval = training_args.do_predict = True
+    """The stages of a run: with none of --do_train/--do_eval/--do_predict given, all three; otherwise the ones given
+    (and evaluation whenever --eval_strategy asks for it, as `TrainingArguments` does)."""
+    given = [stage for stage in STAGES if getattr(training_args, stage) is not None]
+    for stage in STAGES:
+        setattr(training_args, stage, bool(getattr(training_args, stage)) if given else True)
+    if training_args.eval_strategy != "no":
+        training_args.do_eval = True
+    if not any(getattr(training_args, stage) for stage in STAGES):
+        raise ValueError("Nothing to do: every one of --do_train, --do_eval and --do_predict is false.")
+
+
+UNTRAINED_HEAD = (
+    "Without --do_train this run would evaluate a new model whose head was never trained: add --do_train, or pass "
+    "a trained model of this family with --model_name_or_path."
+)

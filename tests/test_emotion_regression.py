@@ -409,3 +409,19 @@ def test_early_stopping_runs_on_a_tiny_encoder(tiny_encoder, tmp_path):
         ]
     )
     assert results["epoch"] < 20  # stopped early: the learning rate is too small for RMSE to keep improving
+    # With no --do_* flag the run does every stage, although --eval_strategy epoch implies evaluation.
+    assert results["train_samples"] > 0 and "train_loss" in results and "predict_rmse" in results
+
+
+def test_evaluating_an_untrained_new_head_is_refused_and_a_trained_model_evaluates(tiny_encoder, tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text("text,joy\n" + "\n".join(f"sentence {i},{i % 3}" for i in range(24)))
+    common = ["--model_type", "gated_bert", "--train_file", str(path), "--label_column_names", "joy", *FAST]
+    with pytest.raises(ValueError, match="would evaluate a new model whose head was never trained"):
+        train.main([*common, "--model_name_or_path", tiny_encoder, "--do_eval", "--output_dir", str(tmp_path / "a")])
+    trained = tmp_path / "trained"
+    train.main([*common, "--model_name_or_path", tiny_encoder, "--do_train", "--output_dir", str(trained)])
+    results = train.main(
+        [*common, "--model_name_or_path", str(trained), "--do_eval", "--output_dir", str(tmp_path / "b")]
+    )
+    assert "eval_rmse" in results and "train_loss" not in results and "predict_rmse" not in results

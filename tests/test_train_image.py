@@ -262,6 +262,7 @@ def test_corrupt_image_file_is_named(tmp_path):
         (["--image_column_name", "photo"], "No image column 'photo'"),
         (["--train_dir", "/nonexistent/folder"], "does not exist"),
         (["--token_masking"], "--token_masking applies to the text models"),
+        (["--do_predict"], "would evaluate a new model whose head was never trained"),
         (["--config_overrides", "num_channels=2"], "num_channels must be 1 .greyscale. or 3"),
         (["--config_overrides", "msfd_groups=3"], "msfd_groups"),
         (["--train_file", "x.csv"], "not \\*_file"),
