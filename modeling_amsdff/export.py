@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import warnings
 
 import numpy as np
@@ -83,12 +84,65 @@ def run_onnx(session, inputs: dict[str, torch.Tensor]) -> np.ndarray:
     return session.run(["logits"], {name: tensor.numpy() for name, tensor in inputs.items()})[0]
 
 
-def export_onnx(folder: str, output_dir: str, *, int8: bool = False, opset: int = 18, overwrite: bool = False) -> dict:
-    """Export the model saved in `folder` to `output_dir` and check it; returns (and saves) the export report."""
-    if os.path.exists(os.path.join(output_dir, ONNX_NAME)) and not overwrite:
-        raise ExportError(f"{output_dir!r} already holds {ONNX_NAME}; choose another folder or pass --overwrite.")
-    loaded = load_for_inference(folder)
-    os.makedirs(output_dir, exist_ok=True)
+def check_destination(folder: str, output_dir: str, overwrite: bool) -> None:
+    """Refuse a destination that is the model's own folder, a file, or a folder that holds anything (another model, an
+    earlier export) unless `overwrite`, which replaces the whole folder."""
+    target = os.path.realpath(output_dir)
+    if os.path.exists(folder) and target == os.path.realpath(folder):
+        raise ExportError(f"{output_dir!r} is the folder of the model being exported; export into another folder.")
+    if os.path.exists(target) and not os.path.isdir(target):
+        raise ExportError(f"{output_dir!r} is a file, not a folder; choose a folder for the export.")
+    if os.path.isdir(target) and os.listdir(target) and not overwrite:
+        found = sorted(os.listdir(target))
+        if ONNX_NAME in found:
+            what = f"an ONNX export ({ONNX_NAME})"
+        elif "config.json" in found:
+            what = "a model (config.json)"
+        else:
+            what = f"files ({', '.join(found[:5])})"
+        raise ExportError(
+            f"{output_dir!r} already holds {what}; choose another folder or pass --overwrite to replace the whole "
+            "folder."
+        )
+
+
+def export_onnx(
+    folder: str,
+    output_dir: str,
+    *,
+    int8: bool = False,
+    opset: int = 18,
+    overwrite: bool = False,
+    trust_remote_code: bool = False,
+) -> dict:
+    """Export the model saved in `folder` to `output_dir` and check it; returns (and saves) the export report.
+
+    Everything is written to a new temporary folder beside `output_dir`, which takes its place only when the export
+    and its checks succeeded: a failed export leaves `output_dir` as it was (see `check_destination` for what may be
+    replaced). The folder's own code runs only with `trust_remote_code` (see `load_for_inference`).
+    """
+    check_destination(folder, output_dir, overwrite)
+    loaded = load_for_inference(folder, trust_remote_code=trust_remote_code)
+    target = os.path.abspath(output_dir)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.export-", dir=os.path.dirname(target))
+    try:
+        report = _export_into(loaded, folder, staging, int8=int8, opset=opset)
+        if os.path.exists(target):
+            replaced = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.replaced-", dir=os.path.dirname(target))
+            os.rename(target, os.path.join(replaced, "old"))
+            os.rename(staging, target)
+            shutil.rmtree(replaced)
+        else:
+            os.rename(staging, target)
+    finally:
+        if os.path.isdir(staging):
+            shutil.rmtree(staging)
+    return report
+
+
+def _export_into(loaded: LoadedModel, folder: str, output_dir: str, *, int8: bool, opset: int) -> dict:
+    """Export, copy the processor files, check parity (and quantise) inside `output_dir`; returns the report."""
     wrapper = (_ImageLogits if loaded.kind == "image" else _TextLogits)(loaded.model).eval()
     sample = example_inputs(loaded, batch=2)
     dynamic = torch.export.Dim.DYNAMIC
@@ -174,10 +228,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output_dir", help="Folder for model.onnx, the processor files and the report.")
     parser.add_argument("--int8", action="store_true", help="Also write model_int8.onnx (dynamic int8).")
     parser.add_argument("--opset", type=int, default=18)
-    parser.add_argument("--overwrite", action="store_true", help="Replace an export already in output_dir.")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="Replace output_dir (all of it) when it already holds files."
+    )
+    parser.add_argument(
+        "--trust_remote_code",
+        action="store_true",
+        help="Run the Python code of a folder whose model type is not one of this package's (as in transformers).",
+    )
     args = parser.parse_args(argv)
     try:
-        report = export_onnx(args.folder, args.output_dir, int8=args.int8, opset=args.opset, overwrite=args.overwrite)
+        report = export_onnx(
+            args.folder,
+            args.output_dir,
+            int8=args.int8,
+            opset=args.opset,
+            overwrite=args.overwrite,
+            trust_remote_code=args.trust_remote_code,
+        )
     except (ExportError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -7,18 +7,59 @@ copied to the Hub with a model."""
 from __future__ import annotations
 
 import io
+import json
 import os
 from dataclasses import dataclass
 
 import torch
 from PIL import Image
-from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
+from safetensors import SafetensorError
+from transformers import (
+    AutoImageProcessor,
+    AutoModelForImageClassification,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+)
 
-from .registry import TEXT_REGRESSION, family_for
+from .registry import FAMILIES_BY_MODEL_TYPE, TEXT_REGRESSION
 
 
 class InferenceInputError(ValueError):
     """Raised for inputs a model cannot take (empty text, an image of the wrong kind ...); the message names it."""
+
+
+class InputTooLargeError(InferenceInputError):
+    """Raised for an input over a size limit (a text too long, an image with too many pixels)."""
+
+
+def open_image(item, index: int, max_pixels: int | None = None) -> Image.Image:
+    """Item `index` as a decoded PIL image: a PIL image, a path, or an open binary file. The size is read from the
+    header and checked against `max_pixels` before any pixel is decoded (PIL's decompression-bomb check as well)."""
+    if isinstance(item, Image.Image):
+        return item
+    if not isinstance(item, (str, os.PathLike, io.IOBase)):
+        raise InferenceInputError(f"Item {index} is a {type(item).__name__}, not an image.")
+    where = f" ({item})" if isinstance(item, (str, os.PathLike)) else ""
+    try:
+        image = Image.open(item)
+        width, height = image.size
+        if max_pixels is not None and width * height > max_pixels:
+            raise InputTooLargeError(
+                f"Item {index}{where} is a {width}x{height} image ({width * height:,} pixels); the limit is "
+                f"{max_pixels:,} pixels per image."
+            )
+        image.load()
+    except InputTooLargeError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise InputTooLargeError(f"Item {index}{where} is too large to decode safely: {error}") from error
+    except (OSError, ValueError, SyntaxError) as error:  # UnidentifiedImageError is an OSError
+        raise InferenceInputError(f"Item {index}{where} is not an image file PIL can read: {error}") from error
+    return image
+
+
+class SavedModelError(ValueError):
+    """Raised for a saved model folder that cannot be loaded (missing, truncated or foreign); names the folder."""
 
 
 @dataclass
@@ -28,16 +69,11 @@ class LoadedModel:
     kind: str  # "text" or "image"
     folder: str
     max_length: int = 128
+    problem_type: str = "single_label_classification"
 
     @property
     def config(self):
         return self.model.config
-
-    @property
-    def problem_type(self) -> str:
-        if family_for(self.config).task == TEXT_REGRESSION:
-            return "regression"
-        return self.config.problem_type or "single_label_classification"
 
     @property
     def input_names(self) -> list[str]:
@@ -51,7 +87,7 @@ class LoadedModel:
             "problem_type": self.problem_type,
             "labels": [self.config.id2label[i] for i in range(self.config.num_labels)],
             "num_parameters": sum(p.numel() for p in self.model.parameters()),
-            "folder": self.folder,
+            "model": os.path.basename(os.path.normpath(self.folder)),  # not the server's own file system path
         }
 
     def preprocess(self, items: list, padding: bool | str = True) -> dict[str, torch.Tensor]:
@@ -68,18 +104,7 @@ class LoadedModel:
                 items, padding=padding, truncation=True, max_length=self.max_length, return_tensors="pt"
             )
             return {name: encoded[name] for name in self.input_names}
-        images = []
-        for i, item in enumerate(items):
-            if isinstance(item, (str, os.PathLike, io.IOBase)):
-                where = f" ({item})" if isinstance(item, (str, os.PathLike)) else ""
-                try:
-                    item = Image.open(item)
-                    item.load()
-                except (OSError, ValueError) as error:  # UnidentifiedImageError is an OSError
-                    raise InferenceInputError(f"Item {i}{where} is not an image file PIL can read: {error}") from error
-            if not isinstance(item, Image.Image):
-                raise InferenceInputError(f"Item {i} is a {type(item).__name__}, not an image.")
-            images.append(item)
+        images = [open_image(item, i) for i, item in enumerate(items)]
         return {"pixel_values": self.processor(images, return_tensors="pt")["pixel_values"]}
 
     def postprocess(self, logits: torch.Tensor) -> list[dict]:
@@ -108,15 +133,52 @@ class LoadedModel:
         return self.postprocess(self.model(**self.preprocess(items)).logits)
 
 
-def load_for_inference(folder: str, max_length: int = 128) -> LoadedModel:
-    """The model saved in `folder` (any family of this package) in eval mode, with its tokenizer or image processor."""
-    if not os.path.isfile(os.path.join(folder, "config.json")):
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def load_saved_model(load, path: str, **kwargs):
+    """`load(path, **kwargs)` (a `from_pretrained`), with an error that names the folder and its weights file when the
+    saved model cannot be read (a truncated `model.safetensors`, a missing file ...)."""
+    try:
+        return load(path, **kwargs)
+    except (OSError, RuntimeError, ValueError, SafetensorError) as error:
+        weights = [name for name in WEIGHT_FILES if os.path.isfile(os.path.join(str(path), name))]
+        where = f" ({', '.join(weights)})" if weights else ""
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise SavedModelError(
+            f"Cannot load the model saved in {path!r}{where}: {type(error).__name__}: {message}"
+        ) from error
+
+
+def load_for_inference(folder: str, max_length: int = 128, trust_remote_code: bool = False) -> LoadedModel:
+    """The model saved in `folder` in eval mode, with its tokenizer or image processor.
+
+    A model of one of this package's families loads with this package's classes: the folder's Python files are not
+    run. Any other model type runs the folder's own code, which needs `trust_remote_code=True`, as in transformers.
+    """
+    config_path = os.path.join(folder, "config.json")
+    if not os.path.isfile(config_path):
         raise FileNotFoundError(f"{folder!r} holds no saved model (no config.json).")
-    config = AutoConfig.from_pretrained(folder, trust_remote_code=True)
-    family = family_for(config)
-    model = family.auto_class.from_pretrained(folder, trust_remote_code=True)
-    if family.is_image:
-        processor, kind = AutoImageProcessor.from_pretrained(folder, trust_remote_code=True), "image"
+    with open(config_path) as handle:
+        model_type = json.load(handle).get("model_type")
+    if model_type in FAMILIES_BY_MODEL_TYPE:
+        family = FAMILIES_BY_MODEL_TYPE[model_type]
+        is_image, auto_class = family.is_image, family.auto_class
+        trust_remote_code = False  # this package's own classes
+    elif not trust_remote_code:
+        raise SavedModelError(
+            f"{folder!r} holds a {model_type!r} model, not one of this package's ({sorted(FAMILIES_BY_MODEL_TYPE)}); "
+            "loading it would run the Python code in that folder: pass --trust_remote_code if you trust it."
+        )
     else:
-        processor, kind = AutoTokenizer.from_pretrained(folder, trust_remote_code=True), "text"
-    return LoadedModel(model.eval(), processor, kind, folder, max_length)
+        is_image = os.path.isfile(os.path.join(folder, "preprocessor_config.json"))
+        auto_class = AutoModelForImageClassification if is_image else AutoModelForSequenceClassification
+    model = load_saved_model(auto_class.from_pretrained, folder, trust_remote_code=trust_remote_code)
+    if is_image:
+        processor, kind = AutoImageProcessor.from_pretrained(folder, trust_remote_code=trust_remote_code), "image"
+    else:
+        processor, kind = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code), "text"
+    problem_type = model.config.problem_type or "single_label_classification"
+    if model_type in FAMILIES_BY_MODEL_TYPE and FAMILIES_BY_MODEL_TYPE[model_type].task == TEXT_REGRESSION:
+        problem_type = "regression"
+    return LoadedModel(model.eval(), processor, kind, folder, max_length, problem_type)

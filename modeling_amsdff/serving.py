@@ -11,8 +11,14 @@
   multi-label models, or named values for regression).
 
 Items of concurrent requests are batched together: a worker takes up to --max_batch_size items, waiting at most
---max_wait_ms for more to arrive, runs the model once and answers each request. Malformed input gets a 4xx answer
-with a message that names the problem. Not copied to the Hub with a model."""
+--max_wait_ms for more to arrive, runs the model once and answers each request. Decoding and tokenising run in worker
+threads, never on the event loop. Malformed input gets a 422 answer and input over a limit (`ServerLimits`: body
+bytes, items, characters per text, pixels per image and per request) a 413, each with a message that names the
+problem.
+
+The server has no authentication and binds to 127.0.0.1 by default: to serve other machines, put it behind a reverse
+proxy that authenticates (and terminates TLS), rather than binding it to a public address. Not copied to the Hub with
+a model."""
 
 from __future__ import annotations
 
@@ -21,9 +27,11 @@ import asyncio
 import base64
 import binascii
 import io
+import json
 import os
 import time
 from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -31,10 +39,93 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
 from .export import ONNX_NAME, onnx_session, run_onnx
-from .inference import InferenceInputError, LoadedModel, load_for_inference
+from .inference import InferenceInputError, InputTooLargeError, LoadedModel, load_for_inference, open_image
 
 
-MAX_ITEMS_PER_REQUEST = 256
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one request may ask of the server, with defaults that fit a 2-core, 8 GB machine: a request at every limit
+    decodes to well under 1 GB. Each has an `amsdff-serve` flag of the same name."""
+
+    max_body_bytes: int = 16 * 2**20  # the JSON body; base64 images take 4/3 of their file size
+    max_items: int = 256  # texts or images per request
+    max_text_chars: int = 50_000  # per text
+    max_image_pixels: int = 4096 * 4096  # per image, read from its header before it is decoded
+    max_request_pixels: int = 32 * 2**20  # all the images of a request together (96 MB of decoded RGB)
+
+
+# Texts are cut to this many characters per token of --max_length before tokenising (the tokenizer truncates to
+# --max_length tokens anyway): a megabyte of text then costs no more than a page.
+CHARACTERS_PER_TOKEN = 32
+
+
+class BodySizeLimit:
+    """ASGI middleware: answers 413 to a request whose body is over `max_bytes`, by its Content-Length or, for a
+    streamed body, as soon as that many bytes have arrived; the body is read here (at most `max_bytes`) and handed on
+    whole, so nothing downstream ever holds more."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(send, int(declared))
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                return await self._refuse(send, size)
+            if not message.get("more_body"):
+                break
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send, size: int) -> None:
+        detail = f"The request body is {size:,} bytes or more; the limit is {self.max_bytes:,} (--max_body_bytes)."
+        body = json.dumps({"detail": detail}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def prepare(loaded: LoadedModel, items: list, limits: ServerLimits) -> dict[str, torch.Tensor]:
+    """Model inputs for one request's items, every limit checked first (run in a worker thread: decoding and
+    tokenising never block the event loop)."""
+    if loaded.kind == "text":
+        cut = CHARACTERS_PER_TOKEN * loaded.max_length
+        for index, text in enumerate(items):
+            if isinstance(text, str) and len(text) > limits.max_text_chars:
+                raise InputTooLargeError(
+                    f"Item {index} has {len(text):,} characters; the limit is {limits.max_text_chars:,} per text "
+                    "(--max_text_chars)."
+                )
+        return loaded.preprocess([text[:cut] if isinstance(text, str) else text for text in items])
+    images, pixels = [], 0
+    for index, item in enumerate(items):
+        image = open_image(_decode_base64(item, index), index, limits.max_image_pixels)
+        pixels += image.width * image.height
+        if pixels > limits.max_request_pixels:
+            raise InputTooLargeError(
+                f"The images of this request have more than {limits.max_request_pixels:,} pixels together "
+                "(--max_request_pixels); send fewer or smaller images per request."
+            )
+        images.append(image)
+    return loaded.preprocess(images)
 
 
 def _decode_base64(item, index: int) -> io.BytesIO:
@@ -135,11 +226,18 @@ class Batcher:
 
 
 def create_app(
-    folder: str, max_batch_size: int = 32, max_wait_ms: float = 5.0, max_length: int = 128, onnx: str | None = None
+    folder: str,
+    max_batch_size: int = 32,
+    max_wait_ms: float = 5.0,
+    max_length: int = 128,
+    onnx: str | None = None,
+    limits: ServerLimits = ServerLimits(),
+    trust_remote_code: bool = False,
 ) -> FastAPI:
     """The FastAPI application serving the model saved in `folder`; with `onnx` (a model.onnx that `amsdff-export`
-    wrote for it, or its folder), the predictions come from that graph through ONNX Runtime."""
-    loaded = load_for_inference(folder, max_length=max_length)
+    wrote for it, or its folder), the predictions come from that graph through ONNX Runtime. `limits` bound what one
+    request may ask; the folder's own code runs only with `trust_remote_code` (see `load_for_inference`)."""
+    loaded = load_for_inference(folder, max_length=max_length, trust_remote_code=trust_remote_code)
     session = None
     if onnx is not None:
         path = os.path.join(onnx, ONNX_NAME) if os.path.isdir(onnx) else onnx
@@ -158,6 +256,7 @@ def create_app(
         await batcher.stop()
 
     app = FastAPI(title=f"modeling_amsdff: {loaded.config.model_type}", lifespan=lifespan)
+    app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
     started = time.time()
 
     @app.get("/health")
@@ -171,7 +270,7 @@ def create_app(
             "backend": "onnxruntime" if session is not None else "pytorch",
             "max_batch_size": max_batch_size,
             "max_wait_ms": max_wait_ms,
-            "max_items_per_request": MAX_ITEMS_PER_REQUEST,
+            "limits": asdict(limits),
             "batches": batcher.batches,
             "items": batcher.items,
             "largest_batch": batcher.largest_batch,
@@ -183,12 +282,14 @@ def create_app(
         items = request.inputs
         if not items:
             raise HTTPException(422, "`inputs` is empty: send at least one text or image.")
-        if len(items) > MAX_ITEMS_PER_REQUEST:
-            raise HTTPException(413, f"{len(items)} inputs in one request; the limit is {MAX_ITEMS_PER_REQUEST}.")
+        if len(items) > limits.max_items:
+            raise HTTPException(
+                413, f"{len(items)} inputs in one request; the limit is {limits.max_items} (--max_items)."
+            )
         try:
-            if loaded.kind == "image":
-                items = [_decode_base64(item, i) for i, item in enumerate(items)]  # preprocess opens them
-            model_inputs = loaded.preprocess(items)
+            model_inputs = await asyncio.get_running_loop().run_in_executor(None, prepare, loaded, items, limits)
+        except InputTooLargeError as error:
+            raise HTTPException(413, str(error)) from error
         except InferenceInputError as error:
             raise HTTPException(422, str(error)) from error
         logits = await batcher.predict(model_inputs)
@@ -212,13 +313,30 @@ def main(argv: list[str] | None = None) -> None:
         help="Serve this ONNX export of the model (model.onnx or "
         "model_int8.onnx from amsdff-export, or its folder) with ONNX Runtime instead of PyTorch.",
     )
+    parser.add_argument(
+        "--trust_remote_code",
+        action="store_true",
+        help="Run the Python code of a folder whose model type is not one of this package's (as in transformers).",
+    )
+    defaults = ServerLimits()
+    for name, value in asdict(defaults).items():
+        parser.add_argument(f"--{name}", type=int, default=value, help=f"Request limit (default {value:,}).")
     args = parser.parse_args(argv)
     import uvicorn
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    limits = ServerLimits(**{name: getattr(args, name) for name in asdict(defaults)})
     try:
-        app = create_app(args.folder, args.max_batch_size, args.max_wait_ms, args.max_length, args.onnx)
+        app = create_app(
+            args.folder,
+            args.max_batch_size,
+            args.max_wait_ms,
+            args.max_length,
+            args.onnx,
+            limits=limits,
+            trust_remote_code=args.trust_remote_code,
+        )
     except (FileNotFoundError, ValueError, OSError) as error:
         raise SystemExit(f"error: {error}") from error
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

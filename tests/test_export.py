@@ -3,6 +3,7 @@ lengths) than the export's; dynamic int8 quantisation of the exported graph; cle
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -18,8 +19,16 @@ from modeling_amsdff import (
     CifarResNetForImageClassification,
     EmotionRegressionForSequenceClassification,
 )
-from modeling_amsdff.export import INT8_NAME, ONNX_NAME, REPORT_NAME, export_onnx, onnx_session, run_onnx
-from modeling_amsdff.inference import load_for_inference
+from modeling_amsdff.export import (
+    INT8_NAME,
+    ONNX_NAME,
+    REPORT_NAME,
+    ExportError,
+    export_onnx,
+    onnx_session,
+    run_onnx,
+)
+from modeling_amsdff.inference import SavedModelError, load_for_inference
 
 from model_cases import tiny_amsra_config, tiny_resnet_config
 
@@ -97,7 +106,11 @@ def test_export_errors_are_clear(saved_models, tmp_path):
     result = subprocess.run(
         [*command, saved_models["resnet18"], str(out)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
     )
-    assert result.returncode == 2 and "already holds model.onnx" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 2
+        and "already holds an ONNX export (model.onnx)" in result.stderr
+        and "Traceback" not in result.stderr
+    )
     assert (out / ONNX_NAME).read_bytes() == before  # nothing overwritten
     result = subprocess.run(
         [*command, str(tmp_path / "missing"), str(tmp_path / "x")],
@@ -108,3 +121,84 @@ def test_export_errors_are_clear(saved_models, tmp_path):
         timeout=300,
     )
     assert result.returncode == 2 and "holds no saved model" in result.stderr
+
+
+def test_export_never_replaces_another_model_or_the_source(saved_models, tmp_path):
+    other = saved_models["moe_regression"]
+    before = {name: open(os.path.join(other, name), "rb").read() for name in os.listdir(other)}
+    with pytest.raises(ExportError, match=r"already holds a model \(config.json\)"):
+        export_onnx(saved_models["resnet18"], other)
+    assert {name: open(os.path.join(other, name), "rb").read() for name in os.listdir(other)} == before
+    load_for_inference(other)  # still loads
+    source = saved_models["resnet18"]
+    with pytest.raises(ExportError, match="is the folder of the model being exported"):
+        export_onnx(source, source, overwrite=True)
+    assert not os.path.exists(os.path.join(source, ONNX_NAME))
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ExportError, match="is a file, not a folder"):
+        export_onnx(source, str(tmp_path / "a-file"))
+
+
+def test_a_failed_export_leaves_the_destination_as_it_was(saved_models, tmp_path, monkeypatch):
+    import modeling_amsdff.export as export
+
+    exports = tmp_path / "exports"
+    out = exports / "onnx"
+    export_onnx(saved_models["resnet18"], str(out))
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    monkeypatch.setattr(export, "PARITY_TOLERANCE", -1.0)  # every export now fails its parity check
+    with pytest.raises(ExportError, match="differs from PyTorch"):
+        export_onnx(saved_models["amsra_net"], str(out), overwrite=True)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    with pytest.raises(ExportError, match="differs from PyTorch"):
+        export_onnx(saved_models["amsra_net"], str(exports / "new"))
+    assert sorted(os.listdir(exports)) == ["onnx"]  # no half-written folder, no staging folder left
+    monkeypatch.undo()
+    export_onnx(saved_models["amsra_net"], str(out), overwrite=True)  # replaces the whole folder
+    assert json.loads((out / REPORT_NAME).read_text())["model"] == "AmsraNetForImageClassification"
+
+
+MARKER_LINE = "\nimport os as _os\nopen(_os.environ['AMSDFF_TEST_MARKER'], 'w').write('ran')\n"
+
+
+def test_a_folder_runs_its_own_code_only_with_trust_remote_code(saved_models, tmp_path, monkeypatch):
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("AMSDFF_TEST_MARKER", str(marker))
+    # A folder of this package's model type loads with this package's classes: its files are not run.
+    ours = tmp_path / "ours"
+    shutil.copytree(saved_models["amsdff"], ours)
+    with open(ours / "configuration_amsdff.py", "a") as handle:
+        handle.write(MARKER_LINE)
+    load_for_inference(str(ours))
+    assert not marker.exists()
+    # Any other model type would run the folder's code: refused without the flag, as in transformers.
+    foreign = tmp_path / "foreign"
+    shutil.copytree(ours, foreign)
+    config = json.loads((foreign / "config.json").read_text())
+    (foreign / "config.json").write_text(json.dumps({**config, "model_type": "someone_elses_model"}))
+    with pytest.raises(SavedModelError, match="pass --trust_remote_code if you trust it"):
+        load_for_inference(str(foreign))
+    result = subprocess.run(
+        [sys.executable, "-m", "modeling_amsdff.export", str(foreign), str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 2 and "--trust_remote_code" in result.stderr and "Traceback" not in result.stderr
+    assert not marker.exists()
+    try:
+        load_for_inference(str(foreign), trust_remote_code=True)
+    except Exception:  # noqa: BLE001 - whether it loads is the folder's business; what matters is that its code ran
+        pass
+    assert marker.read_text() == "ran"
+
+
+def test_a_truncated_weights_file_is_named(saved_models, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(saved_models["amsra_net"], broken)
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(SavedModelError, match=r"Cannot load the model saved in .*broken.* \(model.safetensors\)"):
+        load_for_inference(str(broken))

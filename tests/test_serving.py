@@ -4,6 +4,7 @@ malformed input gets a 4xx answer that names the problem."""
 
 import base64
 import io
+import json
 import os
 import subprocess
 import sys
@@ -183,3 +184,81 @@ def test_server_names_a_missing_folder(tmp_path):
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert result.returncode != 0 and "holds no saved model" in result.stderr and "Traceback" not in result.stderr
+
+
+def png_header_base64(width: int, height: int) -> str:
+    """A PNG whose header announces `width` x `height` greyscale pixels, with a few bytes of pixel data: a decoder that
+    trusted the header would allocate width * height bytes (a decompression bomb costs the same)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+    return base64.b64encode(data).decode()
+
+
+def test_requests_over_a_limit_get_413_and_the_server_stays_up(tmp_path):
+    torch.manual_seed(0)
+    folder = tmp_path / "image"
+    AmsraNetForImageClassification(tiny_amsra_config(num_channels=1, image_size=16)).save_pretrained(folder)
+    AmsraNetImageProcessor(num_channels=1, size={"height": 16, "width": 16}).save_pretrained(folder)
+    limits = ["--max_body_bytes", "200000", "--max_image_pixels", "10000", "--max_request_pixels", "15000"]
+    server = Server(folder, *limits)
+    try:
+        info = httpx.get(server.url + "/info").json()
+        assert info["limits"]["max_image_pixels"] == 10000
+        assert str(tmp_path) not in json.dumps(info) and info["model"] == "image"  # no server file system path
+        small = png_base64(np.zeros((90, 90), dtype=np.uint8))  # 8,100 pixels
+        assert server.post({"inputs": [small]}).status_code == 200
+        for payload, message in [
+            ({"inputs": [png_base64(np.zeros((120, 120), dtype=np.uint8))]}, "the limit is 10,000 pixels per image"),
+            ({"inputs": [small, small]}, "--max_request_pixels"),
+            ({"inputs": [png_header_base64(20000, 20000)]}, "too large to decode safely"),  # PIL's bomb check
+            ({"inputs": [png_header_base64(5000, 5000)]}, "25,000,000 pixels"),  # checked before decoding
+            ({"inputs": ["A" * 300_000]}, "--max_body_bytes"),
+        ]:
+            answer = server.post(payload)
+            assert answer.status_code == 413 and message in answer.text, answer.text
+        # A body streamed without a Content-Length is cut off at the limit too.
+        streamed = httpx.post(
+            server.url + "/predict",
+            content=(b"x" * 50_000 for _ in range(10)),
+            headers={"Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert streamed.status_code == 413 and "--max_body_bytes" in streamed.text
+        assert httpx.get(server.url + "/health").json() == {"status": "ok"}
+        assert server.post({"inputs": [small]}).status_code == 200
+    finally:
+        server.close()
+
+
+class _RecordingTokenizer:
+    """Stands in for a tokenizer and records the texts it is given."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, texts, **kwargs):
+        self.seen.extend(texts)
+        return {"input_ids": torch.ones(len(texts), 2, dtype=torch.long), "attention_mask": torch.ones(len(texts), 2)}
+
+
+def test_texts_are_limited_and_cut_before_tokenising():
+    from modeling_amsdff.inference import InputTooLargeError, LoadedModel
+    from modeling_amsdff.serving import CHARACTERS_PER_TOKEN, ServerLimits, prepare
+
+    tokenizer = _RecordingTokenizer()
+    loaded = LoadedModel(model=None, processor=tokenizer, kind="text", folder="m", max_length=8)
+    prepare(loaded, ["short", "y" * 5000], ServerLimits())
+    assert tokenizer.seen == ["short", "y" * (CHARACTERS_PER_TOKEN * 8)]  # the tokenizer never sees the rest
+    with pytest.raises(InputTooLargeError, match="Item 1 has 60,000 characters; the limit is 50,000"):
+        prepare(loaded, ["fine", "z" * 60_000], ServerLimits())
