@@ -38,9 +38,10 @@ def free_port() -> int:
 def payloads(folder: str, count: int = 256) -> list[dict]:
     """One-item request bodies from the real test split that matches the model's kind."""
     from modeling_amsdff.offline_data import load_fashion_mnist, load_rotten_tomatoes
+    from modeling_amsdff.registry import family_for
 
     config = json.load(open(os.path.join(folder, "config.json")))
-    if config["model_type"] in ("amsra_net", "cifar_resnet"):
+    if family_for(config).is_image:
         images = load_fashion_mnist()["test"]["image"][:count]
         encoded = []
         for image in images:

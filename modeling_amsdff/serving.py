@@ -44,8 +44,8 @@ from .inference import InferenceInputError, InputTooLargeError, LoadedModel, loa
 
 @dataclass(frozen=True)
 class ServerLimits:
-    """What one request may ask of the server, with defaults that fit a 2-core, 8 GB machine: a request at every limit
-    decodes to well under 1 GB. Each has an `amsdff-serve` flag of the same name."""
+    """What one request may ask of the server, with defaults that fit a 2-core, 8 GB machine (measured in
+    benchmarks/results/serving_limits.md). Each has an `amsdff-serve` flag of the same name."""
 
     max_body_bytes: int = 16 * 2**20  # the JSON body; base64 images take 4/3 of their file size
     max_items: int = 256  # texts or images per request
@@ -220,9 +220,17 @@ class Batcher:
                 "input_ids": torch.cat([pad(r["input_ids"], pad_id) for r in requests]),
                 "attention_mask": torch.cat([pad(r["attention_mask"], 0) for r in requests]),
             }
-        if self.onnx_session is not None:
-            return torch.from_numpy(run_onnx(self.onnx_session, batch))
-        return self.loaded.model(**batch).logits
+        # At most max_batch_size rows per model call, so that one large request cannot take more activation memory
+        # than a full batch of small ones.
+        rows = len(next(iter(batch.values())))
+        logits = []
+        for start in range(0, rows, self.max_batch_size):
+            chunk = {name: tensor[start : start + self.max_batch_size] for name, tensor in batch.items()}
+            if self.onnx_session is not None:
+                logits.append(torch.from_numpy(run_onnx(self.onnx_session, chunk)))
+            else:
+                logits.append(self.loaded.model(**chunk).logits)
+        return torch.cat(logits)
 
 
 def create_app(
