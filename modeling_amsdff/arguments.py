@@ -86,6 +86,13 @@ class DataArguments:
     validation_split_name: str | None = field(default=None, metadata={"help": "Name of the validation split."})
     test_split_name: str | None = field(default=None, metadata={"help": "Name of the test split."})
     label_column_name: str | None = field(default=None, metadata={"help": "Label column (default: 'label')."})
+    label_names: str | None = field(
+        default=None,
+        metadata={
+            "help": "Comma-separated class names, in the order of the model's outputs. Default: the labels of the "
+            "training split, sorted; a label that only the validation or test data has is then refused."
+        },
+    )
     max_train_samples: int | None = field(default=None, metadata={"help": "Truncate the training split."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Truncate the validation split."})
     max_predict_samples: int | None = field(default=None, metadata={"help": "Truncate the test split."})
@@ -251,6 +258,33 @@ class ImageTrainingArguments(RunTrainingArguments):
 RENAMED_CONFIG_ARGUMENTS = {"loss_type": "classification_loss (classifiers) or regression_loss (regression models)"}
 
 
+# Names in a config field's annotation, and the Python types of the values each one admits.
+ANNOTATION_TYPES = {
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "str": (str,),
+    "list": (list, tuple),
+    "tuple": (list, tuple),
+    "dict": (dict,),
+    "None": (type(None),),
+    "PreTrainedConfig": (dict,),
+}
+
+
+def accepts(annotation, value) -> bool:
+    """Whether `value` (a Python literal from the command line) fits a config field annotated `annotation`, e.g.
+    `"int | None"` or `"list[int] | tuple[int, ...]"`; annotations with other names are not checked."""
+    names = set(re.findall(r"[A-Za-z_]\w*", annotation if isinstance(annotation, str) else repr(annotation)))
+    names -= {"typing", "Optional", "Union", "builtins", "class"}
+    if not names or not names <= set(ANNOTATION_TYPES):
+        return True
+    allowed = tuple(t for name in names for t in ANNOTATION_TYPES[name])
+    if isinstance(value, bool) and "bool" not in names:
+        return False  # True/False are ints to Python, not to a config
+    return isinstance(value, allowed)
+
+
 def parse_config_overrides(text: str | None, config_class) -> dict:
     """'a=1,b=(1,3),c=focal' -> {'a': 1, 'b': (1, 3), 'c': 'focal'}; commas inside brackets belong to the value."""
     if not text:
@@ -264,7 +298,11 @@ def parse_config_overrides(text: str | None, config_class) -> dict:
             overrides[name] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             overrides[name] = value
-    unknown = sorted(set(overrides) - set(config_class.__dataclass_fields__))
+    fields_ = config_class.__dataclass_fields__
+    for name, value in overrides.items():
+        if name in fields_ and not accepts(fields_[name].type, value):
+            raise ValueError(f"--config_overrides: {name} must be {fields_[name].type}, got {value!r}.")
+    unknown = sorted(set(overrides) - set(fields_))
     if unknown:
         renamed = [
             f"{name} is now {RENAMED_CONFIG_ARGUMENTS[name]}" for name in unknown if name in RENAMED_CONFIG_ARGUMENTS

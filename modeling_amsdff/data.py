@@ -80,6 +80,20 @@ def load_named_or_local(dataset_name: str | None, data_args, load_local, cache_d
     return load_local()
 
 
+def explain(error: BaseException) -> str:
+    """A reader's error in words: what was wrong with the file."""
+    if isinstance(error, UnicodeDecodeError):
+        return (
+            f"the file is not UTF-8 text (byte 0x{error.object[error.start]:02x} at position {error.start}); "
+            "save it as UTF-8"
+        )
+    if "utf8" in str(error).lower().replace("-", ""):  # Arrow's "Invalid UTF8 sequence"
+        return f"the file is not UTF-8 text ({error}); save it as UTF-8"
+    if type(error).__name__ == "EmptyDataError":  # pandas: a file with no header and no rows
+        return "the file is empty (not even a header row)"
+    return f"{type(error).__name__}: {error}"
+
+
 def load_text_files(files: dict[str, str], cache_dir: str | None = None) -> DatasetDict:
     """Local csv/tsv/json/jsonl/parquet files, one per split, with errors that name the file."""
     builders = set()
@@ -104,9 +118,11 @@ def load_text_files(files: dict[str, str], cache_dir: str | None = None) -> Data
         if empty:
             raise DataError(f"The {empty.group(1)!r} split ({files[empty.group(1)]}) is empty.") from error
         raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {error}") from error
-    except Exception as error:  # datasets raises many types for a malformed file
-        message = f"{type(error).__name__}: {error}"
-        raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {message}") from error
+    except Exception as error:  # datasets raises many types for a malformed file; the cause is at the chain's end
+        cause = error
+        while cause.__cause__ is not None or (cause.__context__ is not None and not cause.__suppress_context__):
+            cause = cause.__cause__ or cause.__context__
+        raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {explain(cause)}") from error
 
 
 def standard_splits(raw: DatasetDict, data_args, need_test: bool) -> DatasetDict:
@@ -209,12 +225,15 @@ def prepare_text_data(
     raw = join_text_columns(raw, text_columns, data_args.text_column_delimiter, data_args.drop_empty_texts)
     raw = truncate_splits(raw, data_args)
 
-    problem_type = "regression" if regression else label_kind(raw, data_args.do_regression)
+    sources = {split: os.path.basename(path) for split, path in files.items()}
+    problem_type = "regression" if regression else label_kind(raw, data_args.do_regression, sources)
     if problem_type == "regression":
+        if data_args.label_names:
+            raise DataError("--label_names lists the classes of a classification task; this data is a regression.")
         label_names = target_columns or [data_args.label_column_name or "label"]
         splits = encode_labels(raw, problem_type, None)
     else:
-        label_names = collect_labels(raw, problem_type)
+        label_names = collect_labels(raw, problem_type, split_names(data_args.label_names), sources)
         splits = encode_labels(raw, problem_type, {name: i for i, name in enumerate(label_names)})
     dataset_id, shown_name = describe_source(dataset_name, data_args.train_file)
     facts = DataFacts(dataset_id, shown_name, problem_type, label_names, {k: len(v) for k, v in splits.items()})
@@ -283,41 +302,84 @@ def join_text_columns(
     return out
 
 
-def label_kind(raw: DatasetDict, do_regression: bool | None) -> str:
-    """`"regression"`, `"multi_label_classification"` or `"single_label_classification"` from the label column."""
+def label_kind(raw: DatasetDict, do_regression: bool | None, sources: dict[str, str] | None = None) -> str:
+    """`"regression"`, `"multi_label_classification"` or `"single_label_classification"` from the label column.
+
+    Float labels mean regression, unless every value present is a whole number and some are missing: that is a
+    column of class ids with blank cells (a CSV reader turns such a column into floats), reported as such.
+    """
     feature = raw["train"].features["label"]
+    multi_label = isinstance(feature, (datasets.Sequence, datasets.List))
     if do_regression is not None:
-        return (
-            "regression"
-            if do_regression
-            else (
-                "multi_label_classification"
-                if isinstance(feature, (datasets.Sequence, datasets.List))
-                else "single_label_classification"
-            )
-        )
-    if isinstance(feature, (datasets.Sequence, datasets.List)):
+        if do_regression:
+            return "regression"
+        return "multi_label_classification" if multi_label else "single_label_classification"
+    if multi_label:
         return "multi_label_classification"
     if isinstance(feature, datasets.Value) and feature.dtype.startswith("float"):
+        for split, dataset in raw.items():
+            values = dataset["label"]
+            missing = [i for i, v in enumerate(values) if v is None or math.isnan(v)]
+            present = [v for v in values if v is not None and not math.isnan(v)]
+            if missing and all(float(v).is_integer() for v in present):
+                raise DataError(
+                    f"Row {missing[0]} of the {describe_split(split, sources)} has no label ({len(missing)} row(s) "
+                    "in all); fill or drop them. (The other labels are whole numbers, so this reads as classes; "
+                    "pass --do_regression if they are scores.)"
+                )
         return "regression"
     return "single_label_classification"
 
 
-def collect_labels(raw: DatasetDict, kind: str) -> list[str]:
-    """Sorted label names over every split (a `ClassLabel` feature keeps its own order)."""
+def describe_split(split: str, sources: dict[str, str] | None = None) -> str:
+    """ "'validation' split (dev.csv)": a split, and the file or folder it came from when the user gave one."""
+    source = (sources or {}).get(split)
+    return f"{split!r} split" + (f" ({source})" if source else "")
+
+
+def collect_labels(
+    raw: DatasetDict, kind: str, label_names: list[str] | None = None, sources: dict[str, str] | None = None
+) -> list[str]:
+    """The class names of a classification data set, in the order of the model's outputs.
+
+    A `ClassLabel` feature declares them. Otherwise they are the labels of the training split, sorted (numerically
+    when they are all integers); a label that only the validation or test split has is refused, naming it and its
+    file, since the model would get a class it never trains on. `label_names` (from --label_names) gives the list
+    explicitly instead: every label must then be one of them, and classes without training examples are allowed.
+    """
     feature = raw["train"].features["label"]
     if isinstance(feature, datasets.ClassLabel):
+        if label_names and list(label_names) != list(feature.names):
+            raise DataError(f"--label_names {label_names} differ from the classes the data declares: {feature.names}.")
         return list(feature.names)
-    names: set[str] = set()
+    found: dict[str, set[str]] = {}
     for split, dataset in raw.items():
+        names = found[split] = set()
         for index, value in enumerate(dataset["label"]):
             values = value if kind == "multi_label_classification" else [value]
             if values is None or any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
-                raise DataError(f"Row {index} of the {split!r} split has a missing label.")
+                raise DataError(f"Row {index} of the {describe_split(split, sources)} has a missing label.")
             names.update(str(v) for v in values)
-    if all(name.lstrip("-").isdigit() for name in names):
-        return [str(v) for v in sorted(int(name) for name in names)]
-    return sorted(names)
+    if label_names:
+        for split, names in found.items():
+            unknown = sorted(names - set(label_names))
+            if unknown:
+                raise DataError(
+                    f"The {describe_split(split, sources)} has label(s) {unknown[:10]} that --label_names "
+                    f"{list(label_names)} does not list."
+                )
+        return list(label_names)
+    for split, names in found.items():
+        unseen = sorted(names - found["train"])
+        if unseen:
+            raise DataError(
+                f"Label(s) {unseen[:10]} of the {describe_split(split, sources)} never occur in the training split: "
+                "the model would get a class it never trains on. Fix the data, or pass every class with --label_names "
+                "(in the order of the model's outputs) to keep them."
+            )
+    if all(name.lstrip("-").isdigit() for name in found["train"]):
+        return [str(v) for v in sorted(int(name) for name in found["train"])]
+    return sorted(found["train"])
 
 
 def stack_label_columns(raw: DatasetDict, columns: Sequence[str]) -> DatasetDict:

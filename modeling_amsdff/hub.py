@@ -1,11 +1,10 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
 """Turning a training run's output folder into a complete Hub repository (the model card with `model-index`, from
-the templates in `model_cards/`, which ship with the package), protecting folders that already hold a model, and
-pushing a finished folder. Not copied to the Hub with a model."""
+the templates in `model_cards/`, which ship with the package), and pushing a finished folder. Not copied to the Hub
+with a model."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import platform
@@ -31,43 +30,6 @@ CARD_METRICS = {
     "mae": "mae",
     "pearson": "pearsonr",
 }
-MODEL_FILES = (
-    "config.json",
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model.bin",
-    "adapter_config.json",
-)
-
-
-class OutputDirError(ValueError):
-    """Raised when an output folder holds a model that a run would overwrite."""
-
-
-def check_output_dir(output_dir: str, overwrite: bool, resume: bool | str | None = None) -> None:
-    """Refuse to write into a folder that already holds a saved model or checkpoints, unless told to.
-
-    Resuming (`--resume_from_checkpoint`) reuses the folder on purpose and is allowed; so is `--overwrite_output_dir`.
-    """
-    if overwrite or resume or not os.path.isdir(output_dir):
-        return
-    found = [name for name in MODEL_FILES if os.path.exists(os.path.join(output_dir, name))]
-    found += [os.path.basename(p) for p in glob.glob(os.path.join(output_dir, "checkpoint-*"))]
-    if found:
-        existing = ""
-        config_path = os.path.join(output_dir, "config.json")
-        if os.path.isfile(config_path):
-            try:
-                with open(config_path) as handle:
-                    config = json.load(handle)
-                existing = f" (a {config.get('model_type', 'model')} {config.get('architectures') or ''})"
-            except (OSError, json.JSONDecodeError):
-                pass
-        raise OutputDirError(
-            f"Output folder {output_dir!r} already holds a model{existing}: {', '.join(sorted(found)[:5])}. Choose "
-            "another --output_dir, pass --resume_from_checkpoint to continue it, or --overwrite_output_dir to "
-            "replace it."
-        )
 
 
 def write_model_card(

@@ -27,6 +27,7 @@ from .data import (
     label_kind,
     load_named_or_local,
     rename_label_column,
+    split_names,
     standard_splits,
     truncate_splits,
 )
@@ -55,6 +56,22 @@ def load_image_folders(dirs: dict[str, str], cache_dir: str | None = None) -> Da
         ) from error
 
 
+def check_class_folders(dirs: dict[str, str]) -> None:
+    """Refuse a class folder that only the validation or test folder has (imagefolder would make it a class of the
+    model that never trains on it)."""
+    classes = {
+        split: {entry for entry in os.listdir(path) if os.path.isdir(os.path.join(path, entry))}
+        for split, path in dirs.items()
+    }
+    for split, names in classes.items():
+        unseen = sorted(names - classes["train"])
+        if unseen:
+            raise DataError(
+                f"Class folder(s) {unseen[:10]} of --{split}_dir {dirs[split]} are not in --train_dir: the model "
+                "would get a class it never trains on. Fix the folders, or pass every class with --label_names."
+            )
+
+
 def prepare_image_data(
     data_args, family: ModelFamily, need_test: bool, cache_dir: str | None = None, token: str | None = None
 ) -> tuple[DatasetDict, DataFacts]:
@@ -73,8 +90,10 @@ def prepare_image_data(
     kind = label_kind(raw, False)
     if kind != "single_label_classification":
         raise DataError(f"Image models classify one label per image; the 'label' column looks {kind}.")
+    if dirs and not data_args.label_names:
+        check_class_folders(dirs)
     raw = truncate_splits(raw, data_args)
-    label_names = collect_labels(raw, kind)
+    label_names = collect_labels(raw, kind, split_names(data_args.label_names), dirs)
     splits = encode_labels(raw, kind, {name: i for i, name in enumerate(label_names)})
     dataset_id, shown_name = describe_source(dataset_name, data_args.train_dir)
     sizes = {name: len(split) for name, split in splits.items()}

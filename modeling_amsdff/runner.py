@@ -18,9 +18,17 @@ from transformers import EarlyStoppingCallback, set_seed
 
 from .callbacks import LossComponentsCallback
 from .data import DataError, DataFacts
-from .hub import HubPushError, OutputDirError, check_output_dir, push_folder, write_run_card
+from .hub import HubPushError, push_folder, write_run_card
 from .lora import finish_lora, start_lora
 from .metrics import build_compute_metrics, confusion
+from .output_dir import (
+    OutputDirError,
+    check_output_dir,
+    check_overwritable,
+    discard_previous_run,
+    resolve_resume_checkpoint,
+    set_aside_previous_run,
+)
 from .registry import ModelFamily
 from .training import StrategyTrainer
 
@@ -46,9 +54,10 @@ def start_run(training_args) -> tuple:
     datasets.utils.logging.set_verbosity(log_level)
     transformers.utils.logging.set_verbosity(log_level)
 
-    check_output_dir(
-        training_args.output_dir, training_args.overwrite_output_dir, training_args.resume_from_checkpoint
-    )
+    resume = resolve_resume_checkpoint(training_args.resume_from_checkpoint, training_args.output_dir)
+    check_output_dir(training_args.output_dir, training_args.overwrite_output_dir, resume)
+    if training_args.overwrite_output_dir and not resume:
+        check_overwritable(training_args.output_dir)  # refused now, before any work, if it holds the user's files
     if training_args.early_stopping_patience is not None:
         if training_args.eval_strategy == "no" or not training_args.load_best_model_at_end:
             raise ValueError(
@@ -65,7 +74,7 @@ def start_run(training_args) -> tuple:
     if push_to_hub and not training_args.do_train:
         raise ValueError("--push_to_hub uploads the model a run trains: it needs --do_train.")
     set_seed(training_args.seed)
-    return replace(training_args, push_to_hub=False), push_to_hub
+    return replace(training_args, push_to_hub=False, resume_from_checkpoint=resume), push_to_hub
 
 
 def check_saved_labels(config, path: str, num_labels: int, label_names: list[str] | None) -> None:
@@ -128,7 +137,16 @@ def train_evaluate_predict(
 ) -> dict:
     """Train, evaluate and predict as the stages ask (`--do_train/--do_eval/--do_predict`), saving each stage's
     metrics as the example scripts do; then, after training, the model card (`card`: the `write_run_card` arguments
-    the task adds) and the push. Returns every metric (`all_results.json`)."""
+    the task adds) and the push. Returns every metric (`all_results.json`).
+
+    With --overwrite_output_dir, the earlier run's files are set aside first and removed once this run has finished,
+    so the folder holds only this run's files (and a failed run leaves the earlier one where the log says).
+    """
+    previous_run = None
+    if training_args.overwrite_output_dir and not training_args.resume_from_checkpoint:
+        with training_args.main_process_first(desc="setting the earlier run aside"):
+            if training_args.should_save:
+                previous_run = set_aside_previous_run(training_args.output_dir)
     lora = None
     if lora_args.use_lora:
         model, lora = start_lora(model, processing_class, lora_args, training_args)
@@ -173,6 +191,7 @@ def train_evaluate_predict(
             )
             logger.info(f"Pushed {training_args.output_dir} to the Hub: {url}")
             results["hub_commit_url"] = url
+    discard_previous_run(previous_run)
     return results
 
 

@@ -98,7 +98,12 @@ class BodySizeLimit:
     async def _refuse(self, send, size: int) -> None:
         detail = f"The request body is {size:,} bytes or more; the limit is {self.max_bytes:,} (--max_body_bytes)."
         body = json.dumps({"detail": detail}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        # Connection: close, so that the server does not read (and the client stops sending) the rest of the body.
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

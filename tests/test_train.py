@@ -13,7 +13,7 @@ from transformers import AutoTokenizer
 
 from modeling_amsdff import AmsdffForSequenceClassification
 from modeling_amsdff.data import DataError
-from modeling_amsdff.hub import OutputDirError
+from modeling_amsdff.output_dir import OutputDirError
 
 from helpers import FAST, run_without_package
 from model_cases import tiny_amsdff_config
@@ -353,3 +353,40 @@ def test_regression_target_column_named_label(flags, tiny_encoder, csv_data, tmp
     results = train.main([*command, *flags, "--output_dir", str(out), *FAST])
     assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "label"}
     assert "predict_rmse" in results
+
+
+def test_a_label_only_the_test_file_has_is_refused_unless_listed(tiny_encoder, tmp_path):
+    train_file = tmp_path / "train.csv"
+    train_file.write_text(
+        "text,label\n" + "\n".join(f'"{s}",{"pos" if i % 2 else "neg"}' for i, s in enumerate(SENTENCES * 2))
+    )
+    test_file = tmp_path / "test.csv"
+    test_file.write_text('text,label\n"fine",pos\n"meh",neutral\n"bad",neg\n')
+    common = ["--model_name_or_path", tiny_encoder, "--train_file", str(train_file), "--test_file", str(test_file)]
+    with pytest.raises(DataError, match=r"Label\(s\) \['neutral'\] of the 'test' split \(test.csv\) never occur"):
+        train.main([*common, "--output_dir", str(tmp_path / "a"), *FAST])
+    out = tmp_path / "listed"
+    results = train.main([*common, "--label_names", "neg,neutral,pos", "--output_dir", str(out), *FAST])
+    assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "neg", "1": "neutral", "2": "pos"}
+    assert results["predict_samples"] == 3
+    with pytest.raises(DataError, match=r"label\(s\) \['neutral'\] that --label_names \['neg', 'pos'\] does not list"):
+        train.main([*common, "--label_names", "neg,pos", "--output_dir", str(tmp_path / "b"), *FAST])
+
+
+def test_class_ids_with_a_blank_cell_are_named_as_a_missing_label(tiny_encoder, tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text(
+        "text,label\n" + "\n".join(f'"{s}",{"" if i == 3 else i % 2}' for i, s in enumerate(SENTENCES * 2))
+    )
+    with pytest.raises(DataError, match=r"Row 3 of the 'train' split \(ids.csv\) has no label"):
+        train.main(
+            [
+                "--model_name_or_path",
+                tiny_encoder,
+                "--train_file",
+                str(path),
+                "--output_dir",
+                str(tmp_path / "o"),
+                *FAST,
+            ]
+        )

@@ -274,3 +274,13 @@ def test_bad_image_arguments_give_clear_errors(args, message, tmp_path):
         args = ["--train_dir", train_dir, *args]
     with pytest.raises((DataError, ValueError), match=message):
         train.main(["--model_type", "amsra_net", "--output_dir", str(tmp_path / "o"), *QUICK, *args])
+
+
+def test_a_class_folder_only_validation_has_is_refused(tmp_path):
+    train_dir = write_image_folder(tmp_path / "train", 4)
+    validation_dir = write_image_folder(tmp_path / "val", 2, seed=1)
+    os.makedirs(tmp_path / "val" / "up")
+    Image.fromarray(np.zeros((20, 20, 3), dtype=np.uint8)).save(tmp_path / "val" / "up" / "0.png")
+    with pytest.raises(DataError, match=r"Class folder\(s\) \['up'\] of --validation_dir .* are not in --train_dir"):
+        folders = ["--train_dir", train_dir, "--validation_dir", validation_dir]
+        train.main(["--model_type", "amsra_net", *folders, "--output_dir", str(tmp_path / "o"), *QUICK])
