@@ -57,6 +57,7 @@ from modeling_amsdff.image_data import (
     prepare_image_data,
     process_images,
 )
+from modeling_amsdff.inference import load_saved_model
 from modeling_amsdff.lora import check_lora_arguments
 from modeling_amsdff.registry import ModelFamily, preset
 from modeling_amsdff.runner import check_saved_labels, run_command_line, start_run, train_evaluate_predict
@@ -87,17 +88,16 @@ def build_image_model(
     hub_kwargs = model_args.hub_kwargs()
     labels = facts.label_names
     if path:
-        config = AutoConfig.from_pretrained(path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs)
+        remote = {"trust_remote_code": model_args.trust_remote_code, **hub_kwargs}
+        config = load_saved_model(AutoConfig.from_pretrained, path, **remote)
         if config.model_type != family.model_type:
             raise DataError(
                 f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} trains "
                 f"{family.model_type} models from scratch or continues a saved one."
             )
         check_saved_labels(config, path, len(labels), labels)
-        model = family.model_class.from_pretrained(path, **hub_kwargs, **overrides)
-        processor = AutoImageProcessor.from_pretrained(
-            path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs
-        )
+        model = load_saved_model(family.model_class.from_pretrained, path, **hub_kwargs, **overrides)
+        processor = load_saved_model(AutoImageProcessor.from_pretrained, path, **remote)
         return model, processor
 
     if not trains:

@@ -62,6 +62,7 @@ from modeling_amsdff.arguments import (
 )
 from modeling_amsdff.data import DataError, DataFacts, prepare_text_data
 from modeling_amsdff.hub import hub_id
+from modeling_amsdff.inference import load_saved_model
 from modeling_amsdff.lora import check_lora_arguments
 from modeling_amsdff.offline_data import MINILM_HUB_ID, minilm_path
 from modeling_amsdff.registry import (
@@ -122,10 +123,11 @@ def build_model(
     num_labels = len(facts.label_names)
     # A one-output regression of a classifier family names no classes; its saved output name is not checked.
     names = None if facts.problem_type == "regression" and family.task != TEXT_REGRESSION else facts.label_names
-    config = AutoConfig.from_pretrained(path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs)
+    remote = {"trust_remote_code": model_args.trust_remote_code, **hub_kwargs}
+    config = load_saved_model(AutoConfig.from_pretrained, path, **remote)
     if config.model_type == family.model_type:
         check_saved_labels(config, path, num_labels, names)
-        return family.model_class.from_pretrained(path, **hub_kwargs, **overrides), path
+        return load_saved_model(family.model_class.from_pretrained, path, **hub_kwargs, **overrides), path
     if config.model_type in FAMILIES_BY_MODEL_TYPE:
         raise DataError(
             f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} needs an encoder or a "
@@ -140,9 +142,8 @@ def build_model(
         arguments["label_means"], arguments["label_scales"] = facts.target_means, facts.target_scales
     else:
         arguments["problem_type"] = facts.problem_type
-    model = family.model_class.from_pretrained_backbone(
-        path, backbone_kwargs=hub_kwargs, num_labels=num_labels, **arguments
-    )
+    load = family.model_class.from_pretrained_backbone
+    model = load_saved_model(load, path, backbone_kwargs=hub_kwargs, num_labels=num_labels, **arguments)
     return model, path
 
 

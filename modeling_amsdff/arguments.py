@@ -86,7 +86,7 @@ class DataArguments:
     validation_split_name: str | None = field(default=None, metadata={"help": "Name of the validation split."})
     test_split_name: str | None = field(default=None, metadata={"help": "Name of the test split."})
     label_column_name: str | None = field(default=None, metadata={"help": "Label column (default: 'label')."})
-    label_names: str | None = field(
+    class_names: str | None = field(
         default=None,
         metadata={
             "help": "Comma-separated class names, in the order of the model's outputs. Default: the labels of the "

@@ -23,6 +23,9 @@ from .offline_data import OFFLINE_DATASETS, DataError, split_dataset
 from .registry import TEXT_REGRESSION, ModelFamily
 
 
+# Column added to rows read from the user's files: where each row came from ("row 12 of train.csv"), so that an error
+# names it in the file even after validation/test rows were cut from it. Never reaches the model.
+SOURCE_ROW = "__source_row__"
 LOCAL_FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 
 __all__ = ["DataError", "DataFacts", "prepare_text_data"]
@@ -112,7 +115,11 @@ def load_text_files(files: dict[str, str], cache_dir: str | None = None) -> Data
     builder = builders.pop()
     kwargs = {"delimiter": "\t"} if all(p.lower().endswith(".tsv") for p in files.values()) else {}
     try:
-        return load_dataset(builder, data_files=files, cache_dir=cache_dir, **kwargs)
+        raw = load_dataset(builder, data_files=files, cache_dir=cache_dir, **kwargs)
+        for split, dataset in raw.items():
+            name = os.path.basename(files[split])
+            raw[split] = dataset.add_column(SOURCE_ROW, [f"row {i + 1} of {name}" for i in range(len(dataset))])
+        return raw
     except ValueError as error:
         empty = re.search(r'Instruction "(\w+)" corresponds to no data', str(error))
         if empty:
@@ -228,12 +235,12 @@ def prepare_text_data(
     sources = {split: os.path.basename(path) for split, path in files.items()}
     problem_type = "regression" if regression else label_kind(raw, data_args.do_regression, sources)
     if problem_type == "regression":
-        if data_args.label_names:
-            raise DataError("--label_names lists the classes of a classification task; this data is a regression.")
+        if data_args.class_names:
+            raise DataError("--class_names lists the classes of a classification task; this data is a regression.")
         label_names = target_columns or [data_args.label_column_name or "label"]
         splits = encode_labels(raw, problem_type, None)
     else:
-        label_names = collect_labels(raw, problem_type, split_names(data_args.label_names), sources)
+        label_names = collect_labels(raw, problem_type, split_names(data_args.class_names), sources)
         splits = encode_labels(raw, problem_type, {name: i for i, name in enumerate(label_names)})
     dataset_id, shown_name = describe_source(dataset_name, data_args.train_file)
     facts = DataFacts(dataset_id, shown_name, problem_type, label_names, {k: len(v) for k, v in splits.items()})
@@ -295,8 +302,8 @@ def join_text_columns(
             dataset = dataset.filter(lambda text: bool(text), input_columns="text")
         elif empty:
             raise DataError(
-                f"{len(empty)} row(s) of the {split!r} split have an empty text (first at row {empty[0]}); clean "
-                "the data or pass --drop_empty_texts."
+                f"{len(empty)} row(s) of the {split!r} split have an empty text (the first: "
+                f"{locate(dataset, empty[0], split)}); clean the data or pass --drop_empty_texts."
             )
         out[split] = dataset
     return out
@@ -323,12 +330,19 @@ def label_kind(raw: DatasetDict, do_regression: bool | None, sources: dict[str, 
             present = [v for v in values if v is not None and not math.isnan(v)]
             if missing and all(float(v).is_integer() for v in present):
                 raise DataError(
-                    f"Row {missing[0]} of the {describe_split(split, sources)} has no label ({len(missing)} row(s) "
-                    "in all); fill or drop them. (The other labels are whole numbers, so this reads as classes; "
-                    "pass --do_regression if they are scores.)"
+                    f"The label of {locate(dataset, missing[0], split)} is missing ({len(missing)} row(s) of the "
+                    f"{describe_split(split, sources)} in all); fill or drop them. (The other labels are whole "
+                    "numbers, so this reads as classes; pass --do_regression if they are scores.)"
                 )
         return "regression"
     return "single_label_classification"
+
+
+def locate(dataset: datasets.Dataset, index: int, split: str) -> str:
+    """Where row `index` of a split is: its row in the user's file when it came from one, else its row in the split."""
+    if SOURCE_ROW in dataset.column_names:
+        return dataset[index][SOURCE_ROW]
+    return f"row {index} of the {split!r} split"
 
 
 def describe_split(split: str, sources: dict[str, str] | None = None) -> str:
@@ -338,19 +352,19 @@ def describe_split(split: str, sources: dict[str, str] | None = None) -> str:
 
 
 def collect_labels(
-    raw: DatasetDict, kind: str, label_names: list[str] | None = None, sources: dict[str, str] | None = None
+    raw: DatasetDict, kind: str, class_names: list[str] | None = None, sources: dict[str, str] | None = None
 ) -> list[str]:
     """The class names of a classification data set, in the order of the model's outputs.
 
     A `ClassLabel` feature declares them. Otherwise they are the labels of the training split, sorted (numerically
     when they are all integers); a label that only the validation or test split has is refused, naming it and its
-    file, since the model would get a class it never trains on. `label_names` (from --label_names) gives the list
+    file, since the model would get a class it never trains on. `class_names` (from --class_names) gives the list
     explicitly instead: every label must then be one of them, and classes without training examples are allowed.
     """
     feature = raw["train"].features["label"]
     if isinstance(feature, datasets.ClassLabel):
-        if label_names and list(label_names) != list(feature.names):
-            raise DataError(f"--label_names {label_names} differ from the classes the data declares: {feature.names}.")
+        if class_names and list(class_names) != list(feature.names):
+            raise DataError(f"--class_names {class_names} differ from the classes the data declares: {feature.names}.")
         return list(feature.names)
     found: dict[str, set[str]] = {}
     for split, dataset in raw.items():
@@ -358,23 +372,23 @@ def collect_labels(
         for index, value in enumerate(dataset["label"]):
             values = value if kind == "multi_label_classification" else [value]
             if values is None or any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
-                raise DataError(f"Row {index} of the {describe_split(split, sources)} has a missing label.")
+                raise DataError(f"The label of {locate(dataset, index, split)} is missing.")
             names.update(str(v) for v in values)
-    if label_names:
+    if class_names:
         for split, names in found.items():
-            unknown = sorted(names - set(label_names))
+            unknown = sorted(names - set(class_names))
             if unknown:
                 raise DataError(
-                    f"The {describe_split(split, sources)} has label(s) {unknown[:10]} that --label_names "
-                    f"{list(label_names)} does not list."
+                    f"The {describe_split(split, sources)} has label(s) {unknown[:10]} that --class_names "
+                    f"{list(class_names)} does not list."
                 )
-        return list(label_names)
+        return list(class_names)
     for split, names in found.items():
         unseen = sorted(names - found["train"])
         if unseen:
             raise DataError(
                 f"Label(s) {unseen[:10]} of the {describe_split(split, sources)} never occur in the training split: "
-                "the model would get a class it never trains on. Fix the data, or pass every class with --label_names "
+                "the model would get a class it never trains on. Fix the data, or pass every class with --class_names "
                 "(in the order of the model's outputs) to keep them."
             )
     if all(name.lstrip("-").isdigit() for name in found["train"]):
@@ -405,8 +419,8 @@ def stack_label_columns(raw: DatasetDict, columns: Sequence[str]) -> DatasetDict
             bad = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and math.isnan(v))]
             if bad:
                 raise DataError(
-                    f"Row {bad[0]} of the {split!r} split has a missing or NaN target in {column!r} "
-                    f"({len(bad)} row(s) in all); drop or fill them first."
+                    f"{locate(dataset, bad[0], split)} has a missing or NaN target in {column!r} ({len(bad)} row(s) "
+                    f"of the {split!r} split in all); drop or fill them first."
                 )
 
         def stack(batch):
@@ -431,7 +445,7 @@ def encode_labels(raw: DatasetDict, kind: str, label2id: dict[str, int] | None) 
 
             bad = [i for i, v in enumerate(values) if invalid(v)]
             if bad:
-                raise DataError(f"Row {bad[0]} of the {split!r} split has a missing or non-numeric regression target.")
+                raise DataError(f"{locate(dataset, bad[0], split)} has a missing or non-numeric regression target.")
             out[split] = dataset.map(
                 lambda label: {"labels": [float(v) for v in label] if isinstance(label, list) else float(label)},
                 input_columns="label",

@@ -68,7 +68,7 @@ def check_class_folders(dirs: dict[str, str]) -> None:
         if unseen:
             raise DataError(
                 f"Class folder(s) {unseen[:10]} of --{split}_dir {dirs[split]} are not in --train_dir: the model "
-                "would get a class it never trains on. Fix the folders, or pass every class with --label_names."
+                "would get a class it never trains on. Fix the folders, or pass every class with --class_names."
             )
 
 
@@ -90,10 +90,10 @@ def prepare_image_data(
     kind = label_kind(raw, False)
     if kind != "single_label_classification":
         raise DataError(f"Image models classify one label per image; the 'label' column looks {kind}.")
-    if dirs and not data_args.label_names:
+    if dirs and not data_args.class_names:
         check_class_folders(dirs)
     raw = truncate_splits(raw, data_args)
-    label_names = collect_labels(raw, kind, split_names(data_args.label_names), dirs)
+    label_names = collect_labels(raw, kind, split_names(data_args.class_names), dirs)
     splits = encode_labels(raw, kind, {name: i for i, name in enumerate(label_names)})
     dataset_id, shown_name = describe_source(dataset_name, data_args.train_dir)
     sizes = {name: len(split) for name, split in splits.items()}

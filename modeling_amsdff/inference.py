@@ -141,7 +141,7 @@ def load_saved_model(load, path: str, **kwargs):
     saved model cannot be read (a truncated `model.safetensors`, a missing file ...)."""
     try:
         return load(path, **kwargs)
-    except (OSError, RuntimeError, ValueError, SafetensorError) as error:
+    except (OSError, RuntimeError, json.JSONDecodeError, SafetensorError) as error:  # not a config's ValueError
         weights = [name for name in WEIGHT_FILES if os.path.isfile(os.path.join(str(path), name))]
         where = f" ({', '.join(weights)})" if weights else ""
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

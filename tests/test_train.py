@@ -13,6 +13,7 @@ from transformers import AutoTokenizer
 
 from modeling_amsdff import AmsdffForSequenceClassification
 from modeling_amsdff.data import DataError
+from modeling_amsdff.inference import SavedModelError
 from modeling_amsdff.output_dir import OutputDirError
 
 from helpers import FAST, run_without_package
@@ -221,6 +222,7 @@ def csv_data(tmp_path):
         (["--config_overrides", "num_experts=1"], ValueError, "`num_experts` must be at least 2"),
         (["--config_overrides", "num_expert=4"], ValueError, "unknown AmsdffConfig argument"),
         (["--config_overrides", "loss_type=focal"], ValueError, "loss_type is now classification_loss"),
+        (["--config_overrides", "num_experts=abc"], ValueError, "num_experts must be int, got 'abc'"),
         (["--model_type", "bert"], ValueError, "--model_type must be one of"),
     ],
 )
@@ -366,11 +368,11 @@ def test_a_label_only_the_test_file_has_is_refused_unless_listed(tiny_encoder, t
     with pytest.raises(DataError, match=r"Label\(s\) \['neutral'\] of the 'test' split \(test.csv\) never occur"):
         train.main([*common, "--output_dir", str(tmp_path / "a"), *FAST])
     out = tmp_path / "listed"
-    results = train.main([*common, "--label_names", "neg,neutral,pos", "--output_dir", str(out), *FAST])
+    results = train.main([*common, "--class_names", "neg,neutral,pos", "--output_dir", str(out), *FAST])
     assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "neg", "1": "neutral", "2": "pos"}
     assert results["predict_samples"] == 3
-    with pytest.raises(DataError, match=r"label\(s\) \['neutral'\] that --label_names \['neg', 'pos'\] does not list"):
-        train.main([*common, "--label_names", "neg,pos", "--output_dir", str(tmp_path / "b"), *FAST])
+    with pytest.raises(DataError, match=r"label\(s\) \['neutral'\] that --class_names \['neg', 'pos'\] does not list"):
+        train.main([*common, "--class_names", "neg,pos", "--output_dir", str(tmp_path / "b"), *FAST])
 
 
 def test_class_ids_with_a_blank_cell_are_named_as_a_missing_label(tiny_encoder, tmp_path):
@@ -378,7 +380,7 @@ def test_class_ids_with_a_blank_cell_are_named_as_a_missing_label(tiny_encoder, 
     path.write_text(
         "text,label\n" + "\n".join(f'"{s}",{"" if i == 3 else i % 2}' for i, s in enumerate(SENTENCES * 2))
     )
-    with pytest.raises(DataError, match=r"Row 3 of the 'train' split \(ids.csv\) has no label"):
+    with pytest.raises(DataError, match=r"The label of row 4 of ids.csv is missing \(1 row\(s\) of the 'train' split"):
         train.main(
             [
                 "--model_name_or_path",
@@ -389,4 +391,34 @@ def test_class_ids_with_a_blank_cell_are_named_as_a_missing_label(tiny_encoder, 
                 str(tmp_path / "o"),
                 *FAST,
             ]
+        )
+
+
+def test_broken_files_are_named_in_one_line(tiny_encoder, csv_data, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes('text,label\n"café crème",1\n"fine",0\n'.encode("latin-1"))
+    for path, message in [(empty, "the file is empty"), (latin1, "the file is not UTF-8 text")]:
+        with pytest.raises(DataError, match=message):
+            train.main(
+                [
+                    "--model_name_or_path",
+                    tiny_encoder,
+                    "--train_file",
+                    str(path),
+                    "--output_dir",
+                    str(tmp_path / "o"),
+                    *FAST,
+                ]
+            )
+    saved = tmp_path / "saved"
+    labels = {"id2label": {0: "0", 1: "1"}, "label2id": {"0": 0, "1": 1}}
+    AmsdffForSequenceClassification(tiny_amsdff_config(num_labels=2, **labels)).save_pretrained(saved)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(saved)
+    weights = saved / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:200])
+    with pytest.raises(SavedModelError, match=r"Cannot load the model saved in .*saved.* \(model.safetensors\)"):
+        train.main(
+            ["--model_name_or_path", str(saved), "--train_file", csv_data, "--output_dir", str(tmp_path / "p"), *FAST]
         )
