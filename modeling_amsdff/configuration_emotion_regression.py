@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from transformers import DistilBertConfig, PreTrainedConfig
 
 from .losses import validate_regression_loss_settings
 
+
+logger = logging.getLogger(__name__)
 
 EMOTION_HEAD_TYPES = ("base", "gated", "moe")
 EMOTION_POOLINGS = ("auto", "pooler", "cls", "mean")
@@ -60,7 +64,8 @@ class EmotionRegressionConfig(PreTrainedConfig):
         label_means (`tuple[float]`, *optional*):
             Per-dimension mean of the training targets. With `label_scales`, the head predicts normalised targets,
             the loss compares normalised values, and `logits` come back in the targets' original units.
-            `train.py` fills both from the training split.
+            `train.py` fills both from the training split. A saved config loaded with another `num_labels` (a new
+            head) drops them, since they describe the old targets.
         label_scales (`tuple[float]`, *optional*):
             Per-dimension standard deviation of the training targets (positive). Named "scales", not "stds":
             transformers' tooling treats config keys containing `_std` as initialiser standard deviations.
@@ -102,6 +107,16 @@ class EmotionRegressionConfig(PreTrainedConfig):
         self.label_scales = _as_tuple(self.label_scales)
         if "loss_type" in kwargs:  # the name of `regression_loss` in configs saved before version 0.2
             self.regression_loss = kwargs.pop("loss_type")
+        resized = kwargs.get("num_labels")
+        old_size = len(self.id2label) if self.id2label else None
+        if resized is not None and self.label_means is not None and old_size == len(self.label_means) != resized:
+            # A saved model re-headed for other targets (`from_pretrained(..., num_labels=N,
+            # ignore_mismatched_sizes=True)`): the statistics describe the old targets, so they go with the old head.
+            logger.warning(
+                f"EmotionRegressionConfig: num_labels {old_size} -> {resized}; the target statistics of the old "
+                "targets are dropped (set label_means/label_scales for the new ones; train.py does)."
+            )
+            self.label_means = self.label_scales = None
         kwargs.setdefault("problem_type", "regression")
         if self.problem_type is None:
             self.problem_type = kwargs.pop("problem_type")

@@ -10,6 +10,7 @@ back in the targets' original units.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +24,9 @@ from .losses import compute_regression_loss
 from .pooling import masked_mean
 from .pretrained_encoder import PretrainedEncoderMixin, encoder_from_config
 from .regression_heads import GatedRegressionHead, MixtureOfExpertsRegressionHead, RegressionHead
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -163,6 +167,13 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
             )
         else:
             self.classifier = RegressionHead(hidden, config.num_labels, config.classifier_dropout)
+        if config.label_means is not None and len(config.label_means) != config.num_labels:
+            # `config.num_labels` was changed after the statistics were set: a new head for other targets.
+            logger.warning(
+                f"EmotionRegressionForSequenceClassification: {len(config.label_means)} target statistics for "
+                f"{config.num_labels} outputs; they describe other targets and are dropped."
+            )
+            config.label_means = config.label_scales = None
         means, stds = self.label_statistics(config)
         # Non-persistent: the statistics live in the config, so the weights file does not duplicate them.
         self.register_buffer("label_means", means, persistent=False)

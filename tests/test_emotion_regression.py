@@ -425,3 +425,20 @@ def test_evaluating_an_untrained_new_head_is_refused_and_a_trained_model_evaluat
         [*common, "--model_name_or_path", str(trained), "--do_eval", "--output_dir", str(tmp_path / "b")]
     )
     assert "eval_rmse" in results and "train_loss" not in results and "predict_rmse" not in results
+
+
+def test_a_saved_regression_model_takes_a_new_head(tmp_path):
+    """`from_pretrained(..., num_labels=3, ignore_mismatched_sizes=True)` re-heads the model, as for AMSDFF; the target
+    statistics of the old targets go with the old head."""
+    torch.manual_seed(0)
+    EmotionRegressionForSequenceClassification(tiny_emotion_config(head_type="gated")).save_pretrained(tmp_path / "two")
+    model = EmotionRegressionForSequenceClassification.from_pretrained(
+        tmp_path / "two", num_labels=3, ignore_mismatched_sizes=True
+    )
+    assert model(**text_inputs()).logits.shape == (13, 3)
+    assert model.config.label_means is None and model.config.label_scales is None
+    model.save_pretrained(tmp_path / "three")
+    again = EmotionRegressionForSequenceClassification.from_pretrained(tmp_path / "three")
+    assert again.config.num_labels == 3
+    with pytest.raises(ValueError, match="one value per label"):  # statistics given with the wrong width still fail
+        tiny_emotion_config(label_means=(0.0,), label_scales=(1.0,))
