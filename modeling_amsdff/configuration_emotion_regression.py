@@ -107,16 +107,6 @@ class EmotionRegressionConfig(PreTrainedConfig):
         self.label_scales = _as_tuple(self.label_scales)
         if "loss_type" in kwargs:  # the name of `regression_loss` in configs saved before version 0.2
             self.regression_loss = kwargs.pop("loss_type")
-        resized = kwargs.get("num_labels")
-        old_size = len(self.id2label) if self.id2label else None
-        if resized is not None and self.label_means is not None and old_size == len(self.label_means) != resized:
-            # A saved model re-headed for other targets (`from_pretrained(..., num_labels=N,
-            # ignore_mismatched_sizes=True)`): the statistics describe the old targets, so they go with the old head.
-            logger.warning(
-                f"EmotionRegressionConfig: num_labels {old_size} -> {resized}; the target statistics of the old "
-                "targets are dropped (set label_means/label_scales for the new ones; train.py does)."
-            )
-            self.label_means = self.label_scales = None
         kwargs.setdefault("problem_type", "regression")
         if self.problem_type is None:
             self.problem_type = kwargs.pop("problem_type")
@@ -124,6 +114,20 @@ class EmotionRegressionConfig(PreTrainedConfig):
             kwargs.pop("problem_type")
         super().__post_init__(**kwargs)
         self._validate_emotion()
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs):
+        """As `PreTrainedConfig.from_dict`; a saved config loaded with another `num_labels` (a model re-headed with
+        `from_pretrained(..., num_labels=N, ignore_mismatched_sizes=True)`) drops the statistics of its old targets."""
+        resized = kwargs.get("num_labels")
+        means = config_dict.get("label_means")
+        if resized is not None and means is not None and len(means) != resized:
+            logger.warning(
+                f"EmotionRegressionConfig: num_labels {len(means)} -> {resized}; the statistics of the old targets "
+                "are dropped (set label_means/label_scales for the new ones; train.py does)."
+            )
+            config_dict = {**config_dict, "label_means": None, "label_scales": None}
+        return super().from_dict(config_dict, **kwargs)
 
     @property
     def hidden_size(self) -> int:

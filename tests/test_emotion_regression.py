@@ -431,7 +431,9 @@ def test_a_saved_regression_model_takes_a_new_head(tmp_path):
     """`from_pretrained(..., num_labels=3, ignore_mismatched_sizes=True)` re-heads the model, as for AMSDFF; the target
     statistics of the old targets go with the old head."""
     torch.manual_seed(0)
-    EmotionRegressionForSequenceClassification(tiny_emotion_config(head_type="gated")).save_pretrained(tmp_path / "two")
+    EmotionRegressionForSequenceClassification(tiny_emotion_config(head_type="gated")).save_pretrained(
+        tmp_path / "two"
+    )
     model = EmotionRegressionForSequenceClassification.from_pretrained(
         tmp_path / "two", num_labels=3, ignore_mismatched_sizes=True
     )
