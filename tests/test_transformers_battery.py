@@ -66,22 +66,9 @@ class AmsdffModelTester:
         return self.get_config(), text_inputs(self.batch_size, self.seq_length)
 
 
-# Battery tests that do not apply to a composite "pretrained encoder + new head" model, with the reason.
-NOT_APPLICABLE = {
-    "test_resize_embeddings": "the vocabulary belongs to the nested encoder; resizing is delegated to it and "
-    "covered by transformers' own tests of that encoder",
-    "test_resize_tokens_embeddings": "as test_resize_embeddings",
-    "test_resize_embeddings_untied": "as test_resize_embeddings",
-    "test_model_get_set_embeddings": "as test_resize_embeddings",
-    "test_mismatched_shapes_have_properly_initialized_weights": "the encoder's own init is tested by transformers",
-}
-
-
 class AmsdffBatteryTest(ModelTesterMixin, unittest.TestCase):
     all_model_classes = (AmsdffModel, AmsdffForSequenceClassification)
-    test_resize_embeddings = False
     test_torch_exportable = False  # the stub ExportTesterMixin runs nothing; export is tested separately
-    _is_composite = True  # the encoder is a sub-model with its own config: run the attention-dispatch tests
 
     def setUp(self):
         self.model_tester = AmsdffModelTester(self)
@@ -116,9 +103,7 @@ class EmotionRegressionModelTester(AmsdffModelTester):
 
 class EmotionRegressionBatteryTest(ModelTesterMixin, unittest.TestCase):
     all_model_classes = (EmotionRegressionModel, EmotionRegressionForSequenceClassification)
-    test_resize_embeddings = False
     test_torch_exportable = False
-    _is_composite = True
 
     def setUp(self):
         self.model_tester = EmotionRegressionModelTester(self)
@@ -189,8 +174,11 @@ class AmsraNetBatteryTest(ModelTesterMixin, unittest.TestCase):
             self.assertEqual([s.shape[-1] for s in states], [16, 16, 8, 4, 2])
 
 
-for _test_class in (AmsdffBatteryTest, EmotionRegressionBatteryTest, AmsraNetBatteryTest):
-    for _name, _reason in NOT_APPLICABLE.items():
-        if hasattr(_test_class, _name):
-            setattr(_test_class, _name, unittest.skip(_reason)(getattr(_test_class, _name)))
-del _test_class  # not a test class of its own
+# Battery tests that cannot apply, with the reason (every other test of the battery runs, on every family).
+NOT_APPLICABLE = {
+    AmsraNetBatteryTest: {"test_model_get_set_embeddings": "an image model has no token embeddings"},
+}
+for _test_class, _tests in NOT_APPLICABLE.items():
+    for _name, _reason in _tests.items():
+        setattr(_test_class, _name, unittest.skip(_reason)(getattr(_test_class, _name)))
+del _test_class, _tests, _name, _reason  # not test classes of their own
