@@ -36,6 +36,7 @@ import sys
 
 from transformers import AutoConfig, AutoImageProcessor, default_data_collator
 
+from modeling_amsdff import ChannelConvertingImageProcessor
 from modeling_amsdff.arguments import (
     UNTRAINED_HEAD,
     ImageDataArguments,
@@ -60,7 +61,13 @@ from modeling_amsdff.image_data import (
 from modeling_amsdff.inference import load_saved_model
 from modeling_amsdff.lora import check_lora_arguments
 from modeling_amsdff.registry import ModelFamily, preset
-from modeling_amsdff.runner import check_saved_labels, run_command_line, start_run, train_evaluate_predict
+from modeling_amsdff.runner import (
+    check_saved_labels,
+    config_arguments,
+    run_command_line,
+    start_run,
+    train_evaluate_predict,
+)
 
 
 logger = logging.getLogger("train")
@@ -80,45 +87,59 @@ def build_image_model(
     train,
     overrides: dict,
     trains: bool = True,
+    image_processor_name: str | None = None,
 ):
     """A new model sized for the data (channels and side of the training images) with an image processor that
-    normalises with the training images' statistics, or a saved model of this family checked against the data.
-    Returns (model, image processor). A new model is refused when the run does not train."""
+    normalises with the training images' statistics (or the --image_processor_name one), or a saved model of this
+    family checked against the data. Returns (model, image processor). A new model is refused when the run does not
+    train."""
     path = model_args.model_name_or_path
     hub_kwargs = model_args.hub_kwargs()
+    remote = {"trust_remote_code": model_args.trust_remote_code, **hub_kwargs}
     labels = facts.label_names
+    label_arguments = {"id2label": dict(enumerate(labels)), "label2id": {n: i for i, n in enumerate(labels)}}
     if path:
-        remote = {"trust_remote_code": model_args.trust_remote_code, **hub_kwargs}
         config = load_saved_model(AutoConfig.from_pretrained, path, **remote)
         if config.model_type != family.model_type:
             raise DataError(
                 f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} trains "
                 f"{family.model_type} models from scratch or continues a saved one."
             )
-        check_saved_labels(config, path, len(labels), labels)
+        if model_args.ignore_mismatched_sizes:  # a new classifier for the data's labels, as transformers re-heads
+            overrides = {**overrides, **label_arguments, "num_labels": len(labels), "ignore_mismatched_sizes": True}
+        else:
+            check_saved_labels(config, path, len(labels), labels)
         model = load_saved_model(family.model_class.from_pretrained, path, **hub_kwargs, **overrides)
         processor = load_saved_model(AutoImageProcessor.from_pretrained, path, **remote)
         return model, processor
 
     if not trains:
         raise ValueError(UNTRAINED_HEAD)
-    channels, side = infer_image_geometry(train, facts.image_column)
+    if model_args.config_name:
+        preset_arguments = config_arguments(model_args, family)
+    processor = None
+    if image_processor_name:
+        processor = load_saved_model(AutoImageProcessor.from_pretrained, image_processor_name, **remote)
+        if not isinstance(processor, ChannelConvertingImageProcessor):
+            raise DataError(
+                f"--image_processor_name {image_processor_name!r} holds a {type(processor).__name__}; image models "
+                "of this package need one of their own processors (it converts images to the model's channels)."
+            )
+        channels, side = processor.num_channels, processor.size["height"]
+    else:
+        channels, side = infer_image_geometry(train, facts.image_column)
     arguments = {**preset_arguments, "num_channels": channels, **overrides}
     if "image_size" in family.config_class.__dataclass_fields__:  # a model built for one input side
         side = arguments.setdefault("image_size", side)
     if arguments["num_channels"] not in (1, 3):
         raise ValueError(f"num_channels must be 1 (greyscale) or 3 (RGB), got {arguments['num_channels']}.")
-    config = family.config_class(
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={n: i for i, n in enumerate(labels)},
-        **arguments,
-    )
-    mean, std = channel_statistics(train, facts.image_column, config.num_channels, side)
-    logger.info(f"Images: {config.num_channels} channel(s), {side}x{side}; training mean {mean}, std {std}")
-    processor = family.image_processor_class(
-        num_channels=config.num_channels, size={"height": side, "width": side}, image_mean=mean, image_std=std
-    )
+    config = family.config_class(num_labels=len(labels), **label_arguments, **arguments)
+    if processor is None:
+        mean, std = channel_statistics(train, facts.image_column, config.num_channels, side)
+        logger.info(f"Images: {config.num_channels} channel(s), {side}x{side}; training mean {mean}, std {std}")
+        processor = family.image_processor_class(
+            num_channels=config.num_channels, size={"height": side, "width": side}, image_mean=mean, image_std=std
+        )
     return family.model_class(config), processor
 
 
@@ -151,12 +172,25 @@ def main(argv: list[str] | None = None) -> dict:
     )
     logger.info(f"Data: {facts.num_examples}, labels: {facts.label_names}")
     model, processor = build_image_model(
-        model_args, family, preset_arguments, facts, raw["train"], overrides, training_args.do_train
+        model_args,
+        family,
+        preset_arguments,
+        facts,
+        raw["train"],
+        overrides,
+        training_args.do_train,
+        data_args.image_processor_name,
     )
     side = processor.size["height"]
     with training_args.main_process_first(desc="processing images"):
         splits = process_images(
-            raw, processor, facts.image_column, model.config.num_channels, side, data_args.preprocessing_num_workers
+            raw,
+            processor,
+            facts.image_column,
+            model.config.num_channels,
+            side,
+            data_args.preprocessing_num_workers,
+            load_from_cache_file=not data_args.overwrite_cache,
         )
     augmentation = ImageAugmentationCollator(
         data_args.random_crop_padding, data_args.horizontal_flip, processor.image_mean, processor.image_std
@@ -186,6 +220,7 @@ def main(argv: list[str] | None = None) -> dict:
         card=card,
         data_collator=default_data_collator,
         train_data_collator=augmentation,
+        metric_name=data_args.metric_name,
     )
 
 

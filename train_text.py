@@ -75,6 +75,7 @@ from modeling_amsdff.registry import (
 )
 from modeling_amsdff.runner import (
     check_saved_labels,
+    config_arguments,
     make_trainer,
     run_command_line,
     start_run,
@@ -126,7 +127,10 @@ def build_model(
     remote = {"trust_remote_code": model_args.trust_remote_code, **hub_kwargs}
     config = load_saved_model(AutoConfig.from_pretrained, path, **remote)
     if config.model_type == family.model_type:
-        check_saved_labels(config, path, num_labels, names)
+        if model_args.ignore_mismatched_sizes:  # a new head for the data's labels, as transformers re-heads
+            overrides = {**overrides, **label_arguments(family, facts), "ignore_mismatched_sizes": True}
+        else:
+            check_saved_labels(config, path, num_labels, names)
         return load_saved_model(family.model_class.from_pretrained, path, **hub_kwargs, **overrides), path
     if config.model_type in FAMILIES_BY_MODEL_TYPE:
         raise DataError(
@@ -135,16 +139,26 @@ def build_model(
         )
     if not trains:
         raise ValueError(UNTRAINED_HEAD)
-    arguments = {**preset_arguments, **overrides}
-    arguments["id2label"] = dict(enumerate(facts.label_names))
-    arguments["label2id"] = {name: i for i, name in enumerate(facts.label_names)}
+    if model_args.config_name:
+        preset_arguments = config_arguments(model_args, family)
+    arguments = {**preset_arguments, **overrides, **label_arguments(family, facts)}
+    load = family.model_class.from_pretrained_backbone
+    model = load_saved_model(load, path, backbone_kwargs=hub_kwargs, **arguments)
+    return model, path
+
+
+def label_arguments(family: ModelFamily, facts: DataFacts) -> dict:
+    """The config arguments that fit a model's head to the data: its labels (or targets and their statistics)."""
+    arguments = {
+        "num_labels": len(facts.label_names),
+        "id2label": dict(enumerate(facts.label_names)),
+        "label2id": {name: i for i, name in enumerate(facts.label_names)},
+    }
     if family.task == TEXT_REGRESSION:
         arguments["label_means"], arguments["label_scales"] = facts.target_means, facts.target_scales
     else:
         arguments["problem_type"] = facts.problem_type
-    load = family.model_class.from_pretrained_backbone
-    model = load_saved_model(load, path, backbone_kwargs=hub_kwargs, num_labels=num_labels, **arguments)
-    return model, path
+    return arguments
 
 
 def tokenize_splits(splits, tokenizer, data_args: TextDataArguments, training_args):
@@ -156,7 +170,9 @@ def tokenize_splits(splits, tokenizer, data_args: TextDataArguments, training_ar
         return tokenizer(batch["text"], truncation=True, max_length=max_length, padding=padding)
 
     with training_args.main_process_first(desc="tokenizing"):
-        splits = splits.map(tokenize, batched=True, desc="tokenizing")
+        splits = splits.map(
+            tokenize, batched=True, load_from_cache_file=not data_args.overwrite_cache, desc="tokenizing"
+        )
     keep = set(tokenizer.model_input_names) | {"labels", "sample_weight"}
     for split in splits:
         splits[split] = splits[split].remove_columns([c for c in splits[split].column_names if c not in keep])
@@ -248,6 +264,7 @@ def main(argv: list[str] | None = None) -> dict:
         if strategy.token_masking
         else None,
         "head_learning_rate": strategy.head_learning_rate,
+        "metric_name": data_args.metric_name,
     }
 
     def callbacks() -> tuple:  # a fresh one per Trainer: the callback remembers what it froze

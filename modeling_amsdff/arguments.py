@@ -38,6 +38,20 @@ class ModelArguments:
         },
     )
     tokenizer_name: str | None = field(default=None, metadata={"help": "Tokenizer, if not the model's own."})
+    config_name: str | None = field(
+        default=None,
+        metadata={
+            "help": "A saved config of the model's family (folder, file or Hub id) whose arguments build a new model "
+            "in place of the --model_type preset (--config_overrides still apply on top)."
+        },
+    )
+    ignore_mismatched_sizes: bool = field(
+        default=False,
+        metadata={
+            "help": "Continue a saved model whose head does not fit the data's labels: the head is re-initialised "
+            "for them (transformers' ignore_mismatched_sizes) instead of the run being refused."
+        },
+    )
     cache_dir: str | None = field(default=None, metadata={"help": "Where to cache models downloaded from the Hub."})
     use_fast_tokenizer: bool = field(default=True, metadata={"help": "Use a fast (Rust) tokenizer."})
     model_revision: str = field(default="main", metadata={"help": "Branch, tag or commit of the model."})
@@ -82,6 +96,8 @@ class DataArguments:
         },
     )
     dataset_config_name: str | None = field(default=None, metadata={"help": "Configuration of the Hub dataset."})
+    remove_splits: str | None = field(default=None, metadata={"help": "Comma-separated splits to drop first."})
+    remove_columns: str | None = field(default=None, metadata={"help": "Comma-separated columns to drop."})
     train_split_name: str | None = field(default=None, metadata={"help": "Name of the training split."})
     validation_split_name: str | None = field(default=None, metadata={"help": "Name of the validation split."})
     test_split_name: str | None = field(default=None, metadata={"help": "Name of the test split."})
@@ -99,11 +115,27 @@ class DataArguments:
     split_seed: int = field(
         default=42, metadata={"help": "Seed of the train/validation/test split when the data must be split."}
     )
+    shuffle_train_dataset: bool = field(
+        default=False,
+        metadata={"help": "Shuffle the training split first (--max_train_samples then keeps a random sample)."},
+    )
+    shuffle_seed: int = field(default=42, metadata={"help": "Seed of --shuffle_train_dataset."})
+    overwrite_cache: bool = field(
+        default=False, metadata={"help": "Recompute the tokenised or processed splits instead of reusing the cache."}
+    )
+    metric_name: str | None = field(
+        default=None,
+        metadata={
+            "help": "An `evaluate` metric (Hub name or local path) computed besides the package's own metrics, as in "
+            "run_classification.py (multi-label: its 'multilabel' config, micro-averaged)."
+        },
+    )
 
 
 @dataclass
 class TextDataArguments(DataArguments):
-    do_regression: bool | None = field(
+    # Annotated `bool` (not `bool | None`), as in run_classification.py, so that a bare --do_regression parses.
+    do_regression: bool = field(
         default=None, metadata={"help": "Treat the task as regression (default: if the labels are floats)."}
     )
     text_column_names: str | None = field(
@@ -140,6 +172,16 @@ class ImageDataArguments(DataArguments):
     test_dir: str | None = field(default=None, metadata={"help": "Folder of test images, same layout."})
     image_column_name: str | None = field(
         default=None, metadata={"help": "Image column of the dataset (default: 'image', else 'img')."}
+    )
+    train_val_split: float = field(
+        default=0.15, metadata={"help": "Share of the training data cut off for validation when there is none."}
+    )
+    image_processor_name: str | None = field(
+        default=None,
+        metadata={
+            "help": "A saved image processor (folder or Hub id) for a new model, instead of one built from the "
+            "training images' size and statistics."
+        },
     )
     random_crop_padding: int = field(
         default=4, metadata={"help": "Training images: pad by this many pixels and crop back at random (0: off)."}

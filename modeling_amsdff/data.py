@@ -132,20 +132,32 @@ def load_text_files(files: dict[str, str], cache_dir: str | None = None) -> Data
         raise DataError(f"Could not read {builder} file(s) {list(files.values())}: {explain(cause)}") from error
 
 
-def standard_splits(raw: DatasetDict, data_args, need_test: bool) -> DatasetDict:
-    """Rename the splits chosen by --*_split_name to train/validation/test and cut the missing ones from train."""
+def standard_splits(raw: DatasetDict, data_args, need_test: bool, validation_fraction: float = 0.1) -> DatasetDict:
+    """Drop the --remove_splits, rename the splits chosen by --*_split_name to train/validation/test, cut the missing
+    ones from train (validation: `validation_fraction` of it), and drop the --remove_columns."""
+    raw = DatasetDict(dict(raw))
+    for split in split_names(data_args.remove_splits):
+        if split not in raw:
+            raise DataError(f"--remove_splits: split {split!r} not found; the data has {sorted(raw)}.")
+        raw.pop(split)
     chosen = (
         ("train", data_args.train_split_name),
         ("validation", data_args.validation_split_name),
         ("test", data_args.test_split_name),
     )
-    raw = DatasetDict(dict(raw))
     for wanted, given in chosen:
         if given is not None:
             if given not in raw:
                 raise DataError(f"Split {given!r} not found; the data has {sorted(raw)}.")
             raw[wanted] = raw.pop(given)
-    return ensure_splits(raw, need_test=need_test, seed=data_args.split_seed)
+    raw = ensure_splits(raw, need_test, data_args.split_seed, validation_fraction)
+    columns = split_names(data_args.remove_columns)
+    for split, dataset in raw.items():
+        missing = [column for column in columns if column not in dataset.column_names]
+        if missing:
+            raise DataError(f"--remove_columns: {missing} not in the {split!r} split ({dataset.column_names}).")
+        raw[split] = dataset.remove_columns(columns) if columns else dataset
+    return raw
 
 
 def rename_label_column(raw: DatasetDict, label_column: str) -> DatasetDict:
@@ -166,13 +178,17 @@ def rename_label_column(raw: DatasetDict, label_column: str) -> DatasetDict:
 
 
 def truncate_splits(raw: DatasetDict, data_args) -> DatasetDict:
-    """Keep the first --max_train_samples / --max_eval_samples / --max_predict_samples examples of each split."""
+    """Keep the first --max_train_samples / --max_eval_samples / --max_predict_samples examples of each split; with
+    --shuffle_train_dataset the training split is shuffled (--shuffle_seed) first, so the kept examples are a random
+    sample, as in transformers' run_classification.py."""
     limits = (
         ("train", data_args.max_train_samples),
         ("validation", data_args.max_eval_samples),
         ("test", data_args.max_predict_samples),
     )
     raw = DatasetDict(dict(raw))
+    if data_args.shuffle_train_dataset:
+        raw["train"] = raw["train"].shuffle(seed=data_args.shuffle_seed)
     for split, limit in limits:
         if limit is not None and split in raw:
             raw[split] = raw[split].select(range(min(limit, len(raw[split]))))
@@ -249,8 +265,11 @@ def prepare_text_data(
     return splits, facts
 
 
-def ensure_splits(raw: DatasetDict, need_test: bool, seed: int, validation_fraction: float = 0.1) -> DatasetDict:
-    """Make sure `train` and `validation` (and `test` when asked) exist, cutting missing ones from `train`.
+def ensure_splits(
+    raw: DatasetDict, need_test: bool, seed: int, validation_fraction: float = 0.1, test_fraction: float = 0.1
+) -> DatasetDict:
+    """Make sure `train` and `validation` (and `test` when asked) exist, cutting missing ones from `train`
+    (`validation_fraction` and `test_fraction` of it).
 
     A `validation` split found under the name `dev` or `valid` is used as is; when the data has a `test` split but no
     validation split, validation is cut from train rather than taken from test, so the test split stays unseen.
@@ -263,7 +282,7 @@ def ensure_splits(raw: DatasetDict, need_test: bool, seed: int, validation_fract
         raise DataError(f"The data has no 'train' split (splits: {sorted(raw)}).")
     to_cut = {}
     if need_test and "test" not in raw:
-        to_cut["test"] = validation_fraction
+        to_cut["test"] = test_fraction
     if "validation" not in raw:
         to_cut["validation"] = validation_fraction
     if to_cut:

@@ -85,7 +85,8 @@ def prepare_image_data(
     dirs = {split: path for split, path in dirs.items() if path is not None}
     dataset_name = data_args.dataset_name or (None if dirs else family.default_dataset)
     raw = load_named_or_local(dataset_name, data_args, lambda: load_image_folders(dirs, cache_dir), cache_dir, token)
-    raw = rename_label_column(standard_splits(raw, data_args, need_test), data_args.label_column_name or "label")
+    raw = standard_splits(raw, data_args, need_test, validation_fraction=data_args.train_val_split)
+    raw = rename_label_column(raw, data_args.label_column_name or "label")
     image_column = find_image_column(raw["train"], data_args.image_column_name)
     kind = label_kind(raw, False)
     if kind != "single_label_classification":
@@ -171,7 +172,13 @@ def channel_statistics(
 
 
 def process_images(
-    raw: DatasetDict, processor, image_column: str, num_channels: int, size: int, num_proc: int | None = None
+    raw: DatasetDict,
+    processor,
+    image_column: str,
+    num_channels: int,
+    size: int,
+    num_proc: int | None = None,
+    load_from_cache_file: bool = True,
 ) -> DatasetDict:
     """Decode, convert, resize and normalise every image once with `processor`, keeping `pixel_values` (a fixed-size
     float32 array) and `labels`; the random augmentation happens later, per batch, in `ImageAugmentationCollator`."""
@@ -199,6 +206,7 @@ def process_images(
             remove_columns=dataset.column_names,
             features=features,
             num_proc=num_proc,
+            load_from_cache_file=load_from_cache_file,
             desc=f"processing images ({split})",
         ).with_format("torch")
     return out

@@ -57,28 +57,47 @@ def regression_metrics(
     return load_metric("regression_metrics").compute(predictions=predictions, references=targets, target_names=names)
 
 
-def build_compute_metrics(problem_type: str, target_names: list[str] | None = None):
+def load_named_metric(metric_name: str, problem_type: str) -> evaluate.EvaluationModule:
+    """An `evaluate` metric by Hub name or local path (`--metric_name`), with a clear error when it cannot be loaded
+    (offline, `evaluate.load("f1")` needs the Hub)."""
+    config_name = "multilabel" if problem_type == "multi_label_classification" else None
+    try:
+        return evaluate.load(metric_name, config_name, keep_in_memory=True)
+    except Exception as error:  # evaluate raises many types (FileNotFoundError, ConnectionError, ValueError ...)
+        raise ValueError(f"--metric_name {metric_name!r} cannot be loaded: {type(error).__name__}: {error}") from error
+
+
+def build_compute_metrics(problem_type: str, target_names: list[str] | None = None, metric_name: str | None = None):
     """A `compute_metrics` function for `Trainer` for the given problem type (scalar metrics only); the metric
-    module is loaded once."""
+    modules are loaded once. `metric_name` adds an `evaluate` metric computed as transformers' run_classification.py
+    does (multi-label: micro average); its values are added to the package's own."""
     if problem_type == "regression":
         metric = load_metric("regression_metrics")
     else:
         metric = load_metric(
             "classification_metrics", "multilabel" if problem_type == "multi_label_classification" else None
         )
+    named = load_named_metric(metric_name, problem_type) if metric_name else None
 
     def compute_metrics(eval_prediction: EvalPrediction) -> dict[str, float]:
         logits = _logits(eval_prediction.predictions)
         labels = eval_prediction.label_ids
         if problem_type == "regression":
             width = logits.reshape(len(logits), -1).shape[1]
-            return metric.compute(
-                predictions=logits.reshape(len(logits), width),
-                references=np.asarray(labels).reshape(len(labels), width),
-                target_names=target_names,
+            predictions, references = (
+                logits.reshape(len(logits), width),
+                np.asarray(labels).reshape(len(labels), width),
             )
+            results = metric.compute(predictions=predictions, references=references, target_names=target_names)
+            if named is not None:
+                results.update(named.compute(predictions=np.squeeze(predictions), references=np.squeeze(references)))
+            return results
         predictions, references = _classification_inputs(logits, labels, problem_type)
-        return metric.compute(predictions=predictions, references=references)
+        results = metric.compute(predictions=predictions, references=references)
+        if named is not None:
+            average = {"average": "micro"} if problem_type == "multi_label_classification" else {}
+            results.update(named.compute(predictions=predictions, references=references, **average))
+        return results
 
     return compute_metrics
 

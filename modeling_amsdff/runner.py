@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import datasets
 import numpy as np
 import transformers
-from transformers import EarlyStoppingCallback, set_seed
+from transformers import EarlyStoppingCallback, PreTrainedConfig, set_seed
 
 from .callbacks import LossComponentsCallback
 from .data import DataError, DataFacts
@@ -87,6 +87,23 @@ def check_saved_labels(config, path: str, num_labels: int, label_names: list[str
         )
 
 
+def config_arguments(model_args, family: ModelFamily) -> dict:
+    """The arguments of the config that --config_name names (of the model's family), without the ones that describe
+    the encoder, the labels or the targets: they replace the --model_type preset of a new model."""
+    from .inference import load_saved_model
+
+    config = load_saved_model(family.config_class.from_pretrained, model_args.config_name, **model_args.hub_kwargs())
+    if config.model_type != family.model_type:
+        raise DataError(
+            f"--config_name {model_args.config_name!r} holds a {config.model_type} config; --model_type "
+            f"{model_args.model_type} needs a {family.model_type} one."
+        )
+    common = {field.name for field in fields(PreTrainedConfig)} | {"backbone_config", "label_means", "label_scales"}
+    return {
+        field.name: getattr(config, field.name) for field in fields(family.config_class) if field.name not in common
+    }
+
+
 def make_trainer(
     model,
     training_args,
@@ -98,6 +115,7 @@ def make_trainer(
     train_data_collator=None,
     callbacks: tuple = (),
     head_learning_rate: float | None = None,
+    metric_name: str | None = None,
 ) -> StrategyTrainer:
     """The Trainer of a run: the splits the stages need, the task's metrics, early stopping when asked, and the
     logging of every loss component and expert share (`LossComponentsCallback`)."""
@@ -112,7 +130,7 @@ def make_trainer(
         eval_dataset=splits.get("validation") if evaluates else None,
         processing_class=processing_class,
         data_collator=data_collator,
-        compute_metrics=build_compute_metrics(facts.problem_type, facts.label_names),
+        compute_metrics=build_compute_metrics(facts.problem_type, facts.label_names, metric_name),
         callbacks=callbacks,
         head_learning_rate=head_learning_rate,
         train_data_collator=train_data_collator,
