@@ -24,7 +24,7 @@ import torch
 from common import RESULTS_DIR, machine, mean_std, write_results
 from safetensors.torch import load_file
 
-from modeling_amsdff.arguments import LORA_ADAPTER_DIR
+from modeling_amsdff.hub import LORA_ADAPTER_DIR
 
 import train
 

@@ -13,11 +13,8 @@ from dataclasses import dataclass, field, fields
 from transformers import HfArgumentParser, SchedulerType, TrainingArguments
 from transformers.training_args import OptimizerNames
 
+from .hub import LORA_ADAPTER_DIR
 from .registry import MODEL_TYPES
-
-
-LORA_ADAPTER_DIR = "lora_adapter"  # inside --output_dir: the adapter of a --use_lora run
-LORA_BASE_DIR = "lora_base"  # inside --output_dir: the model the adapter applies to, when it was new
 
 
 @dataclass

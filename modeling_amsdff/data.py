@@ -19,6 +19,7 @@ import datasets
 import numpy as np
 from datasets import DatasetDict, load_dataset
 
+from .hub import slug
 from .offline_data import OFFLINE_DATASETS, DataError, split_dataset
 from .registry import TEXT_REGRESSION, ModelFamily
 
@@ -38,6 +39,8 @@ class DataFacts:
     Attributes:
         dataset_id: the Hub dataset id for the card's `datasets` metadata (None for local files).
         dataset_name: how the card names the data.
+        dataset_type: the data's id in the card's model-index.
+        language: the language of the texts, when known (the card's `language`).
         problem_type: `"single_label_classification"`, `"multi_label_classification"` or `"regression"`.
         label_names: the class names, or the names of the regression targets.
         num_examples: examples per split after truncation.
@@ -47,6 +50,8 @@ class DataFacts:
 
     dataset_id: str | None
     dataset_name: str
+    dataset_type: str
+    language: str | None
     problem_type: str
     label_names: list[str]
     num_examples: dict[str, int] = field(default_factory=dict)
@@ -55,12 +60,23 @@ class DataFacts:
     image_column: str | None = None
 
 
-def describe_source(dataset_name: str | None, local: str | None) -> tuple[str | None, str]:
-    """(Hub dataset id, name shown in the card) of the data a run used."""
+def describe_source(dataset_name: str | None, local: str | None) -> dict:
+    """The `DataFacts` fields that say where the data a run used comes from (for the model card)."""
     if dataset_name in OFFLINE_DATASETS and not local:
         offline = OFFLINE_DATASETS[dataset_name]
-        return offline.hub_id, offline.card_name
-    return dataset_name, dataset_name or os.path.basename(os.path.normpath(local))
+        return {
+            "dataset_id": offline.hub_id,
+            "dataset_name": offline.card_name,
+            "dataset_type": offline.card_type,
+            "language": offline.language,
+        }
+    shown = dataset_name or os.path.basename(os.path.normpath(local))
+    return {
+        "dataset_id": dataset_name,
+        "dataset_name": shown,
+        "dataset_type": dataset_name or slug(shown),
+        "language": None,
+    }
 
 
 def load_hub_dataset(dataset_name: str, dataset_config_name: str | None, cache_dir: str | None, token: str | None):
@@ -258,8 +274,13 @@ def prepare_text_data(
     else:
         label_names = collect_labels(raw, problem_type, split_names(data_args.class_names), sources)
         splits = encode_labels(raw, problem_type, {name: i for i, name in enumerate(label_names)})
-    dataset_id, shown_name = describe_source(dataset_name, data_args.train_file)
-    facts = DataFacts(dataset_id, shown_name, problem_type, label_names, {k: len(v) for k, v in splits.items()})
+    sizes = {name: len(split) for name, split in splits.items()}
+    facts = DataFacts(
+        **describe_source(dataset_name, data_args.train_file),
+        problem_type=problem_type,
+        label_names=label_names,
+        num_examples=sizes,
+    )
     if regression:
         facts.target_means, facts.target_scales = target_statistics(splits["train"], label_names)
     return splits, facts

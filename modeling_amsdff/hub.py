@@ -6,9 +6,12 @@ with a model."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,15 +24,27 @@ if TYPE_CHECKING:
 
 
 MODEL_CARDS_DIR = Path(__file__).resolve().parent / "model_cards"
-# Metric keys of train.py's results -> the metric types of the card's model-index.
+# Metric keys of train.py's results -> (type, name, arguments) of the card's model-index: the Hub's metric types,
+# with the averaging of F1 in its arguments.
 CARD_METRICS = {
-    "accuracy": "accuracy",
-    "f1_macro": "f1",
-    "f1_micro": "f1_micro",
-    "rmse": "rmse",
-    "mae": "mae",
-    "pearson": "pearsonr",
+    "accuracy": ("accuracy", "Accuracy", None),
+    "f1_macro": ("f1", "F1 (macro)", {"average": "macro"}),
+    "f1_micro": ("f1", "F1 (micro)", {"average": "micro"}),
+    "rmse": ("rmse", "RMSE", None),
+    "mae": ("mae", "MAE", None),
+    "pearson": ("pearsonr", "Pearson r", None),
 }
+
+
+def slug(text: str, limit: int = 64) -> str:
+    """`text` as a lowercase id of words joined by hyphens, at most `limit` characters, never cut inside a word."""
+    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+    kept = []
+    for word in words:
+        if len("-".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    return "-".join(kept) or "data"
 
 
 def write_model_card(
@@ -43,38 +58,48 @@ def write_model_card(
     task_type: str,
     pipeline_tag: str,
     metrics: dict[str, float],
-    metric_names: dict[str, str],
+    metric_names: dict[str, str | tuple[str, str, dict | None]],
     dataset_split: str = "test",
     tags: tuple[str, ...] = (),
     license: str = "apache-2.0",
+    dataset_type: str | None = None,
+    language: str | None = None,
     **template_kwargs,
 ) -> ModelCard:
     """Render `model_cards/<template>.md` into `output_dir/README.md` with Hub metadata and `model-index`.
 
     Args:
         metrics: the measured results, keyed as `metric_names` (e.g. `{"predict_accuracy": 0.81}`).
-        metric_names: maps each key of `metrics` that goes into `model-index` to its metric type
-            (`{"predict_accuracy": "accuracy"}`).
+        metric_names: maps each key of `metrics` that goes into `model-index` to its metric type, or to (type, name,
+            arguments) (`{"predict_f1_macro": ("f1", "F1 (macro)", {"average": "macro"})}`).
+        dataset_type: the data set's id in `model-index` (default: `dataset_id`, else a slug of `dataset_name`).
         template_kwargs: further values used by the template (training arguments, results tables ...).
     """
-    eval_results = [
-        EvalResult(
-            task_type=task_type,
-            dataset_type=dataset_id or re.sub(r"[^a-z0-9]+", "-", dataset_name.lower()).strip("-")[:64],
-            dataset_name=dataset_name,
-            dataset_split=dataset_split,
-            metric_type=metric_type,
-            metric_name=metric_type.replace("_", " "),
-            metric_value=round(float(metrics[key]), 4),
+    eval_results = []
+    for key, metric in metric_names.items():
+        if key not in metrics:
+            continue
+        metric_type, metric_name, metric_args = (
+            (metric, metric.replace("_", " "), None) if isinstance(metric, str) else metric
         )
-        for key, metric_type in metric_names.items()
-        if key in metrics
-    ]
+        eval_results.append(
+            EvalResult(
+                task_type=task_type,
+                dataset_type=dataset_type or dataset_id or slug(dataset_name),
+                dataset_name=dataset_name,
+                dataset_split=dataset_split,
+                metric_type=metric_type,
+                metric_name=metric_name,
+                metric_args=metric_args,
+                metric_value=round(float(metrics[key]), 4),
+            )
+        )
     card_data = ModelCardData(
         model_name=model_name,
         base_model=base_model,
         datasets=[dataset_id] if dataset_id else None,
         eval_results=eval_results or None,
+        language=language,
         library_name="transformers",
         pipeline_tag=pipeline_tag,
         license=license,
@@ -120,7 +145,7 @@ def write_run_card(
         for key, value in results.items()
         if key.startswith(prefix + "_") and isinstance(value, float) and not key.endswith(("_runtime", "_per_second"))
     }
-    metric_names = {f"{prefix}_{key}": name for key, name in CARD_METRICS.items() if f"{prefix}_{key}" in shown}
+    metric_names = {f"{prefix}_{key}": metric for key, metric in CARD_METRICS.items() if f"{prefix}_{key}" in shown}
     summary, description, tags = family.describe(config)
     hyperparameters = {
         "learning_rate": args.learning_rate,
@@ -151,10 +176,12 @@ def write_run_card(
     return write_model_card(
         args.output_dir,
         template="image-model" if family.is_image else "text-model",
-        model_name=os.path.basename(os.path.normpath(args.output_dir)),
+        model_name=args.hub_model_id or os.path.basename(os.path.normpath(args.output_dir)),
         base_model=base_model,
         dataset_id=facts.dataset_id,
+        dataset_type=facts.dataset_type,
         dataset_name=facts.dataset_name,
+        language=facts.language,
         task_type=task,
         pipeline_tag=task,
         metrics=shown,
@@ -162,7 +189,7 @@ def write_run_card(
         dataset_split=split,
         tags=tags,
         model_description=description,
-        repo_id=args.hub_model_id or args.output_dir,
+        repo_id=args.hub_model_id or os.path.abspath(args.output_dir),  # replaced by the repository id on a push
         id2label=config.id2label,
         eval_split=split,
         num_eval_examples=facts.num_examples.get("test", 0) if args.do_predict else 0,
@@ -172,6 +199,7 @@ def write_run_card(
         num_parameters=f"{trainer.model.num_parameters():,}",
         lora=lora_text,
         lora_base=lora["base"] if lora else None,
+        lora_adapter=os.path.abspath(os.path.join(args.output_dir, LORA_ADAPTER_DIR)),  # a repository id once pushed
         hyperparameters=json.dumps(hyperparameters),
         machine=machine,
         limitations=(
@@ -184,16 +212,20 @@ def write_run_card(
 
 # ---- pushing a saved folder ----------------------------------------------------------------------------------------
 
-# Training leftovers that are not part of the model repository.
-PUSH_IGNORE_PATTERNS = [
+# Training leftovers that are not part of the model repository, and the LoRA folders, which get repositories of their
+# own (see `push_folder`).
+PUSH_IGNORE = (
     "checkpoint-*",
-    "checkpoint-*/**",
-    "runs/**",
-    "**/__pycache__/**",
+    "runs",
+    "__pycache__",
     "*.pyc",
-    ".git/**",
-    ".ipynb_checkpoints/**",
-]
+    ".git",
+    ".ipynb_checkpoints",
+    "lora_adapter",
+    "lora_base",
+)
+# Inside a LoRA run's output folder: the adapter, and the model it applies to when that model was new.
+LORA_ADAPTER_DIR, LORA_BASE_DIR = "lora_adapter", "lora_base"
 
 
 class HubPushError(RuntimeError):
@@ -248,6 +280,95 @@ def check_repository_folder(folder: str) -> dict:
     return config
 
 
+def write_adapter_card(adapter_dir: str, merged_repo: str, task: str, description: str) -> ModelCard:
+    """Replace peft's template README of a saved LoRA adapter (metadata `base_model: ''`) with a card that says what
+    the adapter applies to and how to load it."""
+    with open(os.path.join(adapter_dir, "adapter_config.json")) as handle:
+        adapter = json.load(handle)
+    base = adapter["base_model_name_or_path"]
+    card_data = ModelCardData(
+        base_model=None if os.path.isdir(base) else base,
+        library_name="peft",
+        pipeline_tag=task,
+        tags=["custom_code", "lora", "modeling_amsdff"],
+    )
+    card = ModelCard.from_template(
+        card_data,
+        template_path=str(MODEL_CARDS_DIR / "lora-adapter.md"),
+        model_name=f"LoRA adapter of {os.path.basename(merged_repo.rstrip('/'))}",
+        repo_id=adapter_dir,
+        base_model=base,
+        base_model_url=base if os.path.isdir(base) else f"https://huggingface.co/{base}",
+        merged_repo=merged_repo,
+        merged_url=merged_repo if os.path.isdir(merged_repo) else f"https://huggingface.co/{merged_repo}",
+        task=task,
+        description=description,
+        r=adapter["r"],
+        alpha=adapter["lora_alpha"],
+        target_modules=", ".join(f"`{name}`" for name in sorted(adapter["target_modules"])[:8])
+        + (" ..." if len(adapter["target_modules"]) > 8 else ""),
+        modules_to_save=", ".join(f"`{name}`" for name in sorted(set(adapter["modules_to_save"] or []))[:8]),
+        trainable_parameters=f"{saved_parameters(os.path.join(adapter_dir, 'adapter_model.safetensors')):,}",
+    )
+    card.save(os.path.join(adapter_dir, "README.md"))
+    return card
+
+
+def write_lora_base_card(folder: str, adapter: str, description: str) -> None:
+    """The card of a LoRA run's starting point (`lora_base/`): what it is, and that its new modules are untrained."""
+    card_data = ModelCardData(library_name="transformers", tags=["custom_code", "modeling_amsdff", "lora-base"])
+    text = (
+        f"---\n{card_data.to_yaml()}\n---\n\n# Starting point of a LoRA adapter\n\n{description}\n\nThese are the "
+        f"weights the LoRA adapter [`{adapter}`]({adapter}) applies to: the pretrained encoder and newly initialised "
+        "(untrained) modules. On its own it predicts nothing useful: load it with the adapter (see that card).\n"
+    )
+    ModelCard(text).save(os.path.join(folder, "README.md"))
+
+
+def saved_parameters(path: str) -> int:
+    """The number of values a safetensors file holds (read from its header)."""
+    from safetensors import safe_open
+
+    with safe_open(path, framework="numpy") as weights:
+        return sum(math.prod(weights.get_slice(name).get_shape()) for name in weights.keys())
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)  # a hard link: the staged copy of the weights costs no disk space
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def stage(folder: str, replacements: dict[str, str], target: str, model_name: str | None = None) -> str:
+    """A copy of `folder` in `target` for uploading (without training leftovers), whose README.md and
+    adapter_config.json have every `replacements` key (local paths of this machine) replaced by its value (repository
+    ids); `model_name` renames the card's model (its model-index entry)."""
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(*PUSH_IGNORE), copy_function=_link_or_copy)
+    for name in ("README.md", "adapter_config.json"):
+        path = os.path.join(target, name)
+        if os.path.isfile(path):
+            with open(path) as handle:
+                text = handle.read()
+            for old, new in sorted(replacements.items(), key=lambda item: -len(item[0])):  # longest paths first
+                text = text.replace(old, new)
+            os.remove(path)  # a hard link: never write through it into the original
+            with open(path, "w") as handle:
+                handle.write(text)
+    card_path = os.path.join(target, "README.md")
+    adapter_path = os.path.join(target, "adapter_config.json")
+    if os.path.isfile(card_path) and (model_name or os.path.isfile(adapter_path)):
+        card = ModelCard.load(card_path)
+        if model_name:
+            card.data.model_name = model_name
+        if os.path.isfile(adapter_path):  # an adapter's card names its base once that is a repository
+            with open(adapter_path) as handle:
+                base = json.load(handle)["base_model_name_or_path"]
+            card.data.base_model = None if os.path.isdir(base) else base
+        card.save(card_path)
+    return target
+
+
 def push_folder(
     folder: str,
     repo_id: str,
@@ -260,26 +381,38 @@ def push_folder(
 ) -> str:
     """Upload a saved model folder (what train.py writes) to the Hub repository `repo_id` ("name" alone goes to
     the token's own namespace), creating it if needed. The token comes from `token`, else `HF_TOKEN` or the one saved
-    by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. Returns the commit URL."""
+    by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. Returns the commit URL.
+
+    The model card's usage snippet and model-index name the repository, not the local folder. A LoRA run's adapter
+    goes to `<repo_id>-lora`, so that `AutoPeftModelForSequenceClassification.from_pretrained` loads it; its base is
+    the Hub model the run continued, or, when the base is a local folder (`lora_base/`, a new model's starting
+    point), that folder pushed to `<repo_id>-lora-base`.
+    """
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
     config = check_repository_folder(folder)
     api = HfApi(token=token)
+    adapter_dir = os.path.join(folder, LORA_ADAPTER_DIR)
     try:
         if "/" not in repo_id:
             repo_id = f"{api.whoami()['name']}/{repo_id}"
-        api.create_repo(repo_id, private=private, exist_ok=True)
-        if revision and revision != "main":
-            api.create_branch(repo_id, branch=revision, exist_ok=True)
-        commit = api.upload_folder(
-            folder_path=folder,
-            repo_id=repo_id,
-            revision=revision,
-            commit_message=commit_message or f"Upload {', '.join(config.get('architectures') or ['model'])}",
-            ignore_patterns=PUSH_IGNORE_PATTERNS,
-            create_pr=create_pr,
-        )
+        replacements = {os.path.abspath(folder): repo_id, folder: repo_id}
+        with tempfile.TemporaryDirectory() as staging:
+            if os.path.isdir(adapter_dir):
+                with open(os.path.join(adapter_dir, "adapter_config.json")) as handle:
+                    base = json.load(handle)["base_model_name_or_path"]
+                if os.path.isdir(base):
+                    base_repo = f"{repo_id}-lora-base"
+                    replacements[base] = base_repo
+                    staged = stage(base, replacements, os.path.join(staging, "base"), base_repo)
+                    _upload(api, staged, base_repo, private, revision, "Upload the starting point of the LoRA adapter")
+                replacements[os.path.abspath(adapter_dir)] = f"{repo_id}-lora"
+                staged = stage(adapter_dir, replacements, os.path.join(staging, "adapter"))
+                _upload(api, staged, f"{repo_id}-lora", private, revision, "Upload the LoRA adapter")
+            message = commit_message or f"Upload {', '.join(config.get('architectures') or ['model'])}"
+            staged = stage(folder, replacements, os.path.join(staging, "model"), repo_id)
+            commit = _upload(api, staged, repo_id, private, revision, message, create_pr)
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "?"
         hint = (
@@ -292,3 +425,12 @@ def push_folder(
             f"{error.server_message or error}.{hint}"
         ) from error
     return commit.pr_url or commit.commit_url
+
+
+def _upload(api, folder: str, repo_id: str, private, revision, message: str, create_pr: bool = False):
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    if revision and revision != "main":
+        api.create_branch(repo_id, branch=revision, exist_ok=True)
+    return api.upload_folder(
+        folder_path=folder, repo_id=repo_id, revision=revision, commit_message=message, create_pr=create_pr
+    )

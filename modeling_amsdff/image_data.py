@@ -96,9 +96,11 @@ def prepare_image_data(
     raw = truncate_splits(raw, data_args)
     label_names = collect_labels(raw, kind, split_names(data_args.class_names), dirs)
     splits = encode_labels(raw, kind, {name: i for i, name in enumerate(label_names)})
-    dataset_id, shown_name = describe_source(dataset_name, data_args.train_dir)
     sizes = {name: len(split) for name, split in splits.items()}
-    return splits, DataFacts(dataset_id, shown_name, kind, label_names, sizes, image_column=image_column)
+    source = describe_source(dataset_name, data_args.train_dir)
+    return splits, DataFacts(
+        **source, problem_type=kind, label_names=label_names, num_examples=sizes, image_column=image_column
+    )
 
 
 def find_image_column(dataset: datasets.Dataset, requested: str | None) -> str:

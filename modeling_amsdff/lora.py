@@ -15,7 +15,8 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from torch import nn
 from transformers import PreTrainedModel, Trainer
 
-from .arguments import LORA_ADAPTER_DIR, LORA_BASE_DIR, LoraArguments
+from .arguments import LoraArguments
+from .hub import LORA_ADAPTER_DIR, LORA_BASE_DIR, write_adapter_card, write_lora_base_card
 from .registry import family_for
 
 
@@ -87,12 +88,17 @@ def lora_config_for(
     target_modules: list[str] | str | None = None,
     modules_to_save: list[str] | None = None,
 ) -> LoraConfig:
-    """A `LoraConfig` with this package's defaults for `model` (any family); every argument can be given instead."""
+    """A `LoraConfig` with this package's defaults for `model` (any family); every argument can be given instead.
+
+    Text models get `task_type="SEQ_CLS"`, so that `peft.AutoPeftModelForSequenceClassification` loads their adapters
+    (with `trust_remote_code=True`, where this package is not installed); peft has no task type for image classifiers.
+    """
     if r < 1:
         raise ValueError(f"LoRA rank r must be >= 1, got {r}.")
     if not 0.0 <= lora_dropout < 1.0:
         raise ValueError(f"lora_dropout must be in [0, 1), got {lora_dropout}.")
     return LoraConfig(
+        task_type=None if family_for(model.config).is_image else "SEQ_CLS",
         r=r,
         lora_alpha=lora_alpha,
         lora_dropout=lora_dropout,
@@ -135,6 +141,8 @@ def start_lora(model: PreTrainedModel, processing_class, lora_args: LoraArgument
         if training_args.should_save:
             model.save_pretrained(base)
             processing_class.save_pretrained(base)
+            adapter = os.path.abspath(os.path.join(training_args.output_dir, LORA_ADAPTER_DIR))
+            write_lora_base_card(base, adapter, family_for(model.config).describe(model.config)[1])
     model.name_or_path = os.path.abspath(base) if os.path.isdir(base) else base  # peft's base_model_name_or_path
     targets = lora_args.lora_target_modules
     if targets and targets != "all-linear":
@@ -168,4 +176,8 @@ def finish_lora(trainer: Trainer, processing_class) -> None:
         adapter_dir = os.path.join(trainer.args.output_dir, LORA_ADAPTER_DIR)
         trainer.model.save_pretrained(adapter_dir)
         processing_class.save_pretrained(adapter_dir)
+        config = trainer.model.get_base_model().config
+        family = family_for(config)
+        task = "image-classification" if family.is_image else "text-classification"
+        write_adapter_card(adapter_dir, os.path.abspath(trainer.args.output_dir), task, family.describe(config)[1])
     trainer.model = trainer.model_wrapped = trainer.model.merge_and_unload()

@@ -262,6 +262,8 @@ class OfflineDataset:
     load: Callable[[int], DatasetDict]
     hub_id: str | None  # the same data on the Hub, for the card's `datasets` metadata
     card_name: str
+    card_type: str  # its id in the card's model-index
+    language: str | None  # of its texts, for the card's metadata
 
 
 OFFLINE_DATASETS = {
@@ -269,16 +271,22 @@ OFFLINE_DATASETS = {
         lambda seed: load_rotten_tomatoes(seed=seed),
         "rotten_tomatoes",
         "Rotten Tomatoes snippets (Pang & Lee), offline copy",
+        "rotten_tomatoes",
+        "en",
     ),
     VADER_NAME: OfflineDataset(
         lambda seed: load_vader(seed=seed),
         None,
         "VADER sentence ground truth (Hutto & Gilbert, ICWSM 2014): valence of tweets, movie reviews, Amazon reviews "
         "and NYT editorials",
+        "vader-sentence-ground-truth",
+        "en",
     ),
     FASHION_MNIST_NAME: OfflineDataset(
         lambda seed: load_fashion_mnist(seed=seed),
         "zalando-datasets/fashion_mnist",
         "Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017), offline copy from the Debian package dataset-fashion-mnist",
+        "zalando-datasets/fashion_mnist",
+        None,
     ),
 }

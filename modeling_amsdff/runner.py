@@ -36,6 +36,7 @@ from .training import StrategyTrainer
 logger = logging.getLogger("train")
 
 LOWER_IS_BETTER = ("rmse", "mae", "loss")
+PUSHED_CHECKPOINTS = ("checkpoint", "all_checkpoints")  # --hub_strategy values asking for checkpoints on the Hub
 
 
 def start_run(training_args) -> tuple:
@@ -73,6 +74,14 @@ def start_run(training_args) -> tuple:
     push_to_hub = training_args.push_to_hub
     if push_to_hub and not training_args.do_train:
         raise ValueError("--push_to_hub uploads the model a run trains: it needs --do_train.")
+    if (
+        push_to_hub
+        and str(getattr(training_args.hub_strategy, "value", training_args.hub_strategy)) in PUSHED_CHECKPOINTS
+    ):
+        raise ValueError(
+            f"--hub_strategy {training_args.hub_strategy.value}: train.py pushes the finished output folder once, at "
+            "the end (with its model card), never checkpoints; use --hub_strategy end (or leave it out)."
+        )
     set_seed(training_args.seed)
     return replace(training_args, push_to_hub=False, resume_from_checkpoint=resume), push_to_hub
 
@@ -207,7 +216,7 @@ def train_evaluate_predict(
                 private=training_args.hub_private_repo,
                 revision=training_args.hub_revision,
             )
-            logger.info(f"Pushed {training_args.output_dir} to the Hub: {url}")
+            print(f"Pushed {training_args.output_dir} to the Hub: {url}", flush=True)  # shown at any log level
             results["hub_commit_url"] = url
     discard_previous_run(previous_run)
     return results

@@ -268,6 +268,7 @@ def test_end_to_end_vader_moe_with_strategies(minilm_path, tmp_path):
     assert any("loss_load_balance" in h for h in history)
     card = ModelCard.load(out / "README.md")
     assert {r.metric_type for r in card.data.eval_results} == {"rmse", "mae", "pearsonr"}
+    assert {r.dataset_type for r in card.data.eval_results} == {"vader-sentence-ground-truth"}  # not cut mid-word
 
     script = textwrap.dedent(
         """

@@ -174,6 +174,9 @@ def test_push_every_family_and_load_it_back_without_the_package(hub, tiny_encode
         result = run_command(["-m", "modeling_amsdff.push", str(folder), repo_id], hub, tmp_path)
         assert result.returncode == 0, result.stderr[-3000:]
         assert result.stdout.strip().startswith(hub.url)
+    pushed_card = hub.repos["test-org/tiny-gated"].files["README.md"].decode()
+    assert 'repo = "test-org/tiny-gated"' in pushed_card and str(regression_dir) not in pushed_card  # not the folder
+    assert ModelCard(pushed_card).data.model_name == "test-org/tiny-gated"  # model-index names the repository
     assert "test-user/tiny-amsra" in hub.repos
 
     # 3. A fresh process without the package loads each repository by id, with its processor, and reads its card.
@@ -232,3 +235,62 @@ def test_push_refuses_incomplete_folders_and_bad_tokens(hub, tiny_encoder, tmp_p
 def test_push_to_hub_needs_training(tmp_path):
     with pytest.raises(ValueError, match="--push_to_hub uploads the model a run trains"):
         train.main(["--do_eval", "--push_to_hub", "--output_dir", str(tmp_path / "o"), *FAST])
+    with pytest.raises(ValueError, match="--hub_strategy checkpoint: train.py pushes the finished output folder once"):
+        train.main(["--push_to_hub", "--hub_strategy", "checkpoint", "--output_dir", str(tmp_path / "o"), *FAST])
+
+
+# argv: the merged repository, the adapter repository, a text. Loads both by id where this package is not installed:
+# the merged model, and the adapter through peft's Auto loader (which loads the base the adapter names).
+LOAD_LORA_FROM_HUB = """
+import json, sys, torch
+from peft import AutoPeftModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+merged_repo, adapter_repo, text = sys.argv[1:4]
+tokenizer = AutoTokenizer.from_pretrained(adapter_repo, trust_remote_code=True)
+inputs = tokenizer([text], return_tensors="pt")
+merged = AutoModelForSequenceClassification.from_pretrained(merged_repo, trust_remote_code=True).eval()
+adapted = AutoPeftModelForSequenceClassification.from_pretrained(adapter_repo, trust_remote_code=True).eval()
+with torch.no_grad():
+    difference = (merged(**inputs).logits - adapted(**inputs).logits).abs().max().item()
+print(json.dumps({"difference": difference, "base": adapted.peft_config["default"].base_model_name_or_path}))
+"""
+
+
+def test_a_pushed_lora_run_loads_with_peft_auto_classes(hub, tiny_encoder, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
+    out = tmp_path / "lora"
+    command = ["train.py", "--model_name_or_path", tiny_encoder, "--train_file", str(data), "--output_dir", str(out)]
+    command += [
+        "--use_lora",
+        "--learning_rate",
+        "0.01",
+        "--push_to_hub",
+        "--hub_model_id",
+        "test-org/tiny-lora",
+        *FAST,
+    ]
+    result = run_command(command, hub, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Pushed" in result.stdout and "test-org/tiny-lora" in result.stdout  # said, at any log level
+
+    merged, adapter, base = (hub.repos[f"test-org/tiny-lora{suffix}"].files for suffix in ("", "-lora", "-lora-base"))
+    assert not any(name.startswith(("lora_adapter", "lora_base")) for name in merged)  # repositories of their own
+    assert json.loads(adapter["adapter_config.json"])["base_model_name_or_path"] == "test-org/tiny-lora-lora-base"
+    assert {"config.json", "model.safetensors", "modeling_amsdff.py", "tokenizer.json", "README.md"} <= set(base)
+    card = adapter["README.md"].decode()
+    assert "library_name: peft" in card and "base_model: test-org/tiny-lora-lora-base" in card
+    assert str(tmp_path) not in card and str(tmp_path) not in merged["README.md"].decode()  # no local paths
+    assert 'repo = "test-org/tiny-lora"' in merged["README.md"].decode()
+
+    report = json.loads(
+        run_without_package(
+            LOAD_LORA_FROM_HUB,
+            ["test-org/tiny-lora", "test-org/tiny-lora-lora", TEXT],
+            tmp_path,
+            env=hub_env(hub, tmp_path),
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    assert report["base"] == "test-org/tiny-lora-lora-base" and report["difference"] < 1e-4, report

@@ -42,3 +42,11 @@ def test_compute_metrics_for_the_trainer():
         EvalPrediction(predictions=np.array([[1.0], [2.0]]), label_ids=np.array([1.0, 3.0]))
     )
     assert regression["rmse_score"] == pytest.approx(np.sqrt(0.5))
+
+
+def test_card_ids_are_cut_between_words():
+    from modeling_amsdff.hub import slug
+
+    name = "VADER sentence ground truth (Hutto & Gilbert, ICWSM 2014): valence of tweets, movie reviews"
+    assert slug(name) == "vader-sentence-ground-truth-hutto-gilbert-icwsm-2014-valence-of"
+    assert len(slug(name)) <= 64 and slug("!!!") == "data"

@@ -111,6 +111,9 @@ def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     parsed = {result.metric_type: result.metric_value for result in card.data.eval_results}
     assert parsed["accuracy"] == round(all_results["predict_accuracy"], 4)
     assert parsed["f1"] == round(all_results["predict_f1_macro"], 4)
+    f1 = next(result for result in card.data.eval_results if result.metric_type == "f1")
+    assert f1.metric_args == {"average": "macro"} and f1.metric_name == "F1 (macro)"  # which F1 it is
+    assert card.data.language == "en" and card.data.model_name == "amsdff-rt"
     assert all(result.dataset_split == "test" for result in card.data.eval_results)
 
     # Reload with trust_remote_code in a process without this package, and classify real sentences.

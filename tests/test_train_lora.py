@@ -11,7 +11,7 @@ import torch
 from huggingface_hub import ModelCard
 from safetensors.torch import load_file
 
-from modeling_amsdff.arguments import LORA_ADAPTER_DIR, LORA_BASE_DIR
+from modeling_amsdff.hub import LORA_ADAPTER_DIR, LORA_BASE_DIR
 
 from helpers import FAST, run_without_package
 
@@ -35,9 +35,15 @@ inputs = {k: torch.tensor(v) for k, v in json.load(open(merged_dir + "/inputs.js
 merged = auto.from_pretrained(merged_dir, trust_remote_code=True).eval()
 base = auto.from_pretrained(base_dir, trust_remote_code=True)
 adapted = PeftModel.from_pretrained(base, adapter_dir).eval()
+report = {"module": type(merged).__module__, "base": type(base).__module__}
 with torch.no_grad():
-    difference = (merged(**inputs).logits - adapted(**inputs).logits).abs().max().item()
-print(json.dumps({"difference": difference, "module": type(merged).__module__, "base": type(base).__module__}))
+    report["difference"] = (merged(**inputs).logits - adapted(**inputs).logits).abs().max().item()
+    if auto_class == "AutoModelForSequenceClassification":  # peft's Auto loader, from the adapter folder alone
+        from peft import AutoPeftModelForSequenceClassification
+
+        auto = AutoPeftModelForSequenceClassification.from_pretrained(adapter_dir, trust_remote_code=True).eval()
+        report["auto_difference"] = (merged(**inputs).logits - auto(**inputs).logits).abs().max().item()
+print(json.dumps(report))
 """
 
 
@@ -52,6 +58,8 @@ def check_adapter_against_merged(out, base_dir, auto_class, inputs, tmp_path):
     )
     assert report["module"].startswith("transformers_modules.") and report["base"].startswith("transformers_modules.")
     assert report["difference"] < 1e-4, report
+    if auto_class == "AutoModelForSequenceClassification":
+        assert report["auto_difference"] < 1e-4, report
 
 
 def test_lora_text_classifier_saves_merged_model_adapter_and_base(tiny_encoder, tmp_path):
@@ -99,6 +107,11 @@ def test_lora_text_classifier_saves_merged_model_adapter_and_base(tiny_encoder, 
     assert torch.equal(merged[dense], base[dense]) and not torch.equal(merged[query], base[query])
     assert (base_dir / "modeling_amsdff.py").is_file() and (base_dir / "tokenizer.json").is_file()
     assert "fine-tuned with LoRA (r 4, alpha 8" in ModelCard.load(out / "README.md").text
+    assert adapter_config["task_type"] == "SEQ_CLS"  # what peft's AutoPeftModelForSequenceClassification needs
+    adapter_card = ModelCard.load(adapter_dir / "README.md")  # this package's card, not peft's template
+    assert adapter_card.data.library_name == "peft" and adapter_card.data.base_model is None  # a local base
+    assert "AutoPeftModelForSequenceClassification.from_pretrained" in adapter_card.text
+    assert ModelCard.load(base_dir / "README.md").data.tags == ["custom_code", "modeling_amsdff", "lora-base"]
     inputs = {"input_ids": [[101, 2023, 2003, 1037, 2307, 2143, 102]], "attention_mask": [[1] * 7]}
     check_adapter_against_merged(out, base_dir, "AutoModelForSequenceClassification", inputs, tmp_path)
 
