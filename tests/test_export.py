@@ -148,10 +148,10 @@ def test_a_failed_export_leaves_the_destination_as_it_was(saved_models, tmp_path
     before = {path.name: path.read_bytes() for path in out.iterdir()}
     monkeypatch.setattr(export, "PARITY_TOLERANCE", -1.0)  # every export now fails its parity check
     with pytest.raises(ExportError, match="differs from PyTorch"):
-        export_onnx(saved_models["amsra_net"], str(out), overwrite=True)
+        export_onnx(saved_models["resnet18"], str(out), overwrite=True)
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
     with pytest.raises(ExportError, match="differs from PyTorch"):
-        export_onnx(saved_models["amsra_net"], str(exports / "new"))
+        export_onnx(saved_models["resnet18"], str(exports / "new"))
     assert sorted(os.listdir(exports)) == ["onnx"]  # no half-written folder, no staging folder left
     monkeypatch.undo()
     export_onnx(saved_models["amsra_net"], str(out), overwrite=True)  # replaces the whole folder
