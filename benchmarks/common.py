@@ -8,8 +8,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
+import time
 
 import torch
 
@@ -21,6 +25,31 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # the package and train.py, run from anywhere
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 MODELS_DIR = os.path.join(ROOT, "benchmarks", "models")  # models benchmarks/inference.py trains and reuses
+
+
+def start_server(folder: str, *flags: str):
+    """`amsdff-serve folder *flags` on a free loopback port, once /health answers: returns (process, url)."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "modeling_amsdff.serving", folder, "--port", str(port), *flags]
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: a long run's messages never fill it and block the server
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+    deadline = time.time() + 180
+    while True:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            if time.time() > deadline or server.poll() is not None:
+                server.kill()
+                errors.seek(0)
+                message = errors.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"the server for {folder} did not start: {message}") from None
+            time.sleep(0.5)
 
 
 def machine() -> str:

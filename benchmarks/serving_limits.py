@@ -19,21 +19,12 @@ import base64
 import io
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 
 import numpy as np
-from common import RESULTS_DIR, ROOT, machine, write_results
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from common import RESULTS_DIR, machine, start_server, write_results
 
 
 def memory_mib(pid: int) -> tuple[float, float]:
@@ -102,21 +93,9 @@ def scenarios(kind: str) -> list[tuple[str, dict]]:
 def run_scenarios(name: str, folder: str, kind: str) -> list[dict]:
     import httpx
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "modeling_amsdff.serving", folder, "--port", str(port)]
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server, url = start_server(folder)
     rows = []
     try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"the server did not start: {server.stderr.read()[-2000:]}") from None
-                time.sleep(0.5)
         idle_rss, _ = memory_mib(server.pid)
         for label, payload in scenarios(kind):
             health = []

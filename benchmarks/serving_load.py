@@ -19,20 +19,11 @@ import io
 import json
 import os
 import platform
-import socket
-import subprocess
-import sys
 import threading
 import time
 
 import numpy as np
-from common import MODELS_DIR, RESULTS_DIR, ROOT, write_results
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from common import MODELS_DIR, RESULTS_DIR, start_server, write_results
 
 
 def payloads(folder: str, count: int = 256) -> list[dict]:
@@ -93,36 +84,11 @@ def load(url: str, bodies: list[dict], concurrency: int, seconds: float) -> dict
 def serve_and_load(folder: str, args, backend: str) -> list[dict]:
     import httpx
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     # The ONNX backend serves the export benchmarks/inference.py wrote next to the model (FOLDER-onnx/model.onnx).
     onnx = ["--onnx", os.path.normpath(folder) + "-onnx"] if backend == "onnx" else []
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "modeling_amsdff.serving",
-            folder,
-            "--port",
-            str(port),
-            "--max_batch_size",
-            str(args.max_batch_size),
-            "--max_wait_ms",
-            str(args.max_wait_ms),
-            *onnx,
-        ],
-        cwd=ROOT,
-    )
+    flags = ["--max_batch_size", str(args.max_batch_size), "--max_wait_ms", str(args.max_wait_ms), *onnx]
+    server, url = start_server(folder, *flags)
     try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"the server for {folder} did not start") from None
-                time.sleep(0.5)
         bodies = payloads(folder)
         # The load generator is a separate process from the server (this one); warm up first.
         load(url, bodies, 2, 2.0)
