@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from transformers import AutoConfig, AutoImageProcessor, default_data_collator
+from transformers import AutoImageProcessor, default_data_collator
 
 from modeling_amsdff import ChannelConvertingImageProcessor
 from modeling_amsdff.arguments import (
@@ -62,8 +62,9 @@ from modeling_amsdff.inference import load_saved_model
 from modeling_amsdff.lora import check_lora_arguments
 from modeling_amsdff.registry import ModelFamily, preset
 from modeling_amsdff.runner import (
-    check_saved_labels,
     config_arguments,
+    continue_saved_model,
+    label_arguments,
     run_command_line,
     start_run,
     train_evaluate_predict,
@@ -94,24 +95,10 @@ def build_image_model(
     family checked against the data. Returns (model, image processor). A new model is refused when the run does not
     train."""
     path = model_args.model_name_or_path
-    hub_kwargs = model_args.hub_kwargs()
-    remote = {"trust_remote_code": model_args.trust_remote_code, **hub_kwargs}
-    labels = facts.label_names
-    label_arguments = {"id2label": dict(enumerate(labels)), "label2id": {n: i for i, n in enumerate(labels)}}
+    remote = {"trust_remote_code": model_args.trust_remote_code, **model_args.hub_kwargs()}
     if path:
-        config = load_saved_model(AutoConfig.from_pretrained, path, **remote)
-        if config.model_type != family.model_type:
-            raise DataError(
-                f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} trains "
-                f"{family.model_type} models from scratch or continues a saved one."
-            )
-        if model_args.ignore_mismatched_sizes:  # a new classifier for the data's labels, as transformers re-heads
-            overrides = {**overrides, **label_arguments, "num_labels": len(labels), "ignore_mismatched_sizes": True}
-        else:
-            check_saved_labels(config, path, len(labels), labels)
-        model = load_saved_model(family.model_class.from_pretrained, path, **hub_kwargs, **overrides)
-        processor = load_saved_model(AutoImageProcessor.from_pretrained, path, **remote)
-        return model, processor
+        model = continue_saved_model(model_args, family, path, facts, overrides)
+        return model, load_saved_model(AutoImageProcessor.from_pretrained, path, **remote)
 
     if not trains:
         raise ValueError(UNTRAINED_HEAD)
@@ -133,7 +120,7 @@ def build_image_model(
         side = arguments.setdefault("image_size", side)
     if arguments["num_channels"] not in (1, 3):
         raise ValueError(f"num_channels must be 1 (greyscale) or 3 (RGB), got {arguments['num_channels']}.")
-    config = family.config_class(num_labels=len(labels), **label_arguments, **arguments)
+    config = family.config_class(**label_arguments(family, facts), **arguments)
     if processor is None:
         mean, std = channel_statistics(train, facts.image_column, config.num_channels, side)
         logger.info(f"Images: {config.num_channels} channel(s), {side}x{side}; training mean {mean}, std {std}")

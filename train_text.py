@@ -74,8 +74,9 @@ from modeling_amsdff.registry import (
     preset,
 )
 from modeling_amsdff.runner import (
-    check_saved_labels,
     config_arguments,
+    continue_saved_model,
+    label_arguments,
     make_trainer,
     run_command_line,
     start_run,
@@ -121,17 +122,11 @@ def build_model(
     model and the folder or Hub id its tokenizer comes from. A new model is refused when the run does not train."""
     path = model_args.model_name_or_path or minilm_path()
     hub_kwargs = model_args.hub_kwargs()
-    num_labels = len(facts.label_names)
-    # A one-output regression of a classifier family names no classes; its saved output name is not checked.
-    names = None if facts.problem_type == "regression" and family.task != TEXT_REGRESSION else facts.label_names
-    remote = {"trust_remote_code": model_args.trust_remote_code, **hub_kwargs}
-    config = load_saved_model(AutoConfig.from_pretrained, path, **remote)
+    config = load_saved_model(
+        AutoConfig.from_pretrained, path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs
+    )
     if config.model_type == family.model_type:
-        if model_args.ignore_mismatched_sizes:  # a new head for the data's labels, as transformers re-heads
-            overrides = {**overrides, **label_arguments(family, facts), "ignore_mismatched_sizes": True}
-        else:
-            check_saved_labels(config, path, num_labels, names)
-        return load_saved_model(family.model_class.from_pretrained, path, **hub_kwargs, **overrides), path
+        return continue_saved_model(model_args, family, path, facts, overrides), path
     if config.model_type in FAMILIES_BY_MODEL_TYPE:
         raise DataError(
             f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} needs an encoder or a "
@@ -145,20 +140,6 @@ def build_model(
     load = family.model_class.from_pretrained_backbone
     model = load_saved_model(load, path, backbone_kwargs=hub_kwargs, **arguments)
     return model, path
-
-
-def label_arguments(family: ModelFamily, facts: DataFacts) -> dict:
-    """The config arguments that fit a model's head to the data: its labels (or targets and their statistics)."""
-    arguments = {
-        "num_labels": len(facts.label_names),
-        "id2label": dict(enumerate(facts.label_names)),
-        "label2id": {name: i for i, name in enumerate(facts.label_names)},
-    }
-    if family.task == TEXT_REGRESSION:
-        arguments["label_means"], arguments["label_scales"] = facts.target_means, facts.target_scales
-    else:
-        arguments["problem_type"] = facts.problem_type
-    return arguments
 
 
 def tokenize_splits(splits, tokenizer, data_args: TextDataArguments, training_args):

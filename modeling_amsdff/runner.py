@@ -14,11 +14,12 @@ from dataclasses import fields, replace
 import datasets
 import numpy as np
 import transformers
-from transformers import EarlyStoppingCallback, PreTrainedConfig, set_seed
+from transformers import AutoConfig, EarlyStoppingCallback, PreTrainedConfig, set_seed
 
 from .callbacks import LossComponentsCallback
 from .data import DataError, DataFacts
 from .hub import HubPushError, push_folder, write_run_card
+from .inference import load_saved_model
 from .lora import finish_lora, start_lora
 from .metrics import build_compute_metrics, confusion
 from .output_dir import (
@@ -29,7 +30,7 @@ from .output_dir import (
     resolve_resume_checkpoint,
     set_aside_previous_run,
 )
-from .registry import ModelFamily
+from .registry import TEXT_REGRESSION, ModelFamily
 from .training import StrategyTrainer
 
 
@@ -96,11 +97,43 @@ def check_saved_labels(config, path: str, num_labels: int, label_names: list[str
         )
 
 
+def label_arguments(family: ModelFamily, facts: DataFacts) -> dict:
+    """The config arguments that fit a model's head to the data: its labels (or targets and their statistics)."""
+    arguments = {
+        "num_labels": len(facts.label_names),
+        "id2label": dict(enumerate(facts.label_names)),
+        "label2id": {name: i for i, name in enumerate(facts.label_names)},
+    }
+    if family.task == TEXT_REGRESSION:
+        arguments["label_means"], arguments["label_scales"] = facts.target_means, facts.target_scales
+    else:
+        arguments["problem_type"] = facts.problem_type
+    return arguments
+
+
+def continue_saved_model(model_args, family: ModelFamily, path: str, facts: DataFacts, overrides: dict):
+    """The saved model of `family` in `path`, to train further: its labels must be the data's, or, with
+    --ignore_mismatched_sizes, it gets a new head for them (as transformers re-heads a model)."""
+    config = load_saved_model(
+        AutoConfig.from_pretrained, path, trust_remote_code=model_args.trust_remote_code, **model_args.hub_kwargs()
+    )
+    if config.model_type != family.model_type:
+        raise DataError(
+            f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} continues "
+            f"{family.model_type} models (or builds a new one)."
+        )
+    if model_args.ignore_mismatched_sizes:
+        overrides = {**overrides, **label_arguments(family, facts), "ignore_mismatched_sizes": True}
+    else:
+        # A one-output regression of a classifier family names no classes: only the count is compared.
+        unnamed = facts.problem_type == "regression" and family.task != TEXT_REGRESSION
+        check_saved_labels(config, path, len(facts.label_names), None if unnamed else facts.label_names)
+    return load_saved_model(family.model_class.from_pretrained, path, **model_args.hub_kwargs(), **overrides)
+
+
 def config_arguments(model_args, family: ModelFamily) -> dict:
     """The arguments of the config that --config_name names (of the model's family), without the ones that describe
     the encoder, the labels or the targets: they replace the --model_type preset of a new model."""
-    from .inference import load_saved_model
-
     config = load_saved_model(family.config_class.from_pretrained, model_args.config_name, **model_args.hub_kwargs())
     if config.model_type != family.model_type:
         raise DataError(
