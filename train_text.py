@@ -126,7 +126,7 @@ def build_model(
         AutoConfig.from_pretrained, path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs
     )
     if config.model_type == family.model_type:
-        return continue_saved_model(model_args, family, path, facts, overrides), path
+        return continue_saved_model(model_args, family, path, facts, overrides, config), path
     if config.model_type in FAMILIES_BY_MODEL_TYPE:
         raise DataError(
             f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} needs an encoder or a "

@@ -75,10 +75,7 @@ def start_run(training_args) -> tuple:
     push_to_hub = training_args.push_to_hub
     if push_to_hub and not training_args.do_train:
         raise ValueError("--push_to_hub uploads the model a run trains: it needs --do_train.")
-    if (
-        push_to_hub
-        and str(getattr(training_args.hub_strategy, "value", training_args.hub_strategy)) in PUSHED_CHECKPOINTS
-    ):
+    if push_to_hub and training_args.hub_strategy.value in PUSHED_CHECKPOINTS:
         raise ValueError(
             f"--hub_strategy {training_args.hub_strategy.value}: train.py pushes the finished output folder once, at "
             "the end (with its model card), never checkpoints; use --hub_strategy end (or leave it out)."
@@ -111,12 +108,15 @@ def label_arguments(family: ModelFamily, facts: DataFacts) -> dict:
     return arguments
 
 
-def continue_saved_model(model_args, family: ModelFamily, path: str, facts: DataFacts, overrides: dict):
-    """The saved model of `family` in `path`, to train further: its labels must be the data's, or, with
-    --ignore_mismatched_sizes, it gets a new head for them (as transformers re-heads a model)."""
-    config = load_saved_model(
-        AutoConfig.from_pretrained, path, trust_remote_code=model_args.trust_remote_code, **model_args.hub_kwargs()
-    )
+def continue_saved_model(
+    model_args, family: ModelFamily, path: str, facts: DataFacts, overrides: dict, config: PreTrainedConfig = None
+):
+    """The saved model of `family` in `path` (whose `config` the caller may have read already), to train further: its
+    labels must be the data's, or, with --ignore_mismatched_sizes, it gets a new head for them (as transformers
+    re-heads a model)."""
+    if config is None:
+        remote = {"trust_remote_code": model_args.trust_remote_code, **model_args.hub_kwargs()}
+        config = load_saved_model(AutoConfig.from_pretrained, path, **remote)
     if config.model_type != family.model_type:
         raise DataError(
             f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} continues "
