@@ -43,7 +43,8 @@ TARGETS = ("valence_mean", "valence_std")
 
 HEADS = {
     "base": ("bert_regression", None),
-    "gated (softmax)": ("gated_bert", "gate_activation=softmax"),
+    "gated (scaled softmax, the default)": ("gated_bert", None),
+    "gated (softmax, as the seed states)": ("gated_bert", "gate_activation=softmax"),
     "gated (sigmoid)": ("gated_bert", "gate_activation=sigmoid"),
     "moe (4 experts)": ("moe_regression", None),
 }

@@ -9,7 +9,8 @@ from .losses import validate_classification_loss_settings
 
 
 AMSDFF_POOLING_MODES = ("attention", "cls", "max", "mean")
-AMSDFF_POOLING_FUSIONS = ("concat", "weighted")
+AMSDFF_POOLING_FUSIONS = ("residual", "concat", "weighted")
+AMSDFF_ARCHITECTURE_REVISIONS = (1, 2)
 
 
 def _as_tuple(value):
@@ -20,9 +21,12 @@ def _as_tuple(value):
 class AmsdffConfig(PreTrainedConfig):
     r"""
     Configuration of an AMSDFF (Advanced Multi-Scale Dynamic Feature Fusion) text classifier: a pretrained encoder
-    followed by a multi-scale attention module, a dynamic expert-fusion module, advanced pooling and an MLP
-    classifier. Every module can be switched off; with all of them off the model is "encoder + CLS pooling + linear
-    head", the baseline AMSDFF is compared against.
+    followed by a feature enhancer, a multi-scale attention module, a dynamic expert-fusion module (three pre-norm
+    residual branches), advanced pooling and a classifier. Every module can be switched off; with all of them off and
+    `pooling_modes=("cls",)` the model is "encoder + CLS pooling + linear head", the baseline AMSDFF is compared
+    against. A new model starts as its encoder with mean pooling and a linear head: each residual branch's last layer
+    starts at zero, the experts' gate uniform, attention pooling as mean pooling and the other poolings' share at zero
+    (see the README's text suite for what this start is worth).
 
     Args:
         backbone_config (`dict` or `PreTrainedConfig`, *optional*):
@@ -30,24 +34,32 @@ class AmsdffConfig(PreTrainedConfig):
             Defaults to a DistilBERT-base configuration. Use
             [`AmsdffForSequenceClassification.from_pretrained_backbone`] to also load the encoder's weights.
         use_feature_enhancer (`bool`, *optional*, defaults to `True`):
-            Apply the feature enhancer (Linear + LayerNorm + GELU + dropout, with a residual connection) to the
-            encoder output, as the reference implementation does.
+            Apply the feature enhancer of the reference implementation (LayerNorm, Linear, GELU, dropout, as a
+            residual branch) to the encoder output.
         use_multi_scale_attention (`bool`, *optional*, defaults to `True`):
             Apply the multi-scale attention module.
         scales (`tuple[int]`, *optional*, defaults to `(1, 3, 5)`):
-            Kernel sizes of the depthwise separable 1-D convolutions, one branch per scale. Odd positive integers, so
-            that every branch keeps the sequence length.
+            Kernel sizes of the depthwise 1-D convolutions, one per scale. Odd positive integers, so that every scale
+            keeps the sequence length.
         num_scale_attention_heads (`int`, *optional*, defaults to 8):
-            Heads of the attention that fuses the scale features at each position; must divide the encoder's
-            hidden size.
+            Heads of the attention that fuses the scale features at each position; must divide `multi_scale_size`.
+        multi_scale_size (`int`, *optional*):
+            Channels of the multi-scale attention (its shared pointwise convolution projects the hidden states down
+            to this width, and its output back up). Defaults to a quarter of the encoder's hidden size, which keeps
+            AMSDFF's inference within 1.05x of the baseline's on MiniLM (`benchmarks/text_classification.py`).
         use_dynamic_fusion (`bool`, *optional*, defaults to `True`):
             Apply the dynamic fusion module: `num_experts` position-wise MLP experts mixed by a per-example softmax
             gate computed from the masked mean of the sequence.
         num_experts (`int`, *optional*, defaults to 3):
             Number of experts in the dynamic fusion module (at least 2).
         expert_intermediate_size (`int`, *optional*):
-            Inner width of each expert MLP. Defaults to half the encoder's hidden size, which keeps a training step
-            within 1.25x of the plain encoder's on MiniLM (see `benchmarks/`).
+            Inner width of each expert MLP. Defaults to `hidden_size // (2 * num_experts)`: the experts together are
+            half as wide as the encoder's hidden states.
+        architecture_revision (`int`, *optional*, defaults to 2):
+            2: the modules described here. 1: the modules of versions 0.1-0.2 (post-norm residuals, random
+            initialisation, one hidden x hidden pointwise convolution per scale and a query projection, experts
+            `hidden_size // 2` wide), kept so that the models they saved load and give the same outputs; a saved
+            config without this key is read as revision 1.
         router_aux_loss_coef (`float`, *optional*, defaults to 0.01):
             Weight of the load-balance loss (squared coefficient of variation of the experts' importance over the
             batch) added to the training loss. 0 disables it. The reference implementation had none, so its gate
@@ -56,19 +68,23 @@ class AmsdffConfig(PreTrainedConfig):
             Return the gate's logits in the model output (`router_logits`), as Mixtral does.
         pooling_modes (`tuple[str]`, *optional*, defaults to `("attention", "cls", "max")`):
             Pooling strategies to combine, any non-empty subset of `("attention", "cls", "max", "mean")`. Attention
-            pooling scores every token against a learned query (masked softmax); `cls` takes the first token; `max`
-            and `mean` ignore padding.
-        pooling_fusion (`str`, *optional*, defaults to `"concat"`):
-            How several pooled vectors are combined: `"concat"` (concatenate, then Linear back to the hidden size,
-            LayerNorm, GELU) or `"weighted"` (softmax-normalised learned weights, one per strategy).
-        classifier_hidden_sizes (`tuple[int]`, *optional*):
-            Widths of the hidden layers of the classifier MLP (each Linear + LayerNorm + GELU + dropout). Defaults to
-            `(hidden_size // 2, hidden_size // 4)` as in the reference implementation; `()` gives a single Linear.
-        classifier_dropout (`float` or `tuple[float]`, *optional*, defaults to `(0.3, 0.2, 0.1)`):
+            pooling scores every token against a learned query (masked softmax; the query starts at zero, which is
+            mean pooling); `cls` takes the first token; `max` and `mean` ignore padding.
+        pooling_fusion (`str`, *optional*, defaults to `"residual"`):
+            How several pooled vectors are combined: `"residual"` (the first mode, plus a Linear of the others
+            concatenated, which starts at zero), `"concat"` (concatenate, then Linear back to the hidden size,
+            LayerNorm, GELU: the reference implementation) or `"weighted"` (softmax-normalised learned weights, one
+            per strategy).
+        classifier_hidden_sizes (`tuple[int]`, *optional*, defaults to `()`):
+            Widths of the hidden layers of the classifier MLP (each Linear + LayerNorm + GELU + dropout); `()` is a
+            single Linear. `None` is the reference implementation's `(hidden_size // 2, hidden_size // 4)` (with
+            `classifier_dropout=(0.3, 0.2, 0.1)`), which learns slowly when there are many classes and few examples
+            (the README's ablation).
+        classifier_dropout (`float` or `tuple[float]`, *optional*, defaults to 0.1):
             Dropout before each Linear of the classifier. A float applies to every layer; with a tuple, layer `i`
-            uses entry `min(i, len - 1)`, so the default gives 0.3, 0.2 and 0.1 ("0.1-0.3 by layer").
+            uses entry `min(i, len - 1)`, so `(0.3, 0.2, 0.1)` gives 0.3, 0.2 and 0.1 ("0.1-0.3 by layer").
         hidden_dropout_prob (`float`, *optional*, defaults to 0.1):
-            Dropout inside the feature enhancer, multi-scale attention and expert modules.
+            Dropout inside the feature enhancer, multi-scale attention and dynamic fusion modules.
         classification_loss (`str`, *optional*, defaults to `"combined"`):
             Classification loss: `"cross_entropy"`, `"focal"`, `"label_smoothing"` or `"combined"` (the weighted sum
             of the three, weights in `loss_weights`). Multi-label problems use the binary versions (BCE, sigmoid
@@ -113,15 +129,17 @@ class AmsdffConfig(PreTrainedConfig):
     use_multi_scale_attention: bool = True
     scales: list[int] | tuple[int, ...] = (1, 3, 5)
     num_scale_attention_heads: int = 8
+    multi_scale_size: int | None = None
     use_dynamic_fusion: bool = True
     num_experts: int = 3
     expert_intermediate_size: int | None = None
+    architecture_revision: int = 2
     router_aux_loss_coef: float = 0.01
     output_router_logits: bool = False
     pooling_modes: list[str] | tuple[str, ...] = ("attention", "cls", "max")
-    pooling_fusion: str = "concat"
-    classifier_hidden_sizes: list[int] | tuple[int, ...] | None = None
-    classifier_dropout: float | list[float] | tuple[float, ...] = (0.3, 0.2, 0.1)
+    pooling_fusion: str = "residual"
+    classifier_hidden_sizes: list[int] | tuple[int, ...] | None = ()
+    classifier_dropout: float | list[float] | tuple[float, ...] = 0.1
     hidden_dropout_prob: float = 0.1
     classification_loss: str = "combined"
     loss_weights: list[float] | tuple[float, ...] = (0.4, 0.4, 0.2)
@@ -168,10 +186,15 @@ class AmsdffConfig(PreTrainedConfig):
             )
         if not self.scales or any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in self.scales):
             fail("scales", "a non-empty tuple of odd positive kernel sizes", self.scales)
-        if self.num_scale_attention_heads < 1 or hidden % self.num_scale_attention_heads:
+        if self.architecture_revision not in AMSDFF_ARCHITECTURE_REVISIONS:
+            fail("architecture_revision", f"one of {AMSDFF_ARCHITECTURE_REVISIONS}", self.architecture_revision)
+        if self.multi_scale_size is not None and (not isinstance(self.multi_scale_size, int) or self.multi_scale_size < 1):
+            fail("multi_scale_size", "a positive integer or None", self.multi_scale_size)
+        width = self.multi_scale_width()
+        if self.num_scale_attention_heads < 1 or width % self.num_scale_attention_heads:
             fail(
                 "num_scale_attention_heads",
-                f"a positive divisor of the encoder hidden size {hidden}",
+                f"a positive divisor of the multi-scale attention's width {width}",
                 self.num_scale_attention_heads,
             )
         if self.num_experts < 2:
@@ -197,6 +220,29 @@ class AmsdffConfig(PreTrainedConfig):
         if not 0.0 <= self.hidden_dropout_prob < 1.0:
             fail("hidden_dropout_prob", "in [0, 1)", self.hidden_dropout_prob)
         validate_classification_loss_settings(self)
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs) -> AmsdffConfig:
+        """A saved config without `architecture_revision` was written by version 0.2 or earlier: revision 1."""
+        if "architecture_revision" not in config_dict:
+            config_dict = {**config_dict, "architecture_revision": 1}
+        return super().from_dict(config_dict, **kwargs)
+
+    def multi_scale_width(self) -> int:
+        """Channels of the multi-scale attention's convolutions and attention, with the default resolved: a quarter
+        of the hidden size (revision 1: the hidden size)."""
+        if self.architecture_revision == 1:
+            return self.hidden_size
+        return self.multi_scale_size or self.hidden_size // 4
+
+    def expert_size(self) -> int:
+        """Inner width of each expert, with the default resolved: the experts together are half the hidden size wide
+        (revision 1: each expert is)."""
+        if self.expert_intermediate_size is not None:
+            return self.expert_intermediate_size
+        if self.architecture_revision == 1:
+            return self.hidden_size // 2
+        return max(1, self.hidden_size // (2 * self.num_experts))
 
     def classifier_layer_sizes(self) -> tuple[int, ...]:
         """Hidden widths of the classifier MLP, with the default `(hidden // 2, hidden // 4)` resolved."""

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 EMOTION_HEAD_TYPES = ("base", "gated", "moe")
 EMOTION_POOLINGS = ("auto", "pooler", "cls", "mean")
-EMOTION_GATE_ACTIVATIONS = ("softmax", "sigmoid")
+EMOTION_GATE_ACTIVATIONS = ("scaled_softmax", "softmax", "sigmoid")
 
 
 def _as_tuple(value):
@@ -43,9 +43,12 @@ class EmotionRegressionConfig(PreTrainedConfig):
             Dropout before each Linear of the head(s).
         gate_hidden_size (`int`, *optional*, defaults to 256):
             Hidden width of the gate MLP (`head_type="gated"`).
-        gate_activation (`str`, *optional*, defaults to `"softmax"`):
-            `"softmax"` over the outputs, as the seed states (the gates of all dimensions sum to 1), or `"sigmoid"`
-            (an independent gate in (0, 1) per dimension). On VADER (README benchmark) the sigmoid gate works better.
+        gate_activation (`str`, *optional*, defaults to `"scaled_softmax"`):
+            `"scaled_softmax"`: the seed's softmax over the outputs times `num_labels`, so that a uniform gate is 1
+            (the gate's last layer starts at zero, so the gated head starts as the base head); `"softmax"` as the
+            seed states (the gates of all dimensions sum to 1, which scales every prediction down by `num_labels` at
+            the start); `"sigmoid"` (an independent gate in (0, 1) per dimension). The README's VADER benchmark
+            compares them.
         num_experts (`int`, *optional*, defaults to 4):
             Experts of the mixture (`head_type="moe"`), at least 2.
         router_hidden_size (`int`, *optional*, defaults to 256):
@@ -91,7 +94,7 @@ class EmotionRegressionConfig(PreTrainedConfig):
     pooling: str = "auto"
     classifier_dropout: float = 0.3
     gate_hidden_size: int = 256
-    gate_activation: str = "softmax"
+    gate_activation: str = "scaled_softmax"
     num_experts: int = 4
     router_hidden_size: int = 256
     router_aux_loss_coef: float = 0.01

@@ -2,14 +2,17 @@
 """PyTorch AMSDFF: Advanced Multi-Scale Dynamic Feature Fusion for text classification.
 
 A pretrained encoder, then (each switchable in `AmsdffConfig`):
-  feature enhancer -> multi-scale attention (depthwise separable convolutions at several kernel sizes, fused by
-  attention across scales at each position) -> dynamic fusion (MLP experts mixed by a per-example softmax gate, with
-  a load-balance loss) -> advanced pooling (attention / CLS / max / mean, fused) -> MLP classifier.
+  feature enhancer -> multi-scale attention (depthwise 1-D convolutions at several kernel sizes, fused by attention
+  across scales at each position) -> dynamic fusion (MLP experts mixed by a per-example softmax gate, with a
+  load-balance loss) -> advanced pooling (attention / CLS / max / mean, fused) -> classifier.
 
 Differences from the public reference implementation, on purpose: the pretrained encoder is never re-initialised;
 padding is zeroed before the convolutions and excluded from the gate's mean and from every pooling; the gate gets a
-load-balance term; the scale attention uses the scale branches' pointwise convolutions as its key/value projections,
-which keeps a training step within 1.25x of the plain encoder's (see the README's benchmark).
+load-balance term. Revision 2 (the default) also makes the three token-level modules pre-norm residual branches that
+start as the identity, starts pooling as mean pooling, shares one narrow pointwise convolution between the scales and
+stores the experts side by side, so that a new model starts as "encoder + mean pooling + linear head" and costs
+little more than it (the README's text suite and cost tables). Revision 1 is the 0.1-0.2 modules, kept so that the
+models they saved load.
 """
 
 from __future__ import annotations
@@ -79,21 +82,114 @@ class AmsdffSequenceClassifierOutput(SequenceClassifierOutput):
 
 
 class AmsdffFeatureEnhancer(nn.Module):
-    """Feature enhancer of the reference code (Linear + GELU + dropout), residual: starts near identity."""
+    """Feature enhancer of the reference code (Linear + GELU + dropout) as a residual branch.
+
+    Revision 2 is pre-norm, `x + dropout(GELU(dense(LayerNorm(x))))`, with `dense` initialised at zero, so it starts
+    as the identity; revision 1 (the 0.1-0.2 modules) re-normalised the sum, `LayerNorm(x + ...)`.
+    """
 
     def __init__(self, config: AmsdffConfig):
         super().__init__()
+        self.pre_norm = config.architecture_revision >= 2
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense.zero_init = self.pre_norm
         self.act = nn.GELU()
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.LayerNorm = nn.LayerNorm(config.hidden_size)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        if self.pre_norm:
+            return hidden_states + self.dropout(self.act(self.dense(self.LayerNorm(hidden_states))))
         return self.LayerNorm(hidden_states + self.dropout(self.act(self.dense(hidden_states))))
 
 
+class AmsdffMultiScaleAttention(nn.Module):
+    """Multi-scale attention module (AMSDFF section "Multi-Scale Attention"), revision 2: a pre-norm bottleneck
+    residual branch.
+
+    The normalised states go through one pointwise (1x1) convolution down to `multi_scale_size` channels, shared by
+    every scale, then one depthwise 1-D convolution per kernel size in `scales` and GELU (a depthwise separable
+    convolution with its two halves in the other order, so that the scales share one projection). At each position
+    the projected token is the query (split into heads) and the scale features are the keys and values; the fused
+    features go back up to the hidden size through `output`, initialised at zero, and are added to the input: the
+    module starts as the identity. Each depthwise kernel starts as the average over its window, so scale `k` starts
+    as a moving average over `k` tokens. Padding is zeroed before the convolutions, so a real token never sees a
+    padding token's state. The attention runs in the convolutions' channels-first layout, the fast one on CPUs.
+    """
+
+    def __init__(self, config: AmsdffConfig):
+        super().__init__()
+        hidden, size = config.hidden_size, config.multi_scale_width()
+        self.num_heads = config.num_scale_attention_heads
+        self.head_dim = size // self.num_heads
+        self.LayerNorm = nn.LayerNorm(hidden)
+        self.pointwise = nn.Linear(hidden, size)
+        self.depthwise = nn.ModuleList(
+            nn.Conv1d(size, size, k, padding=k // 2, groups=size, bias=False) for k in config.scales
+        )
+        self.act = nn.GELU()
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.output = nn.Linear(size, hidden)
+        self.output.zero_init = True
+        for conv in self.depthwise:
+            conv.window_average_init = True
+
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        bs, seq_len, _ = hidden_states.shape
+        mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)  # (bs, seq_len, 1)
+        projected = self.pointwise(self.LayerNorm(hidden_states)) * mask  # (bs, seq_len, size), padding zeroed
+        projected = projected.transpose(1, 2).contiguous()  # (bs, size, seq_len)
+        heads = (bs, self.num_heads, self.head_dim, seq_len)
+        query = projected.view(heads)  # (bs, h, d, seq_len)
+        values = [self.act(conv(projected)).view(heads) for conv in self.depthwise]  # S x (bs, h, d, seq_len)
+        scores = torch.stack([(query * value).sum(2) for value in values]) / math.sqrt(self.head_dim)  # (S, bs, h, t)
+        probs = self.dropout(scores.softmax(dim=0)).unsqueeze(3)  # (S, bs, h, 1, seq_len)
+        fused = probs[0] * values[0]
+        for prob, value in zip(probs[1:], values[1:]):
+            fused = fused + prob * value  # (bs, h, d, seq_len)
+        fused = fused.view(bs, -1, seq_len).transpose(1, 2)  # (bs, seq_len, size)
+        return hidden_states + self.dropout(self.output(fused))
+
+
+class AmsdffDynamicFusion(nn.Module):
+    """Dynamic fusion module (AMSDFF section "Dynamic Feature Fusion"), revision 2: a pre-norm residual branch.
+
+    `num_experts` position-wise MLP experts (Linear -> GELU -> dropout -> Linear) are mixed by a softmax gate computed
+    per example from the masked mean of the normalised sequence. The experts' first layers are stored side by side in
+    `up` and their second layers in `down` (one matrix product each for every expert; `down_bias` holds one bias per
+    expert). `down` starts at zero and the gate uniform, so the module starts as the identity.
+    """
+
+    def __init__(self, config: AmsdffConfig):
+        super().__init__()
+        hidden = config.hidden_size
+        self.num_experts = config.num_experts
+        self.intermediate_size = config.expert_size()
+        self.LayerNorm = nn.LayerNorm(hidden)
+        self.gate = nn.Linear(hidden, self.num_experts)
+        self.up = nn.Linear(hidden, self.num_experts * self.intermediate_size)
+        self.act = nn.GELU()
+        self.down = nn.Linear(self.num_experts * self.intermediate_size, hidden, bias=False)
+        self.down_bias = nn.Parameter(torch.zeros(self.num_experts, hidden))
+        self.gate.zero_init = self.down.zero_init = True
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(
+        self, hidden_states: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Returns the fused states, the gate's logits and the (unweighted) load-balance loss of its weights."""
+        bs, seq_len, dim = hidden_states.shape
+        normed = self.LayerNorm(hidden_states)
+        router_logits = self.gate(masked_mean(normed, attention_mask))  # (bs, num_experts)
+        weights = router_logits.float().softmax(dim=-1)
+        inner = self.dropout(self.act(self.up(normed)))  # (bs, seq_len, E * I)
+        inner = inner.view(bs, seq_len, self.num_experts, -1) * weights[:, None, :, None].to(inner.dtype)
+        mixed = self.down(inner.view(bs, seq_len, -1)) + (weights.to(inner.dtype) @ self.down_bias)[:, None]
+        return hidden_states + self.dropout(mixed), router_logits, load_balance_loss(weights)
+
+
 class AmsdffScaleBranch(nn.Module):
-    """One scale of the multi-scale attention module: depthwise conv (kernel k) over tokens, then pointwise conv."""
+    """Revision 1: one scale of the multi-scale attention module: depthwise conv (kernel k) over tokens, then pointwise conv."""
 
     def __init__(self, hidden_size: int, kernel_size: int):
         super().__init__()
@@ -111,8 +207,8 @@ class AmsdffScaleBranch(nn.Module):
         return self.act(self.LayerNorm(self.pointwise(features)))
 
 
-class AmsdffMultiScaleAttention(nn.Module):
-    """Multi-scale attention module (AMSDFF section "Multi-Scale Attention"): scale branches fused by attention.
+class AmsdffMultiScaleAttentionRevision1(nn.Module):
+    """Revision 1 (the 0.1-0.2 module, kept so that their saved models load): scale branches fused by attention.
 
     At each position the token's state is the query and the `len(scales)` scale features are the keys and values of a
     multi-head attention; its output goes through a projection, dropout, a residual connection and LayerNorm.
@@ -144,7 +240,7 @@ class AmsdffMultiScaleAttention(nn.Module):
 
 
 class AmsdffExpert(nn.Module):
-    """One expert of the dynamic fusion module: Linear -> GELU -> dropout -> Linear, applied position-wise."""
+    """Revision 1: one expert of the dynamic fusion module: Linear -> GELU -> dropout -> Linear, applied position-wise."""
 
     def __init__(self, dim: int, intermediate_size: int, dropout: float = 0.1):
         super().__init__()
@@ -157,8 +253,8 @@ class AmsdffExpert(nn.Module):
         return self.fc2(self.dropout(self.act(self.fc1(hidden_states))))
 
 
-class AmsdffDynamicFusion(nn.Module):
-    """Dynamic fusion module (AMSDFF section "Dynamic Feature Fusion"): MLP experts mixed by a learned gate.
+class AmsdffDynamicFusionRevision1(nn.Module):
+    """Revision 1 (the 0.1-0.2 module, kept so that their saved models load): MLP experts mixed by a learned gate.
 
     The gate is a softmax over experts computed per example from the masked mean of the sequence (the reference code
     averaged over padding too); each expert is applied to every token; the mixture is added back with LayerNorm.
@@ -167,7 +263,7 @@ class AmsdffDynamicFusion(nn.Module):
     def __init__(self, config: AmsdffConfig):
         super().__init__()
         hidden = config.hidden_size
-        intermediate = config.expert_intermediate_size or hidden // 2
+        intermediate = config.expert_size()
         self.gate = nn.Linear(hidden, config.num_experts)
         self.experts = nn.ModuleList(
             AmsdffExpert(hidden, intermediate, config.hidden_dropout_prob) for _ in range(config.num_experts)
@@ -188,7 +284,12 @@ class AmsdffDynamicFusion(nn.Module):
 
 
 class AmsdffPooler(nn.Module):
-    """Advanced pooling (AMSDFF section "Advanced Pooling Strategy"): attention, CLS, max and mean pooling, fused."""
+    """Advanced pooling (AMSDFF section "Advanced Pooling Strategy"): attention, CLS, max and mean pooling, fused.
+
+    Attention pooling scores every token against a learned query, initialised at zero: it starts as mean pooling.
+    With `pooling_fusion="residual"` the first mode is the main pooled vector and the others are added to it through a
+    Linear initialised at zero, so pooling starts as the first mode alone.
+    """
 
     def __init__(self, config: AmsdffConfig):
         super().__init__()
@@ -196,8 +297,11 @@ class AmsdffPooler(nn.Module):
         self.modes = tuple(config.pooling_modes)
         self.fusion = config.pooling_fusion if len(self.modes) > 1 else "none"
         if "attention" in self.modes:
-            self.attention_query = nn.Parameter(torch.empty(hidden))
-        if self.fusion == "concat":
+            self.attention_query = nn.Parameter(torch.zeros(hidden))
+        if self.fusion == "residual":
+            self.fuse = nn.Linear(hidden * (len(self.modes) - 1), hidden)
+            self.fuse.zero_init = True
+        elif self.fusion == "concat":
             self.fuse = nn.Sequential(nn.Linear(hidden * len(self.modes), hidden), nn.LayerNorm(hidden), nn.GELU())
         elif self.fusion == "weighted":
             self.mode_logits = nn.Parameter(torch.zeros(len(self.modes)))
@@ -216,6 +320,8 @@ class AmsdffPooler(nn.Module):
                 pooled.append(masked_max(hidden_states, attention_mask))
             else:
                 pooled.append(masked_mean(hidden_states, attention_mask))
+        if self.fusion == "residual":
+            return pooled[0] + self.fuse(torch.cat(pooled[1:], dim=-1))  # (bs, dim)
         if self.fusion == "concat":
             return self.fuse(torch.cat(pooled, dim=-1))  # (bs, dim)
         if self.fusion == "weighted":
@@ -257,11 +363,24 @@ class AmsdffPreTrainedModel(PretrainedEncoderMixin, PreTrainedModel):
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module):
+        """Revision 2 starts every residual branch at the identity (its last layer at zero, the gate uniform) and
+        attention pooling as mean pooling; `AmsdffModel` then starts as the encoder with its mean pooling. The layers
+        concerned carry a `zero_init` or `window_average_init` flag (a module with no parameters of its own is
+        skipped by transformers' initialisation of remote code, so the flags sit on the layers themselves)."""
         super()._init_weights(module)
-        if isinstance(module, AmsdffPooler) and hasattr(module, "attention_query"):
-            init.normal_(module.attention_query, mean=0.0, std=self.config.initializer_range)
-        if isinstance(module, AmsdffPooler) and hasattr(module, "mode_logits"):
-            init.zeros_(module.mode_logits)
+        if getattr(module, "zero_init", False):
+            init.zeros_(module.weight)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif getattr(module, "window_average_init", False):
+            init.constant_(module.weight, 1.0 / module.kernel_size[0])
+        elif isinstance(module, AmsdffPooler):
+            if hasattr(module, "attention_query"):
+                init.zeros_(module.attention_query)
+            if hasattr(module, "mode_logits"):
+                init.zeros_(module.mode_logits)
+        elif isinstance(module, AmsdffDynamicFusion):
+            init.zeros_(module.down_bias)
 
 
 class AmsdffModel(AmsdffPreTrainedModel):
@@ -271,8 +390,11 @@ class AmsdffModel(AmsdffPreTrainedModel):
         super().__init__(config)
         self.backbone = encoder_from_config(config.backbone_config)
         self.feature_enhancer = AmsdffFeatureEnhancer(config) if config.use_feature_enhancer else None
-        self.multi_scale_attention = AmsdffMultiScaleAttention(config) if config.use_multi_scale_attention else None
-        self.dynamic_fusion = AmsdffDynamicFusion(config) if config.use_dynamic_fusion else None
+        revision1 = config.architecture_revision == 1
+        multi_scale_attention = AmsdffMultiScaleAttentionRevision1 if revision1 else AmsdffMultiScaleAttention
+        dynamic_fusion = AmsdffDynamicFusionRevision1 if revision1 else AmsdffDynamicFusion
+        self.multi_scale_attention = multi_scale_attention(config) if config.use_multi_scale_attention else None
+        self.dynamic_fusion = dynamic_fusion(config) if config.use_dynamic_fusion else None
         self.pooler = AmsdffPooler(config)
         self.post_init()
 

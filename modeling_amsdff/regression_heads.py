@@ -40,9 +40,12 @@ class RegressionHead(nn.Module):
 
 class GatedRegressionHead(nn.Module):
     """Gated head of the seed: `prediction = base(x) * gate(x)`, gate = activation(Linear(256, out)(Dropout(ReLU(
-    Linear(H, 256)(x)))))`, with a softmax over outputs as the seed states, or an independent sigmoid per output.
+    Linear(H, 256)(x)))))`. Activations: `"scaled_softmax"` (`num_outputs * softmax` over the outputs: the seed's
+    softmax, scaled so that a uniform gate is 1), `"softmax"` as the seed states (a uniform gate is `1 / num_outputs`,
+    which scales every prediction down), or `"sigmoid"` (an independent gate per output).
 
-    Returns the gated prediction and the gate values.
+    The gate's last Linear starts at zero, so the gate starts uniform: with `"scaled_softmax"` the head starts as its
+    base head. Returns the gated prediction and the gate values.
     """
 
     def __init__(
@@ -51,11 +54,13 @@ class GatedRegressionHead(nn.Module):
         num_outputs: int,
         dropout: float = 0.3,
         gate_hidden_size: int = 256,
-        gate_activation: str = "softmax",
+        gate_activation: str = "scaled_softmax",
     ):
         super().__init__()
-        if gate_activation not in ("softmax", "sigmoid"):
-            raise ValueError(f"gate_activation must be 'softmax' or 'sigmoid', got {gate_activation!r}.")
+        if gate_activation not in ("scaled_softmax", "softmax", "sigmoid"):
+            raise ValueError(
+                f"gate_activation must be 'scaled_softmax', 'softmax' or 'sigmoid', got {gate_activation!r}."
+            )
         self.base = RegressionHead(in_features, num_outputs, dropout)
         self.gate = nn.Sequential(
             nn.Linear(in_features, gate_hidden_size),
@@ -63,18 +68,24 @@ class GatedRegressionHead(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(gate_hidden_size, num_outputs),
         )
+        self.gate[-1].zero_init = True
         self.gate_activation = gate_activation
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         gate_logits = self.gate(features)  # (bs, num_outputs)
-        gate = gate_logits.softmax(-1) if self.gate_activation == "softmax" else torch.sigmoid(gate_logits)
+        if self.gate_activation == "sigmoid":
+            gate = torch.sigmoid(gate_logits)
+        else:
+            gate = gate_logits.softmax(-1)
+            if self.gate_activation == "scaled_softmax":
+                gate = gate * gate_logits.shape[-1]
         return self.base(features) * gate, gate
 
 
 class MixtureOfExpertsRegressionHead(nn.Module):
     """Mixture-of-experts head of the seed: `num_experts` heads shaped like `RegressionHead`, mixed per example by a
-    2-layer MLP router with softmax; returns the prediction, the router logits, the router weights and the
-    load-balance loss."""
+    2-layer MLP router with softmax (its last Linear starts at zero: the router starts uniform); returns the
+    prediction, the router logits, the router weights and the load-balance loss."""
 
     def __init__(
         self,
@@ -89,6 +100,7 @@ class MixtureOfExpertsRegressionHead(nn.Module):
         self.router = nn.Sequential(
             nn.Linear(in_features, router_hidden_size), nn.ReLU(), nn.Linear(router_hidden_size, num_experts)
         )
+        self.router[-1].zero_init = True
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         router_logits = self.router(features)  # (bs, num_experts)

