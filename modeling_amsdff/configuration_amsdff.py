@@ -188,7 +188,8 @@ class AmsdffConfig(PreTrainedConfig):
             fail("scales", "a non-empty tuple of odd positive kernel sizes", self.scales)
         if self.architecture_revision not in AMSDFF_ARCHITECTURE_REVISIONS:
             fail("architecture_revision", f"one of {AMSDFF_ARCHITECTURE_REVISIONS}", self.architecture_revision)
-        if self.multi_scale_size is not None and (not isinstance(self.multi_scale_size, int) or self.multi_scale_size < 1):
+        size = self.multi_scale_size
+        if size is not None and (not isinstance(size, int) or size < 1):
             fail("multi_scale_size", "a positive integer or None", self.multi_scale_size)
         width = self.multi_scale_width()
         if self.num_scale_attention_heads < 1 or width % self.num_scale_attention_heads:

@@ -189,7 +189,8 @@ class AmsdffDynamicFusion(nn.Module):
 
 
 class AmsdffScaleBranch(nn.Module):
-    """Revision 1: one scale of the multi-scale attention module: depthwise conv (kernel k) over tokens, then pointwise conv."""
+    """Revision 1: one scale of the multi-scale attention module: depthwise conv (kernel k) over tokens, then
+    pointwise conv."""
 
     def __init__(self, hidden_size: int, kernel_size: int):
         super().__init__()
@@ -240,7 +241,7 @@ class AmsdffMultiScaleAttentionRevision1(nn.Module):
 
 
 class AmsdffExpert(nn.Module):
-    """Revision 1: one expert of the dynamic fusion module: Linear -> GELU -> dropout -> Linear, applied position-wise."""
+    """Revision 1: one expert of the dynamic fusion module: Linear -> GELU -> dropout -> Linear, position-wise."""
 
     def __init__(self, dim: int, intermediate_size: int, dropout: float = 0.1):
         super().__init__()
