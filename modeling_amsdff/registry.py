@@ -110,10 +110,12 @@ def describe_amsdff(config: AmsdffConfig) -> tuple[str, str, tuple[str, ...]]:
         )
         if on
     ]
+    sizes = config.classifier_layer_sizes()
+    pooling = f"{config.pooling_modes}" + (f" ({config.pooling_fusion})" if len(config.pooling_modes) > 1 else "")
     summary = (
         f"{config.backbone_config.model_type} encoder ({config.hidden_size} hidden) + "
-        f"{' + '.join(modules) if modules else 'no AMSDFF modules'} + pooling {config.pooling_modes} + "
-        f"classifier {config.classifier_layer_sizes()}; loss {config.classification_loss}"
+        f"{' + '.join(modules) if modules else 'no AMSDFF modules'} + pooling {pooling} + "
+        f"{'MLP classifier ' + str(sizes) if sizes else 'linear classifier'}; loss {config.classification_loss}"
     )
     if not modules:
         description = "A plain encoder + CLS pooling + linear head text classifier (the AMSDFF baseline)."
