@@ -1,14 +1,15 @@
 #!/usr/bin/env python
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""Emotion regression heads on the VADER sentence ground truth: base vs gated (softmax gate as in the seed, and
-sigmoid) vs mixture of experts, on the same encoder (offline all-MiniLM-L6-v2), split, seeds and budget, plus a
-TF-IDF + ridge baseline. Targets: mean valence and rater standard deviation, metrics in their original units.
-Also: does the mixture route the four domains (tweets, movie reviews, Amazon reviews, NYT editorials) to different
-experts? The mean router weights per domain on the test split answer that.
+"""Emotion regression heads on the VADER sentence ground truth: base vs gated (the default scaled softmax gate,
+the seed's softmax, sigmoid) vs mixture of experts, on the same encoder (offline all-MiniLM-L6-v2), split, seeds and
+budget, plus a TF-IDF + ridge baseline. Targets: mean valence and rater standard deviation, metrics in their
+original units. Also: does the mixture route the four domains (tweets, movie reviews, Amazon reviews, NYT editorials)
+to different experts? The mean router weights per domain on the test split answer that.
 
 Usage:
     python benchmarks/emotion_regression.py                 # the README numbers (about 35 min on 2 CPU cores)
     python benchmarks/emotion_regression.py --seeds 0 --max_train_samples 500 --epochs 1   # a quick look
+    python benchmarks/emotion_regression.py --heads base gated moe     # the defaults only (about 25 min)
 
 Writes benchmarks/results/emotion_regression.md (tables) and .json (every run).
 """
@@ -41,12 +42,13 @@ LEARNING_RATE = 1e-4  # AdamW, cosine schedule, 10% warmup, weight decay 0.01, g
 SEEDS = (0, 1, 2)
 TARGETS = ("valence_mean", "valence_std")
 
+# --heads name -> (table label, --model_type, --config_overrides)
 HEADS = {
-    "base": ("bert_regression", None),
-    "gated (scaled softmax, the default)": ("gated_bert", None),
-    "gated (softmax, as the seed states)": ("gated_bert", "gate_activation=softmax"),
-    "gated (sigmoid)": ("gated_bert", "gate_activation=sigmoid"),
-    "moe (4 experts)": ("moe_regression", None),
+    "base": ("base", "bert_regression", None),
+    "gated": ("gated (scaled softmax, the default)", "gated_bert", None),
+    "gated-softmax": ("gated (softmax, as the seed states)", "gated_bert", "gate_activation=softmax"),
+    "gated-sigmoid": ("gated (sigmoid)", "gated_bert", "gate_activation=sigmoid"),
+    "moe": ("moe (4 experts)", "moe_regression", None),
 }
 
 
@@ -86,7 +88,7 @@ def predict(folder: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray | Non
 
 
 def train_head(name: str, seed: int, args, workdir: str, test_split) -> dict:
-    model_type, overrides = HEADS[name]
+    _, model_type, overrides = HEADS[name]
     out = os.path.join(workdir, f"{model_type}-{seed}-{len(os.listdir(workdir))}")
     argv = [
         "--output_dir",
@@ -155,6 +157,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--max_train_samples", type=int, default=MAX_TRAIN_SAMPLES)
     parser.add_argument("--epochs", type=float, default=EPOCHS)
+    parser.add_argument("--heads", nargs="+", default=list(HEADS), choices=list(HEADS), help="Heads to train.")
     parser.add_argument("--output", default=os.path.join(RESULTS_DIR, "emotion_regression"))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
@@ -169,7 +172,7 @@ def main() -> None:
     runs = []
     with tempfile.TemporaryDirectory() as workdir:
         for seed in args.seeds:
-            for name in HEADS:
+            for name in args.heads:
                 run = train_head(name, seed, args, workdir, test)
                 runs.append(run)
                 print(json.dumps(run), flush=True)
@@ -193,11 +196,11 @@ def main() -> None:
         row(f"TF-IDF + ridge ({args.max_train_samples} sentences)", [ridge_same]),
         row(f"TF-IDF + ridge (all {len(data['train'])} training sentences)", [ridge_all]),
     ]
-    for name in HEADS:
+    for name in args.heads:
         mine = [r for r in runs if r["head"] == name]
         speed = f"{statistics.mean(r['train_samples_per_second'] for r in mine):.1f}"
         params = f"{mine[0]['parameters'] / 1e6:.2f}M ({mine[0]['head_parameters'] / 1e3:.0f}k)"
-        lines.append(row(name, mine, speed, params))
+        lines.append(row(HEADS[name][0], mine, speed, params))
     moe = [r for r in runs if "router_weights_by_domain" in r]
     if moe:
         domains = sorted(moe[0]["router_weights_by_domain"])
