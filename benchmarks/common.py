@@ -25,6 +25,20 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # the package and train.py, run from anywhere
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 MODELS_DIR = os.path.join(ROOT, "benchmarks", "models")  # models benchmarks/inference.py trains and reuses
+# train.py arguments the text benchmarks share: the schedule (cosine, 10% warm-up, weight decay 0.01) ...
+TEXT_SCHEDULE = ["--lr_scheduler_type", "cosine", "--warmup_steps", "0.1", "--weight_decay", "0.01"]
+# ... and a quiet CPU run: no evaluation during training, no checkpoints, no reporting, no progress bars.
+QUIET_CPU_RUN = [
+    "--eval_strategy",
+    "no",
+    "--save_strategy",
+    "no",
+    "--report_to",
+    "none",
+    "--use_cpu",
+    "--disable_tqdm",
+    "true",
+]
 
 
 def start_server(folder: str, *flags: str):

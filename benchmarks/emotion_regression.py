@@ -24,7 +24,7 @@ import tempfile
 
 import numpy as np
 import torch
-from common import RESULTS_DIR, machine, mean_std
+from common import QUIET_CPU_RUN, RESULTS_DIR, TEXT_SCHEDULE, machine, mean_std
 
 from modeling_amsdff import EmotionRegressionForSequenceClassification
 from modeling_amsdff.metrics import regression_metrics
@@ -109,25 +109,12 @@ def train_head(name: str, seed: int, args, workdir: str, test_split) -> dict:
         str(MAX_SEQ_LENGTH),
         "--learning_rate",
         str(LEARNING_RATE),
-        "--lr_scheduler_type",
-        "cosine",
-        "--warmup_steps",
-        "0.1",
-        "--weight_decay",
-        "0.01",
+        *TEXT_SCHEDULE,
         "--seed",
         str(seed),
-        "--eval_strategy",
-        "no",
-        "--save_strategy",
-        "no",
-        "--report_to",
-        "none",
+        *QUIET_CPU_RUN,
         "--logging_steps",
         "25",
-        "--use_cpu",
-        "--disable_tqdm",
-        "true",
         "--do_train",
     ]
     if overrides:

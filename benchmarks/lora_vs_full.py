@@ -21,7 +21,7 @@ import statistics
 import tempfile
 
 import torch
-from common import RESULTS_DIR, machine, mean_std, write_results
+from common import QUIET_CPU_RUN, RESULTS_DIR, TEXT_SCHEDULE, machine, mean_std, write_results
 from safetensors.torch import load_file
 
 from modeling_amsdff.hub import LORA_ADAPTER_DIR
@@ -45,20 +45,7 @@ TASKS = {
 }
 IMAGE_BASE = ["--max_train_samples", "6000", "--num_train_epochs", "2"]
 IMAGE_FINE_TUNING = ["--max_train_samples", "12000", "--num_train_epochs", "1"]
-QUIET = [
-    "--eval_strategy",
-    "no",
-    "--save_strategy",
-    "no",
-    "--report_to",
-    "none",
-    "--logging_steps",
-    "25",
-    "--use_cpu",
-    "--disable_tqdm",
-    "true",
-    "--do_train",
-]
+QUIET = [*QUIET_CPU_RUN, "--logging_steps", "25", "--do_train"]
 
 
 def run(task: str, lora: bool, seed: int, args, workdir: str) -> dict:
@@ -117,12 +104,7 @@ def run(task: str, lora: bool, seed: int, args, workdir: str) -> dict:
             str(MAX_SEQ_LENGTH),
             "--learning_rate",
             learning_rate,
-            "--lr_scheduler_type",
-            "cosine",
-            "--warmup_steps",
-            "0.1",
-            "--weight_decay",
-            "0.01",
+            *TEXT_SCHEDULE,
             "--seed",
             str(seed),
             "--do_predict",

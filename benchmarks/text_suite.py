@@ -36,7 +36,7 @@ import statistics
 import tempfile
 
 import numpy as np
-from common import RESULTS_DIR, ROOT, machine
+from common import QUIET_CPU_RUN, RESULTS_DIR, ROOT, TEXT_SCHEDULE, machine
 
 import train
 
@@ -54,23 +54,10 @@ COMMON = [
     "32",
     "--max_seq_length",
     "64",
-    "--lr_scheduler_type",
-    "cosine",
-    "--warmup_steps",
-    "0.1",
-    "--weight_decay",
-    "0.01",
-    "--eval_strategy",
-    "no",
-    "--save_strategy",
-    "no",
-    "--report_to",
-    "none",
-    "--disable_tqdm",
-    "true",
+    *TEXT_SCHEDULE,
+    *QUIET_CPU_RUN,
     "--logging_steps",
     "50",
-    "--use_cpu",
 ]
 # name -> (--model_type, --config_overrides, other train.py arguments)
 MODELS = {"baseline": ("baseline", "", ()), "amsdff": ("amsdff", "", ())}

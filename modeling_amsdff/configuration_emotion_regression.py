@@ -8,13 +8,13 @@ import logging
 from transformers import DistilBertConfig, PreTrainedConfig
 
 from .losses import validate_regression_loss_settings
+from .regression_heads import GATE_ACTIVATIONS
 
 
 logger = logging.getLogger(__name__)
 
 EMOTION_HEAD_TYPES = ("base", "gated", "moe")
 EMOTION_POOLINGS = ("auto", "pooler", "cls", "mean")
-EMOTION_GATE_ACTIVATIONS = ("scaled_softmax", "softmax", "sigmoid")
 
 
 def _as_tuple(value):
@@ -156,8 +156,8 @@ class EmotionRegressionConfig(PreTrainedConfig):
             fail("classifier_dropout", "in [0, 1)", self.classifier_dropout)
         if self.gate_hidden_size < 1:
             fail("gate_hidden_size", "a positive integer", self.gate_hidden_size)
-        if self.gate_activation not in EMOTION_GATE_ACTIVATIONS:
-            fail("gate_activation", f"one of {EMOTION_GATE_ACTIVATIONS}", self.gate_activation)
+        if self.gate_activation not in GATE_ACTIVATIONS:
+            fail("gate_activation", f"one of {GATE_ACTIVATIONS}", self.gate_activation)
         if self.num_experts < 2:
             fail("num_experts", "at least 2", self.num_experts)
         if self.router_hidden_size < 1:

@@ -366,14 +366,11 @@ class AmsdffPreTrainedModel(PretrainedEncoderMixin, PreTrainedModel):
     def _init_weights(self, module: nn.Module):
         """Revision 2 starts every residual branch at the identity (its last layer at zero, the gate uniform) and
         attention pooling as mean pooling; `AmsdffModel` then starts as the encoder with its mean pooling. The layers
-        concerned carry a `zero_init` or `window_average_init` flag (a module with no parameters of its own is
-        skipped by transformers' initialisation of remote code, so the flags sit on the layers themselves)."""
+        concerned carry a `zero_init` flag (zeroed by `PretrainedEncoderMixin._init_weights`) or a
+        `window_average_init` flag (a module with no parameters of its own is skipped by transformers' initialisation
+        of remote code, so the flags sit on the layers themselves)."""
         super()._init_weights(module)
-        if getattr(module, "zero_init", False):
-            init.zeros_(module.weight)
-            if module.bias is not None:
-                init.zeros_(module.bias)
-        elif getattr(module, "window_average_init", False):
+        if getattr(module, "window_average_init", False):
             init.constant_(module.weight, 1.0 / module.kernel_size[0])
         elif isinstance(module, AmsdffPooler):
             if hasattr(module, "attention_query"):

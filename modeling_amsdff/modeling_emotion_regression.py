@@ -87,10 +87,7 @@ class EmotionRegressionPreTrainedModel(PretrainedEncoderMixin, PreTrainedModel):
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module):
-        super()._init_weights(module)
-        if getattr(module, "zero_init", False):  # the gate's or router's last layer: a uniform start
-            init.zeros_(module.weight)
-            init.zeros_(module.bias)
+        super()._init_weights(module)  # the gate's and router's last layers (`zero_init`) start at zero: uniform
         # Non-persistent buffers are not in the weights file; they are rebuilt from the config on every load.
         if isinstance(module, EmotionRegressionForSequenceClassification):
             means, stds = module.label_statistics(self.config)

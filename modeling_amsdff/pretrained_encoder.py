@@ -1,7 +1,8 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
 """What the text families share around their pretrained encoder (`self.backbone`, any `AutoModel` encoder built from
 `config.backbone_config`): building it without its unused pooler, calling it with the inputs it accepts, exposing it
-through `get_encoder()`, and `from_pretrained_backbone` (build a new model on a pretrained encoder's weights).
+through `get_encoder()`, `from_pretrained_backbone` (build a new model on a pretrained encoder's weights), and the
+zero start of flagged layers.
 Travels with the text models; imports only the standard library, torch and public transformers API."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import inspect
 import torch
 from torch import nn
 from transformers import AutoModel, PreTrainedModel
+from transformers import initialization as init
 
 
 def encoder_from_config(backbone_config, keep_pooler: bool = False) -> PreTrainedModel:
@@ -38,7 +40,19 @@ def _forward_parameters(encoder_class: type) -> frozenset[str]:
 
 class PretrainedEncoderMixin:
     """For `PreTrainedModel`s built around `backbone`, a pretrained text encoder: `get_encoder()`, the input-embedding
-    accessors, `run_encoder` (the encoder call of the bodies) and `from_pretrained_backbone`."""
+    accessors, `run_encoder` (the encoder call of the bodies), `from_pretrained_backbone`, and the zero start of the
+    layers flagged `zero_init`."""
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module):
+        """transformers' initialisation, then a layer flagged `zero_init` (the last layer of a residual branch, a gate
+        or a router, so that it starts as the identity or uniform) starts at zero. The flag sits on the layer itself:
+        transformers skips remote-code modules that have no parameters of their own."""
+        super()._init_weights(module)
+        if getattr(module, "zero_init", False):
+            init.zeros_(module.weight)
+            if module.bias is not None:
+                init.zeros_(module.bias)
 
     def get_encoder(self, modality: str | None = None) -> PreTrainedModel:
         """The pretrained text encoder this model builds on (`backbone`): what progressive freezing freezes, what LoRA

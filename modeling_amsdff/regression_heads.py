@@ -14,6 +14,9 @@ from torch import nn
 from .losses import load_balance_loss
 
 
+GATE_ACTIVATIONS = ("scaled_softmax", "softmax", "sigmoid")
+
+
 class RegressionHead(nn.Module):
     """Regression head of the emotion-regression seed: Dropout -> Linear(H, H/2) -> LayerNorm -> ReLU -> Dropout ->
     Linear(H/2, H/4) -> LayerNorm -> ReLU -> Dropout -> Linear(H/4, num_outputs)."""
@@ -57,10 +60,8 @@ class GatedRegressionHead(nn.Module):
         gate_activation: str = "scaled_softmax",
     ):
         super().__init__()
-        if gate_activation not in ("scaled_softmax", "softmax", "sigmoid"):
-            raise ValueError(
-                f"gate_activation must be 'scaled_softmax', 'softmax' or 'sigmoid', got {gate_activation!r}."
-            )
+        if gate_activation not in GATE_ACTIVATIONS:
+            raise ValueError(f"gate_activation must be one of {GATE_ACTIVATIONS}, got {gate_activation!r}.")
         self.base = RegressionHead(in_features, num_outputs, dropout)
         self.gate = nn.Sequential(
             nn.Linear(in_features, gate_hidden_size),
