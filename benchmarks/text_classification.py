@@ -19,13 +19,12 @@ Writes benchmarks/results/text_classification.md (the table) and .json (every ti
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import time
 
 import torch
-from common import RESULTS_DIR, machine
+from common import RESULTS_DIR, machine, write_results
 
 from modeling_amsdff import AmsdffForSequenceClassification
 from modeling_amsdff.offline_data import minilm_path
@@ -133,12 +132,12 @@ def main() -> None:
             lines.append(f"| {name} | {parameters[name] / 1e6:.2f}M | " + " | ".join(cells) + " |")
         lines.append("")
         print("\n".join(lines[-len(models) - 5 :]), flush=True)
-    table = "\n".join(lines)
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output + ".md", "w") as handle:
-        handle.write("# AMSDFF's cost over the baseline\n\n" + table + "\n")
-    with open(args.output + ".json", "w") as handle:
-        json.dump({"machine": machine(), "parameters": parameters, "seconds": results}, handle, indent=1)
+    write_results(
+        args.output,
+        "AMSDFF's cost over the baseline",
+        "\n".join(lines),
+        {"machine": machine(), "parameters": parameters, "seconds": results},
+    )
     print(f"wrote {args.output}.md and .json")
 
 
