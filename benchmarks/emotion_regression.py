@@ -1,17 +1,18 @@
 #!/usr/bin/env python
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""Emotion regression heads on the VADER sentence ground truth: base vs gated (the default scaled softmax gate,
-the seed's softmax, sigmoid) vs mixture of experts, on the same encoder (offline all-MiniLM-L6-v2), split, seeds and
-budget, plus a TF-IDF + ridge baseline. Targets: mean valence and rater standard deviation, metrics in their
-original units. Also: does the mixture route the four domains (tweets, movie reviews, Amazon reviews, NYT editorials)
-to different experts? The mean router weights per domain on the test split answer that.
+"""Emotion regression heads on the VADER sentence ground truth: base vs gated (scaled sigmoid, the default; scaled
+softmax; the seed's softmax; sigmoid) vs mixture of experts, on the same encoder (offline all-MiniLM-L6-v2), split,
+seeds and budget, plus a TF-IDF + ridge baseline. Targets: mean valence and rater standard deviation, metrics in
+their original units. Also: does the mixture route the four domains (tweets, movie reviews, Amazon reviews, NYT
+editorials) to different experts? The mean router weights per domain on the test split answer that.
 
 Usage:
-    python benchmarks/emotion_regression.py                 # the README numbers (about 35 min on 2 CPU cores)
-    python benchmarks/emotion_regression.py --seeds 0 --max_train_samples 500 --epochs 1   # a quick look
-    python benchmarks/emotion_regression.py --heads base gated moe     # the defaults only (about 25 min)
+    python benchmarks/emotion_regression.py                 # the defaults: base, gated, moe (about 25 min)
+    python benchmarks/emotion_regression.py --heads gated-softmax gated-sigmoid   # other gates (about 8 min each)
+    python benchmarks/emotion_regression.py --seeds 0 --max_train_samples 500 --epochs 1 --output /tmp/quick
 
-Writes benchmarks/results/emotion_regression.md (tables) and .json (every run).
+Runs accumulate in benchmarks/results/emotion_regression.json (one per head and seed, written after each; a run
+already there with the same budget is not repeated) and the table in .md is written from all of them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 from common import QUIET_CPU_RUN, RESULTS_DIR, TEXT_SCHEDULE, machine, mean_std
 
-from modeling_amsdff import EmotionRegressionForSequenceClassification
+from modeling_amsdff import EmotionRegressionConfig, EmotionRegressionForSequenceClassification
 from modeling_amsdff.metrics import regression_metrics
 from modeling_amsdff.offline_data import load_vader
 
@@ -42,14 +43,18 @@ LEARNING_RATE = 1e-4  # AdamW, cosine schedule, 10% warmup, weight decay 0.01, g
 SEEDS = (0, 1, 2)
 TARGETS = ("valence_mean", "valence_std")
 
-# --heads name -> (table label, --model_type, --config_overrides)
+# --heads name -> (table label, --model_type, --config_overrides); every gate is named, so that runs stay what they
+# were when the default changes
 HEADS = {
     "base": ("base", "bert_regression", None),
-    "gated": ("gated (scaled softmax, the default)", "gated_bert", None),
+    "gated-scaled-sigmoid": ("gated (scaled sigmoid)", "gated_bert", "gate_activation=scaled_sigmoid"),
+    "gated-scaled-softmax": ("gated (scaled softmax)", "gated_bert", "gate_activation=scaled_softmax"),
     "gated-softmax": ("gated (softmax, as the seed states)", "gated_bert", "gate_activation=softmax"),
     "gated-sigmoid": ("gated (sigmoid)", "gated_bert", "gate_activation=sigmoid"),
     "moe": ("moe (4 experts)", "moe_regression", None),
 }
+DEFAULT_GATE = "gated-" + EmotionRegressionConfig().gate_activation.replace("_", "-")
+DEFAULT_HEADS = ("base", DEFAULT_GATE, "moe")
 
 
 def tfidf_ridge(train_split, test_split) -> dict:
@@ -139,55 +144,43 @@ def train_head(name: str, seed: int, args, workdir: str, test_split) -> dict:
     return run
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    parser.add_argument("--max_train_samples", type=int, default=MAX_TRAIN_SAMPLES)
-    parser.add_argument("--epochs", type=float, default=EPOCHS)
-    parser.add_argument("--heads", nargs="+", default=list(HEADS), choices=list(HEADS), help="Heads to train.")
-    parser.add_argument("--output", default=os.path.join(RESULTS_DIR, "emotion_regression"))
-    args = parser.parse_args()
-    torch.set_num_threads(os.cpu_count() or 1)
-    print(f"machine: {machine()}", flush=True)
+def load_runs(path: str, budget: dict) -> list[dict]:
+    """The runs already in `path`.json with the same budget (none when the budget differs)."""
+    if not os.path.isfile(path + ".json"):
+        return []
+    with open(path + ".json") as handle:
+        saved = json.load(handle)
+    return saved["runs"] if saved.get("budget") == budget else []
 
-    data = load_vader()
-    test = data["test"]
-    ridge_same = tfidf_ridge(data["train"].select(range(args.max_train_samples)), test)
-    ridge_all = tfidf_ridge(data["train"], test)
-    print(json.dumps({"tfidf_ridge_same_data": ridge_same, "tfidf_ridge_all_train": ridge_all}), flush=True)
 
-    runs = []
-    with tempfile.TemporaryDirectory() as workdir:
-        for seed in args.seeds:
-            for name in args.heads:
-                run = train_head(name, seed, args, workdir, test)
-                runs.append(run)
-                print(json.dumps(run), flush=True)
-
+def write_report(path: str, budget: dict, references: dict, runs: list[dict]) -> None:
     def row(label, metrics_list, speed="", params=""):
         cells = [mean_std([m[f"rmse_{t}"] for m in metrics_list], 3) for t in TARGETS]
         cells += [mean_std([m[f"mae_{t}"] for m in metrics_list], 3) for t in TARGETS]
         cells += [mean_std([m[f"pearson_{t}"] for m in metrics_list], 3) for t in TARGETS]
         return f"| {label} | " + " | ".join(cells) + f" | {speed} | {params} |"
 
+    seeds = sorted({run["seed"] for run in runs})
     lines = [
         f"Machine: {machine()}. Data: VADER sentence ground truth, fixed split (seed 42, stratified by domain), "
-        f"{args.max_train_samples} training sentences, the whole test split ({len(test)} sentences). Encoder: "
-        f"all-MiniLM-L6-v2, pooler output. Budget: {args.epochs} epochs, batch {BATCH_SIZE}, max {MAX_SEQ_LENGTH} "
-        f"tokens, AdamW lr {LEARNING_RATE}, cosine, 10% warmup, Huber loss (delta 0.6) on normalised targets. "
-        f"Seeds {args.seeds} (mean ± std). valence = mean rating in [-4, 4]; disagreement = raters' std.",
+        f"{budget['max_train_samples']} training sentences, the whole test split. Encoder: all-MiniLM-L6-v2, pooler "
+        f"output. Budget: {budget['epochs']} epochs, batch {BATCH_SIZE}, max {MAX_SEQ_LENGTH} tokens, AdamW lr "
+        f"{LEARNING_RATE}, cosine, 10% warmup, Huber loss (delta 0.6) on normalised targets. Seeds {seeds} (mean ± "
+        "std over the seeds each head ran). valence = mean rating in [-4, 4]; disagreement = raters' std.",
         "",
         "| model | RMSE valence | RMSE disagreement | MAE valence | MAE disagreement | Pearson valence "
         "| Pearson disagreement | train samples/s | parameters (head) |",
         "|---|---|---|---|---|---|---|---|---|",
-        row(f"TF-IDF + ridge ({args.max_train_samples} sentences)", [ridge_same]),
-        row(f"TF-IDF + ridge (all {len(data['train'])} training sentences)", [ridge_all]),
+        row(f"TF-IDF + ridge ({budget['max_train_samples']} sentences)", [references["tfidf_ridge_same_data"]]),
+        row("TF-IDF + ridge (all training sentences)", [references["tfidf_ridge_all_train"]]),
     ]
-    for name in args.heads:
+    for name in HEADS:
         mine = [r for r in runs if r["head"] == name]
-        speed = f"{statistics.mean(r['train_samples_per_second'] for r in mine):.1f}"
-        params = f"{mine[0]['parameters'] / 1e6:.2f}M ({mine[0]['head_parameters'] / 1e3:.0f}k)"
-        lines.append(row(HEADS[name][0], mine, speed, params))
+        if mine:
+            speed = f"{statistics.mean(r['train_samples_per_second'] for r in mine):.1f}"
+            params = f"{mine[0]['parameters'] / 1e6:.2f}M ({mine[0]['head_parameters'] / 1e3:.0f}k)"
+            label = HEADS[name][0] + (", the default" if name == DEFAULT_GATE else "")
+            lines.append(row(label, mine, speed, params))
     moe = [r for r in runs if "router_weights_by_domain" in r]
     if moe:
         domains = sorted(moe[0]["router_weights_by_domain"])
@@ -200,27 +193,47 @@ def main() -> None:
             header,
             "|---|---|---|---|---|---|",
         ]
-        for run in moe:
+        for run in sorted(moe, key=lambda run: run["seed"]):
             for domain in domains:
                 weights = run["router_weights_by_domain"][domain]
                 lines.append(f"| {run['seed']} | {domain} | " + " | ".join(f"{w:.3f}" for w in weights) + " |")
-    table = "\n".join(lines)
-    print("\n" + table)
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output + ".md", "w") as handle:
-        handle.write(table + "\n")
-    with open(args.output + ".json", "w") as handle:
-        json.dump(
-            {
-                "machine": machine(),
-                "tfidf_ridge_same_data": ridge_same,
-                "tfidf_ridge_all_train": ridge_all,
-                "runs": runs,
-            },
-            handle,
-            indent=2,
-        )
-    print(f"wrote {args.output}.md and .json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".md", "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    with open(path + ".json", "w") as handle:
+        json.dump({"machine": machine(), "budget": budget, **references, "runs": runs}, handle, indent=2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--max_train_samples", type=int, default=MAX_TRAIN_SAMPLES)
+    parser.add_argument("--epochs", type=float, default=EPOCHS)
+    parser.add_argument("--heads", nargs="+", default=list(DEFAULT_HEADS), choices=list(HEADS), help="Heads to train.")
+    parser.add_argument("--output", default=os.path.join(RESULTS_DIR, "emotion_regression"))
+    args = parser.parse_args()
+    torch.set_num_threads(os.cpu_count() or 1)
+    print(f"machine: {machine()}", flush=True)
+
+    data = load_vader()
+    test = data["test"]
+    budget = {"max_train_samples": args.max_train_samples, "epochs": args.epochs}
+    references = {
+        "tfidf_ridge_same_data": tfidf_ridge(data["train"].select(range(args.max_train_samples)), test),
+        "tfidf_ridge_all_train": tfidf_ridge(data["train"], test),
+    }
+    print(json.dumps(references), flush=True)
+    runs = load_runs(args.output, budget)
+    with tempfile.TemporaryDirectory() as workdir:
+        for seed in args.seeds:
+            for name in args.heads:
+                if any(run["head"] == name and run["seed"] == seed for run in runs):
+                    continue
+                runs.append(train_head(name, seed, args, workdir, test))
+                print(json.dumps(runs[-1]), flush=True)
+                write_report(args.output, budget, references, runs)
+    write_report(args.output, budget, references, runs)
+    print(open(args.output + ".md").read())
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from torch import nn
 from .losses import load_balance_loss
 
 
-GATE_ACTIVATIONS = ("scaled_softmax", "softmax", "sigmoid")
+GATE_ACTIVATIONS = ("scaled_softmax", "scaled_sigmoid", "softmax", "sigmoid")
 
 
 class RegressionHead(nn.Module):
@@ -45,10 +45,11 @@ class GatedRegressionHead(nn.Module):
     """Gated head of the seed: `prediction = base(x) * gate(x)`, gate = activation(Linear(256, out)(Dropout(ReLU(
     Linear(H, 256)(x)))))`. Activations: `"scaled_softmax"` (`num_outputs * softmax` over the outputs: the seed's
     softmax, scaled so that a uniform gate is 1), `"softmax"` as the seed states (a uniform gate is `1 / num_outputs`,
-    which scales every prediction down), or `"sigmoid"` (an independent gate per output).
+    which scales every prediction down), `"scaled_sigmoid"` (`2 * sigmoid`: an independent gate per output in (0, 2)
+    that is 1 at the start) or `"sigmoid"` (an independent gate per output in (0, 1), 0.5 at the start).
 
-    The gate's last Linear starts at zero, so the gate starts uniform: with `"scaled_softmax"` the head starts as its
-    base head. Returns the gated prediction and the gate values.
+    The gate's last Linear starts at zero, so the gate starts uniform: with `"scaled_softmax"` and `"scaled_sigmoid"`
+    the head starts as its base head. Returns the gated prediction and the gate values.
     """
 
     def __init__(
@@ -74,8 +75,8 @@ class GatedRegressionHead(nn.Module):
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         gate_logits = self.gate(features)  # (bs, num_outputs)
-        if self.gate_activation == "sigmoid":
-            gate = torch.sigmoid(gate_logits)
+        if self.gate_activation in ("sigmoid", "scaled_sigmoid"):
+            gate = torch.sigmoid(gate_logits) * (2 if self.gate_activation == "scaled_sigmoid" else 1)
         else:
             gate = gate_logits.softmax(-1)
             if self.gate_activation == "scaled_softmax":

@@ -70,6 +70,14 @@ def test_gates_and_router_weights():
         tiny_emotion_config(head_type="gated", gate_activation="sigmoid")
     ).eval()
     torch.testing.assert_close(sigmoid(**inputs).gate_weights, torch.full((5, 2), 0.5))
+    scaled_sigmoid = EmotionRegressionForSequenceClassification(
+        tiny_emotion_config(head_type="gated", gate_activation="scaled_sigmoid", label_means=None, label_scales=None)
+    ).eval()
+    with torch.no_grad():
+        output = scaled_sigmoid(**inputs)
+        features = scaled_sigmoid.emotion_regression(**inputs).pooler_output
+        torch.testing.assert_close(output.gate_weights, torch.ones(5, 2))  # independent gates, 1 at the start
+        torch.testing.assert_close(output.logits, scaled_sigmoid.classifier.base(features))
     moe = EmotionRegressionForSequenceClassification(tiny_emotion_config(head_type="moe", num_experts=3)).eval()
     output = moe(**inputs, labels=torch.randn(5, 2))
     torch.testing.assert_close(output.router_weights, torch.full((5, 3), 1 / 3))
