@@ -46,6 +46,11 @@ class AmsraNetConfig(PreTrainedConfig):
             `False` is the paper's "no LGSA" ablation: the attention engines are left out.
         lgsa_reduction (`int`, *optional*, defaults to 8):
             Query/key width is `channels // lgsa_reduction` (SAGAN uses 8).
+        lgsa_key_value_size (`int`, *optional*, defaults to 8):
+            Keys and values of the LGSA come from the stage's map average-pooled to at most this many positions per
+            side (spatial-reduction attention), so attention costs `HW x size^2` instead of `(HW)^2`; `None` attends
+            over all positions (SAGAN). Configs saved before version 0.3 have no such key and are read as `None`, the
+            engine they were trained with.
         use_lgsa_gate (`bool`, *optional*, defaults to `True`):
             Scale the attention output by a learned per-position sigmoid gate (1x1 convolution) before the residual
             add; `False` keeps only SAGAN's learnable scalar `gamma` (initialised at 0).
@@ -86,6 +91,7 @@ class AmsraNetConfig(PreTrainedConfig):
     use_multi_scale: bool = True
     use_lgsa: bool = True
     lgsa_reduction: int = 8
+    lgsa_key_value_size: int | None = 8
     use_lgsa_gate: bool = True
     classifier_dropout: float = 0.0
     classification_loss: str = "label_smoothing"
@@ -104,6 +110,14 @@ class AmsraNetConfig(PreTrainedConfig):
             self.classification_loss = kwargs.pop("loss_type")
         super().__post_init__(**kwargs)
         self._validate_amsra()
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs) -> AmsraNetConfig:
+        """A saved config without `lgsa_key_value_size` was written before version 0.3, whose LGSA attended over all
+        positions: it loads as `None`, so that the model gives the outputs it was trained to give."""
+        if "lgsa_key_value_size" not in config_dict:
+            config_dict = {**config_dict, "lgsa_key_value_size": None}
+        return super().from_dict(config_dict, **kwargs)
 
     @property
     def hidden_size(self) -> int:
@@ -132,6 +146,10 @@ class AmsraNetConfig(PreTrainedConfig):
             fail("msfd_dilations", f"{self.msfd_groups} positive dilations", self.msfd_dilations)
         if self.lgsa_reduction < 1 or any(h // self.lgsa_reduction < 1 for h in self.hidden_sizes):
             fail("lgsa_reduction", "a positive integer no larger than the narrowest stage", self.lgsa_reduction)
+        if self.lgsa_key_value_size is not None and (
+            isinstance(self.lgsa_key_value_size, bool) or self.lgsa_key_value_size < 1
+        ):
+            fail("lgsa_key_value_size", "a positive integer or None (all positions)", self.lgsa_key_value_size)
         if not 0.0 <= self.classifier_dropout < 1.0:
             fail("classifier_dropout", "in [0, 1)", self.classifier_dropout)
         validate_classification_loss_settings(self)

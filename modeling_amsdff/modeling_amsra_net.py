@@ -101,9 +101,13 @@ class AmsraNetResidualUnit(nn.Module):
 
 
 class AmsraNetGatedSelfAttention(nn.Module):
-    """Lightweight gated self-attention engine (LGSA): SAGAN-style attention over all positions with queries and keys
-    of width C / `lgsa_reduction`, output scaled by a per-position sigmoid gate (suppressing background) and by a
-    learnable `gamma` initialised at 0 (so the block starts as the identity), then added to the input."""
+    """Lightweight gated self-attention engine (LGSA): every position attends to the whole map, with queries and keys
+    of width C / `lgsa_reduction`; the keys and values come from the map average-pooled to at most
+    `lgsa_key_value_size` per side (PVT's spatial-reduction attention), so the cost grows with the positions, not with
+    their square. The output is scaled by a per-position sigmoid gate (suppressing background) and by a learnable
+    `gamma` initialised at 0 (so the block starts as the identity), then added to the input.
+
+    `lgsa_key_value_size=None` attends over all positions (SAGAN; the engine of configs saved before version 0.3)."""
 
     def __init__(self, channels: int, config: AmsraNetConfig):
         super().__init__()
@@ -113,18 +117,31 @@ class AmsraNetGatedSelfAttention(nn.Module):
         self.value = nn.Conv2d(channels, channels, 1)
         self.gate = nn.Conv2d(channels, 1, 1) if config.use_lgsa_gate else None
         self.gamma = nn.Parameter(torch.zeros(1))
+        self.key_value_size = config.lgsa_key_value_size
 
     def forward(self, pixel_features: torch.Tensor) -> torch.Tensor:
         bs, channels, height, width = pixel_features.shape
-        query = self.query(pixel_features).flatten(2).transpose(1, 2).unsqueeze(1)  # (bs, 1, HW, C/r)
-        key = self.key(pixel_features).flatten(2).transpose(1, 2).unsqueeze(1)  # (bs, 1, HW, C/r)
-        value = self.value(pixel_features).flatten(2).transpose(1, 2).unsqueeze(1)  # (bs, 1, HW, C)
+        context = pixel_features
+        if self.key_value_size is not None and max(height, width) > self.key_value_size:
+            # 1x1 convolutions commute with average pooling: pooling first computes the same keys and values,
+            # cheaper.
+            size = (min(height, self.key_value_size), min(width, self.key_value_size))
+            context = F.adaptive_avg_pool2d(pixel_features, size)  # (bs, C, h, w)
+        if self.gate is not None:  # queries and gate read the full map: one convolution computes both
+            weight = torch.cat([self.query.weight, self.gate.weight])
+            both = F.conv2d(pixel_features, weight, torch.cat([self.query.bias, self.gate.bias]))
+            query, gate_logits = both[:, :-1], both[:, -1:]  # (bs, C/r, H, W), (bs, 1, H, W)
+        else:
+            query, gate_logits = self.query(pixel_features), None
+        query = query.flatten(2).transpose(1, 2).unsqueeze(1)  # (bs, 1, HW, C/r)
+        key = self.key(context).flatten(2).transpose(1, 2).unsqueeze(1)  # (bs, 1, hw, C/r)
+        value = self.value(context).flatten(2).transpose(1, 2).unsqueeze(1)  # (bs, 1, hw, C)
         # SAGAN's attention is unscaled; scaled dot products keep the softmax well-conditioned at any width.
         attended = F.scaled_dot_product_attention(query, key, value)  # (bs, 1, HW, C)
-        attended = attended.squeeze(1).transpose(1, 2).reshape(bs, channels, height, width)
-        if self.gate is not None:
-            attended = attended * torch.sigmoid(self.gate(pixel_features))  # (bs, 1, H, W) gate
-        return pixel_features + self.gamma * attended
+        attended = attended.squeeze(1).transpose(1, 2).unflatten(2, (height, width))  # (bs, C, H, W), a view
+        # x + gamma * gate * attention, in one pass; the gate (bs, 1, H, W) suppresses background positions
+        scale = self.gamma if gate_logits is None else self.gamma * torch.sigmoid(gate_logits)
+        return torch.addcmul(pixel_features, attended, scale)
 
 
 class AmsraNetStage(nn.Module):

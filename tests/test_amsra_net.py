@@ -95,10 +95,76 @@ def test_every_variant_trains(ablation):
     assert losses[-1] < losses[0]
 
 
-def test_attention_engine_starts_as_identity():
-    block = AmsraNetGatedSelfAttention(16, tiny_amsra_config())
-    features = torch.randn(2, 16, 4, 4)
+@pytest.mark.parametrize("key_value_size", [8, None])
+def test_attention_engine_starts_as_identity(key_value_size):
+    block = AmsraNetGatedSelfAttention(16, tiny_amsra_config(lgsa_key_value_size=key_value_size))
+    features = torch.randn(2, 16, 20, 20)
     torch.testing.assert_close(block(features), features)
+
+
+def reference_attention(block: AmsraNetGatedSelfAttention, features: torch.Tensor, pool_to: int | None):
+    """The engine written out step by step: keys and values from the map average-pooled to `pool_to` per side."""
+    bs, channels, height, width = features.shape
+    context = features if pool_to is None else torch.nn.functional.adaptive_avg_pool2d(features, pool_to)
+    query = block.query(features).flatten(2).transpose(1, 2)  # (bs, HW, C/r)
+    key = block.key(context).flatten(2).transpose(1, 2)  # (bs, hw, C/r)
+    value = block.value(context).flatten(2).transpose(1, 2)  # (bs, hw, C)
+    weights = (query @ key.transpose(1, 2) / query.shape[-1] ** 0.5).softmax(-1)  # (bs, HW, hw)
+    attended = (weights @ value).transpose(1, 2).reshape(bs, channels, height, width)
+    gate = torch.sigmoid(block.gate(features)) if block.gate is not None else 1.0
+    return features + block.gamma * gate * attended
+
+
+@pytest.mark.parametrize("gated", [True, False])
+def test_lightweight_attention_pools_keys_and_values_only_on_large_maps(gated):
+    torch.manual_seed(0)
+    config = tiny_amsra_config(lgsa_key_value_size=4, use_lgsa_gate=gated)
+    block = AmsraNetGatedSelfAttention(16, config)
+    torch.nn.init.normal_(block.gamma)  # trained: the attention path is on
+    large, small = torch.randn(2, 16, 12, 12), torch.randn(2, 16, 4, 4)
+    torch.testing.assert_close(block(large), reference_attention(block, large, 4))
+    torch.testing.assert_close(block(small), reference_attention(block, small, None))  # already small enough
+    full = AmsraNetGatedSelfAttention(16, tiny_amsra_config(lgsa_key_value_size=None, use_lgsa_gate=gated))
+    full.load_state_dict(block.state_dict())  # the same parameters: the size is not a weight
+    torch.testing.assert_close(full(large), reference_attention(block, large, None))
+    # every parameter learns, gamma included
+    block(large).square().mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in block.parameters())
+
+
+def test_configs_saved_before_the_lightweight_attention_load_with_full_attention(tmp_path):
+    config = tiny_amsra_config()
+    assert config.lgsa_key_value_size == 8 == AmsraNetConfig().lgsa_key_value_size
+    config.save_pretrained(tmp_path)
+    assert AmsraNetConfig.from_pretrained(tmp_path).lgsa_key_value_size == 8
+    saved = config.to_dict()
+    del saved["lgsa_key_value_size"]  # what versions before 0.3 wrote
+    assert AmsraNetConfig.from_dict(saved).lgsa_key_value_size is None
+    with pytest.raises(ValueError, match="`lgsa_key_value_size`"):
+        tiny_amsra_config(lgsa_key_value_size=0)
+
+
+def test_channels_last_gives_the_same_outputs_and_gradients():
+    torch.manual_seed(0)
+    model = AmsraNetForImageClassification(tiny_amsra_config(num_labels=3))
+    for module in model.modules():  # a trained model: every residual branch and attention engine is on
+        if isinstance(module, torch.nn.BatchNorm2d):
+            torch.nn.init.uniform_(module.weight, 0.5, 1.5)
+        if isinstance(module, AmsraNetGatedSelfAttention):
+            torch.nn.init.constant_(module.gamma, 0.5)
+    pixels, labels = torch.randn(4, 3, 16, 16), torch.tensor([0, 1, 2, 0])
+    default = model(pixel_values=pixels, labels=labels)
+    default.loss.backward()
+    grads = {name: p.grad.clone() for name, p in model.named_parameters()}
+    model.zero_grad()
+    model = model.to(memory_format=torch.channels_last)
+    last = model(pixel_values=pixels.contiguous(memory_format=torch.channels_last), labels=labels)
+    last.loss.backward()
+    torch.testing.assert_close(last.logits, default.logits, atol=1e-5, rtol=1e-4)
+    # float32 sums in another order: close relative to each gradient's size (the keys' bias has none at all)
+    for name, p in model.named_parameters():
+        tolerance = max(1e-3 * grads[name].abs().max().item(), 1e-6)
+        torch.testing.assert_close(p.grad, grads[name], atol=tolerance, rtol=1e-3, msg=f"gradient of {name}")
 
 
 def test_label_smoothing_is_the_default_loss():
