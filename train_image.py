@@ -8,9 +8,10 @@ LoRA (on a trained network). Models train from scratch, or continue a saved mode
 data arguments they train on the offline Fashion-MNIST (28x28 greyscale); `--dataset_name` takes a Hub image dataset
 (e.g. `uoft-cs/cifar10`, 32x32 colour) and `--train_dir` local image folders, on the same code path.
 
-The training defaults are the CIFAR recipe (`ImageTrainingArguments` in modeling_amsdff/arguments.py): SGD with
-Nesterov momentum 0.9, learning rate 0.1, weight decay 5e-4, cosine schedule, batch 128, label smoothing 0.1, and
-random crop with 4 pixels of padding and horizontal flips on training batches only; any flag replaces its default.
+The training defaults (`ImageTrainingArguments` in modeling_amsdff/arguments.py) suit short and long budgets: AdamW
+at learning rate 4e-3 with weight decay 0.05, batch 64, 5% warm-up then cosine decay, label smoothing 0.1, and random
+crop with 4 pixels of padding on training batches only, plus horizontal flips for colour images (not for greyscale
+ones, which are often digits or letters); any flag replaces its default.
 Images are converted to the model's channel count and size and normalised with the mean/std of the training images,
 which the saved image processor keeps.
 
@@ -20,11 +21,12 @@ Examples:
     python train.py --model_type amsra_net --output_dir outputs/amsra-fmnist --num_train_epochs 10
     python train.py --model_type amsra_net --config_overrides use_lgsa=False --output_dir outputs/amsra-no-lgsa
 
-    # the CIFAR ResNet-18 baseline on CIFAR-10 from the Hub (online), with AdamW instead of SGD
+    # the CIFAR ResNet-18 baseline on CIFAR-10 from the Hub (online), with the classic CIFAR recipe instead (SGD)
     python train.py --model_type resnet18 --dataset_name uoft-cs/cifar10 --image_column_name img \\
-        --optim adamw_torch --learning_rate 1e-3 --weight_decay 0.05 --output_dir outputs/resnet18-cifar10
+        --optim sgd --optim_args momentum=0.9,nesterov=True --learning_rate 0.1 --weight_decay 5e-4 \\
+        --per_device_train_batch_size 128 --num_train_epochs 200 --output_dir outputs/resnet18-cifar10
 
-    # local image folders (train_dir/<label>/<image>.png), no flips (e.g. digits)
+    # local image folders (train_dir/<label>/<image>.png) of colour images where left and right differ: no flips
     python train.py --model_type amsra_net --train_dir photos/train --validation_dir photos/val \\
         --no_horizontal_flip --output_dir outputs/amsra-photos
 """
@@ -179,14 +181,17 @@ def main(argv: list[str] | None = None) -> dict:
             data_args.preprocessing_num_workers,
             load_from_cache_file=not data_args.overwrite_cache,
         )
+    flip = data_args.horizontal_flip
+    if flip is None:  # mirrored photos are still photos; mirrored digits and letters are not
+        flip = model.config.num_channels == 3
     augmentation = ImageAugmentationCollator(
-        data_args.random_crop_padding, data_args.horizontal_flip, processor.image_mean, processor.image_std
+        data_args.random_crop_padding, flip, processor.image_mean, processor.image_std
     )
     card = {
         "base_model": hub_id(model_args.model_name_or_path),
         "hyperparameters": {
             "random_crop_padding": data_args.random_crop_padding,
-            "horizontal_flip": data_args.horizontal_flip,
+            "horizontal_flip": flip,
             "label_smoothing_factor": training_args.label_smoothing_factor,
         },
         "template_values": {

@@ -35,7 +35,7 @@ from .registry import ModelFamily
 
 
 IMAGE_COLUMN_CANDIDATES = ("image", "img")  # `image`: imagefolder, Fashion-MNIST; `img`: uoft-cs/cifar10
-MAX_DEFAULT_IMAGE_SIZE = 64  # larger inputs make full-resolution self-attention (LGSA) quadratic in pixels
+MAX_DEFAULT_IMAGE_SIZE = 64  # both families keep the first stage at full resolution (CIFAR stem): cost ~ pixels
 GREYSCALE_MODES = ("1", "L", "LA", "I", "I;16", "F", "P;L")
 
 

@@ -79,24 +79,28 @@ class AmsraNetFeatureDecoupler(nn.Module):
 
 
 class AmsraNetResidualUnit(nn.Module):
-    """Two MSFDs with a shortcut, as a ResNet basic block (the shortcut projects when the shape changes)."""
+    """`decouplers_per_unit` MSFDs with a shortcut: two as a ResNet basic block (the default), or one, as a ResNet
+    bottleneck block with a multi-scale middle (1x1 -> parallel dilated 3x3 -> 1x1; the shortcut projects when the
+    shape changes)."""
 
     def __init__(self, in_channels: int, out_channels: int, stride: int, config: AmsraNetConfig):
         super().__init__()
         self.decoupler1 = AmsraNetFeatureDecoupler(in_channels, out_channels, stride, config)
-        self.decoupler2 = AmsraNetFeatureDecoupler(out_channels, out_channels, 1, config)
+        two = config.decouplers_per_unit == 2
+        self.decoupler2 = AmsraNetFeatureDecoupler(out_channels, out_channels, 1, config) if two else None
         self.shortcut = (
             AmsraNetConvNorm(in_channels, out_channels, 1, stride=stride, activation=False)
             if stride != 1 or in_channels != out_channels
             else nn.Identity()
         )
-        # The branch's last BatchNorm starts at zero, so every unit starts as its shortcut (Goyal et al., 2017; timm's
-        # `zero_init_last`). Each unit is six convolutions deep; without this, SGD at the CIFAR learning rate (0.1)
-        # diverges in the first steps (loss > 100 on Fashion-MNIST, measured), while ResNet-18 does not.
-        self.decoupler2.fuse[1].zero_init = True
+        # With `zero_init_residual` (default: units of two MSFDs), the branch's last BatchNorm starts at zero, so
+        # every unit starts as its shortcut (Goyal et al., 2017; timm's `zero_init_last`).
+        (self.decoupler2 or self.decoupler1).fuse[1].zero_init = config.zero_init_last_norm()
 
     def forward(self, pixel_features: torch.Tensor) -> torch.Tensor:
-        hidden = self.decoupler2(F.relu(self.decoupler1(pixel_features)))
+        hidden = self.decoupler1(pixel_features)
+        if self.decoupler2 is not None:
+            hidden = self.decoupler2(F.relu(hidden))
         return F.relu(hidden + self.shortcut(pixel_features))
 
 

@@ -159,8 +159,10 @@ def describe_amsra_net(config: AmsraNetConfig) -> tuple[str, str, tuple[str, ...
     summary = (
         f"AMSRA-Net, {config.num_channels}x{config.image_size}x{config.image_size} input, stem "
         f"{config.stem_channels}, stages {tuple(config.hidden_sizes)} x depths {tuple(config.depths)}, MSFD "
-        f"{config.msfd_groups} groups (dilations {tuple(config.msfd_dilations)}), LGSA reduction "
-        f"{config.lgsa_reduction}{'; ablation: ' + ', '.join(ablations) if ablations else ''}; loss "
+        f"{config.msfd_groups} groups (dilations {tuple(config.msfd_dilations)}) x {config.decouplers_per_unit} per "
+        f"unit, LGSA reduction {config.lgsa_reduction}, keys/values "
+        f"{'at full resolution' if config.lgsa_key_value_size is None else f'pooled to {config.lgsa_key_value_size}'}"
+        f"{'; ablation: ' + ', '.join(ablations) if ablations else ''}; loss "
         f"{config.classification_loss}"
     )
     return (

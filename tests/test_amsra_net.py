@@ -79,7 +79,29 @@ def test_ablation_switches_change_the_module_tree():
     assert all(m.gate is None for m in ungated.modules() if isinstance(m, AmsraNetGatedSelfAttention))
 
 
-@pytest.mark.parametrize("ablation", [{}, {"use_lgsa": False}, {"use_multi_scale": False}, {"use_lgsa_gate": False}])
+@pytest.mark.parametrize("zero_init", [True, False])
+def test_residual_units_of_one_or_two_decouplers(zero_init):
+    from modeling_amsdff.modeling_amsra_net import AmsraNetResidualUnit
+
+    two = AmsraNetModel(tiny_amsra_config(decouplers_per_unit=2, zero_init_residual=zero_init))
+    one = AmsraNetModel(tiny_amsra_config(decouplers_per_unit=1, zero_init_residual=zero_init))
+    units = lambda model: [m for m in model.modules() if isinstance(m, AmsraNetResidualUnit)]  # noqa: E731
+    assert all(u.decoupler2 is not None for u in units(two)) and all(u.decoupler2 is None for u in units(one))
+    assert sum(p.numel() for p in one.parameters()) < sum(p.numel() for p in two.parameters())
+    features = torch.randn(2, 8, 6, 6)
+    for unit in (units(one)[0].eval(), units(two)[0].eval()):  # stem width 8 -> stage 1 width 8: no projection
+        last = (unit.decoupler2 or unit.decoupler1).fuse[1]
+        assert bool((last.weight == 0).all()) is zero_init
+        if zero_init:  # the unit starts as its shortcut (then the ReLU)
+            torch.testing.assert_close(unit(features), torch.relu(features))
+    with pytest.raises(ValueError, match="`decouplers_per_unit`"):
+        tiny_amsra_config(decouplers_per_unit=3)
+
+
+@pytest.mark.parametrize(
+    "ablation",
+    [{}, {"use_lgsa": False}, {"use_multi_scale": False}, {"use_lgsa_gate": False}, {"decouplers_per_unit": 1}],
+)
 def test_every_variant_trains(ablation):
     torch.manual_seed(0)
     model = AmsraNetForImageClassification(tiny_amsra_config(**ablation)).train()
@@ -138,8 +160,13 @@ def test_configs_saved_before_the_lightweight_attention_load_with_full_attention
     config.save_pretrained(tmp_path)
     assert AmsraNetConfig.from_pretrained(tmp_path).lgsa_key_value_size == 8
     saved = config.to_dict()
-    del saved["lgsa_key_value_size"]  # what versions before 0.3 wrote
-    assert AmsraNetConfig.from_dict(saved).lgsa_key_value_size is None
+    for key in ("lgsa_key_value_size", "decouplers_per_unit", "zero_init_residual"):
+        del saved[key]  # what versions before 0.3 wrote
+    old = AmsraNetConfig.from_dict(saved)
+    assert old.lgsa_key_value_size is None and old.decouplers_per_unit == 2 and old.zero_init_last_norm()
+    new = AmsraNetConfig()  # since 0.3: one MSFD per unit, no zero start (it slows AdamW down), pooled keys/values
+    assert new.decouplers_per_unit == 1 and not new.zero_init_last_norm()
+    assert AmsraNetConfig(decouplers_per_unit=2).zero_init_last_norm()
     with pytest.raises(ValueError, match="`lgsa_key_value_size`"):
         tiny_amsra_config(lgsa_key_value_size=0)
 

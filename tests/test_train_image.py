@@ -65,10 +65,10 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
     matrix = json.loads((out / "predict_results.json").read_text())["predict_confusion_matrix"]
     assert len(matrix) == 10 and sum(map(sum, matrix)) == 500
 
-    # The CIFAR recipe was applied, since no flag replaced it.
+    # The image recipe was applied, since no flag replaced it.
     args = torch.load(out / "training_args.bin", weights_only=False)
-    assert str(args.optim.value) == "sgd" and args.optim_args == "momentum=0.9,nesterov=True"
-    assert args.learning_rate == 0.1 and args.weight_decay == 5e-4 and args.lr_scheduler_type.value == "cosine"
+    assert str(args.optim.value) == "adamw_torch" and args.learning_rate == 4e-3 and args.weight_decay == 0.05
+    assert args.warmup_steps == 0.05 and args.lr_scheduler_type.value == "cosine"
     config = json.loads((out / "config.json").read_text())
     assert (
         config["num_channels"] == 1
@@ -85,6 +85,7 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
 
     card = ModelCard.load(out / "README.md")
     assert card.data.pipeline_tag == "image-classification" and "amsra-net" in card.data.tags
+    assert '"horizontal_flip": false' in card.text  # greyscale images: no flips unless asked for
     assert card.data.datasets == ["zalando-datasets/fashion_mnist"]
     parsed = {result.metric_type: result.metric_value for result in card.data.eval_results}
     assert parsed["accuracy"] == round(results["predict_accuracy"], 4)
@@ -155,6 +156,20 @@ def test_resnet18_on_an_image_folder(tmp_path):
     assert "resnet" in card.data.tags and '"horizontal_flip": false' in card.text
 
 
+@pytest.mark.parametrize(
+    "flags,expected",
+    [
+        ([], None),
+        (["--horizontal_flip"], True),
+        (["--horizontal_flip", "false"], False),
+        (["--no_horizontal_flip"], False),
+    ],
+)
+def test_horizontal_flip_is_decided_from_the_images_unless_a_flag_says(flags, expected):
+    data_args = train_image.parse_image_arguments(["--model_type", "resnet18", "--output_dir", "x", *flags])[1]
+    assert data_args.horizontal_flip is expected  # None: on for colour images, off for greyscale (train_image.main)
+
+
 @pytest.mark.parametrize("from_json", [False, True])
 def test_recipe_defaults_give_way_to_flags(from_json, tmp_path):
     flags = {"model_type": "amsra_net", "output_dir": "x", "optim": "adamw_torch", "learning_rate": 0.001}
@@ -165,10 +180,15 @@ def test_recipe_defaults_give_way_to_flags(from_json, tmp_path):
         argv = [arg for name, value in flags.items() for arg in (f"--{name}", str(value))]
     args = train_image.parse_image_arguments(argv)[3]
     assert args.optim.value == "adamw_torch" and args.learning_rate == 0.001
-    assert args.lr_scheduler_type.value == "cosine" and args.per_device_train_batch_size == 128
+    assert args.lr_scheduler_type.value == "cosine" and args.per_device_train_batch_size == 64
+    assert args.warmup_steps == 0.05 and args.weight_decay == 0.05
     assert args.label_smoothing_factor == 0.0  # AMSRA-Net smooths in its own loss
     resnet = train_image.parse_image_arguments(["--model_type", "resnet18", "--output_dir", "x"])[3]
-    assert resnet.label_smoothing_factor == 0.1 and resnet.optim.value == "sgd" and resnet.learning_rate == 0.1
+    assert (
+        resnet.label_smoothing_factor == 0.1 and resnet.optim.value == "adamw_torch" and resnet.learning_rate == 4e-3
+    )
+    sgd = ["--model_type", "resnet18", "--output_dir", "x", "--optim", "sgd", "--learning_rate", "0.1"]
+    assert train_image.parse_image_arguments(sgd)[3].optim.value == "sgd"
     smoothed = ["--model_type", "resnet18", "--output_dir", "x", "--label_smoothing_factor", "0"]
     assert train_image.parse_image_arguments(smoothed)[3].label_smoothing_factor == 0.0
 
