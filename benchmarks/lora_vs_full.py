@@ -47,6 +47,8 @@ TASKS = {
 SGD_RECIPE = ["--optim", "sgd", "--optim_args", "momentum=0.9,nesterov=True", "--weight_decay", "5e-4"]
 SGD_RECIPE += ["--warmup_steps", "0", "--per_device_train_batch_size", "128"]
 IMAGE_BASE = ["--max_train_samples", "6000", "--num_train_epochs", "2", "--learning_rate", "0.1", *SGD_RECIPE]
+# ... and the AMSRA-Net of that time: two MSFDs per residual unit, LGSA over all positions
+IMAGE_BASE += ["--config_overrides", "decouplers_per_unit=2,lgsa_key_value_size=None"]
 IMAGE_FINE_TUNING = ["--max_train_samples", "12000", "--num_train_epochs", "1", *SGD_RECIPE]
 QUIET = [*QUIET_CPU_RUN, "--logging_steps", "25", "--do_train"]
 
