@@ -6,7 +6,7 @@ channels_last), and Fashion-MNIST test accuracy after budgets counted in epochs 
 split, trained by train.py with its image recipe (whatever its defaults are: nothing here overrides them).
 
 Usage:
-    python benchmarks/image_classification.py --cost_only          # parameters, MACs and throughput (~5 min)
+    python benchmarks/image_classification.py --cost_only          # parameters, MACs and throughput (~20 min)
     python benchmarks/image_classification.py --epochs 0.25 --seeds 0 1 2   # ~35 min on 2 CPU cores
     python benchmarks/image_classification.py --epochs 1 --seeds 0 --models amsra resnet18
 
@@ -45,7 +45,7 @@ SEEDS = (0, 1, 2)
 # ---- throughput ----------------------------------------------------------------------------------------------------
 TRAIN_BATCH = 64  # images per timed training step (forward, backward, SGD step)
 INFER_BATCH = 256  # images per timed inference batch (eval mode, no gradients)
-REPEATS = 5  # timed repetitions after 2 warm-up ones; the median is reported
+REPEATS = 7  # timed rounds after 2 warm-up ones, every model in turn in each; the median is reported
 
 MODELS = {  # --models key -> (table name, --model_type, --config_overrides)
     "amsra": ("AMSRA-Net", "amsra_net", None),
@@ -61,6 +61,8 @@ MODELS = {  # --models key -> (table name, --model_type, --config_overrides)
 }
 COST_MODELS = ("amsra", "amsra-no-lgsa", "amsra-single-scale", "amsra-two-decouplers", "amsra-0.2", "resnet18")
 ACCURACY_MODELS = ("amsra", "resnet18")
+COMPILED_MODELS = ("amsra", "resnet18")  # also timed compiled (torch.compile, channels_last): minutes to compile each
+LAYOUTS = ("default", "channels_last", "compiled")
 
 
 def build(name: str, channels: int, size: int) -> torch.nn.Module:
@@ -82,44 +84,52 @@ def macs_per_image(model: torch.nn.Module, channels: int, size: int) -> float:
     return counter.get_total_flops() / 2
 
 
-def median_seconds(step, repeats: int = REPEATS) -> float:
-    times = []
-    for i in range(repeats + 2):
+class Timed:
+    """One model in one memory layout, with the inputs and optimizer of its timed training step and inference."""
+
+    def __init__(self, model: torch.nn.Module, channels: int, size: int, layout: str):
+        """layout: "default", "channels_last", or "compiled" (channels_last and torch.compile; the compilation falls in
+        the warm-up rounds)."""
+        memory_format = torch.contiguous_format if layout == "default" else torch.channels_last
+        self.model = model.to(memory_format=memory_format)
+        self.run = torch.compile(self.model, dynamic=False) if layout == "compiled" else self.model
+        torch.manual_seed(0)
+        self.images = torch.randn(TRAIN_BATCH, channels, size, size).contiguous(memory_format=memory_format)
+        self.labels = torch.randint(0, 10, (TRAIN_BATCH,))
+        self.batch = torch.randn(INFER_BATCH, channels, size, size).contiguous(memory_format=memory_format)
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        self.train_seconds, self.inference_seconds = [], []
+
+    def step(self, keep: bool) -> None:
+        self.model.train()
         start = time.perf_counter()
-        step()
-        if i >= 2:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def throughput(model: torch.nn.Module, channels: int, size: int, channels_last: bool) -> tuple[float, float]:
-    """(training images/s, inference images/s) on random images of the given shape."""
-    layout = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(memory_format=layout)
-    torch.manual_seed(0)
-    images = torch.randn(TRAIN_BATCH, channels, size, size).contiguous(memory_format=layout)
-    labels = torch.randint(0, 10, (TRAIN_BATCH,))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    model.train()
-
-    def train_step():
-        model(pixel_values=images, labels=labels).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    train_rate = TRAIN_BATCH / median_seconds(train_step)
-    model.eval()
-    batch = torch.randn(INFER_BATCH, channels, size, size).contiguous(memory_format=layout)
-    with torch.no_grad():
-        infer_rate = INFER_BATCH / median_seconds(lambda: model(pixel_values=batch))
-    return train_rate, infer_rate
+        self.run(pixel_values=self.images, labels=self.labels).loss.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        middle = time.perf_counter()
+        self.model.eval()
+        with torch.no_grad():
+            self.run(pixel_values=self.batch)
+        if keep:
+            self.train_seconds.append(middle - start)
+            self.inference_seconds.append(time.perf_counter() - middle)
 
 
 def cost_table() -> list[dict]:
+    """Every model and layout of one input shape is timed in turn, round after round (REPEATS rounds after 2 warm-up
+    ones), so that the machine's drift during the run touches all of them alike; medians over the rounds."""
     rows = []
     for channels, size in ((3, 32), (1, 28)):
+        torch._dynamo.reset()  # compiled code of the other shape would be re-traced with dynamic sizes
+        timed = {}
         for name in COST_MODELS:
-            torch.manual_seed(0)
+            for layout in LAYOUTS if name in COMPILED_MODELS else LAYOUTS[:2]:
+                torch.manual_seed(0)
+                timed[name, layout] = Timed(build(name, channels, size), channels, size, layout)
+        for round_ in range(REPEATS + 2):
+            for entry in timed.values():
+                entry.step(keep=round_ >= 2)
+        for name in COST_MODELS:
             model = build(name, channels, size)
             row = {
                 "model": MODELS[name][0],
@@ -127,9 +137,12 @@ def cost_table() -> list[dict]:
                 "parameters": sum(p.numel() for p in model.parameters()),
                 "macs": macs_per_image(model, channels, size),
             }
-            for layout in ("default", "channels_last"):
-                rates = throughput(model, channels, size, channels_last=layout == "channels_last")
-                row[f"train_{layout}"], row[f"inference_{layout}"] = rates
+            for layout in LAYOUTS:
+                if (name, layout) not in timed:
+                    continue
+                entry = timed[name, layout]
+                row[f"train_{layout}"] = TRAIN_BATCH / statistics.median(entry.train_seconds)
+                row[f"inference_{layout}"] = INFER_BATCH / statistics.median(entry.inference_seconds)
             print(
                 f"{row['input']:8s} {row['model']:45s} {row['parameters'] / 1e6:6.2f}M params "
                 f"{row['macs'] / 1e6:7.1f}M MACs train {row['train_default']:6.1f} / {row['train_channels_last']:6.1f}"
@@ -193,21 +206,23 @@ def write_report(path: str, report: dict) -> None:
             "## Size, compute and CPU throughput",
             "",
             f"Machine: {report['cost_machine']}.{gpu} Random images; training = forward + backward + SGD step on "
-            f"batches of {TRAIN_BATCH}, inference = eval mode without gradients on batches of {INFER_BATCH}; median "
-            f"of {REPEATS} timed repetitions after 2 warm-up ones, all models in the same run, in the default "
-            "layout and in channels_last. MACs per image count convolutions, matrix products and attention "
-            "(torch's FlopCounterMode, FLOPs / 2), not BatchNorm, ReLU or softmax. Images/s, and in brackets the "
-            "ratio to ResNet-18 in the same layout.",
+            f"batches of {TRAIN_BATCH}, inference = eval mode without gradients on batches of {INFER_BATCH}; every "
+            f"model and layout timed in turn, round after round, median of {REPEATS} rounds after 2 warm-up ones "
+            "(the machine's drift touches all alike), in the default layout, in channels_last, and compiled "
+            "(`torch.compile(dynamic=False)`, channels_last; the compilation falls in the warm-up rounds and is "
+            "not counted; only the two main models). MACs per image count convolutions, matrix products and "
+            "attention (torch's FlopCounterMode, FLOPs / 2), not BatchNorm, ReLU or softmax. Images/s, and in "
+            "brackets the ratio to ResNet-18 in the same layout.",
             "",
-            "| input | model | parameters | MACs / image | train | train, channels_last | inference "
-            "| inference, channels_last |",
-            "|---|---|---|---|---|---|---|---|",
+            "| input | model | parameters | MACs / image | train | train, channels_last | train, compiled | inference "
+            "| inference, channels_last | inference, compiled |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in report["cost"]:
             reference = next(r for r in report["cost"] if r["input"] == row["input"] and "ResNet" in r["model"])
             cells = [row["input"], row["model"], f"{row['parameters'] / 1e6:.2f}M", f"{row['macs'] / 1e6:.0f}M"]
-            for key in ("train_default", "train_channels_last", "inference_default", "inference_channels_last"):
-                cells.append(f"{row[key]:.1f} ({row[key] / reference[key]:.2f}x)")
+            for key in [f"{kind}_{layout}" for kind in ("train", "inference") for layout in LAYOUTS]:
+                cells.append(f"{row[key]:.1f} ({row[key] / reference[key]:.2f}x)" if key in row else "")
             lines.append("| " + " | ".join(cells) + " |")
     runs = report.get("runs", [])
     if runs:
