@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> dict:
     check_lora_arguments(
         lora_args, training_args, is_image=True, continues_a_model=bool(model_args.model_name_or_path)
     )
-    training_args, push_to_hub = start_run(training_args)
+    training_args, push_to_hub = start_run(training_args, family, lora_args)
 
     raw, facts = prepare_image_data(
         data_args, family, training_args.do_predict, cache_dir=model_args.cache_dir, token=model_args.token
@@ -171,6 +171,15 @@ def main(argv: list[str] | None = None) -> dict:
         data_args.image_processor_name,
     )
     side = processor.size["height"]
+
+    def build(extra: dict):
+        """A new model of this run, with `extra` config arguments (a search trial's)."""
+        if model_args.model_name_or_path:
+            return continue_saved_model(
+                model_args, family, model_args.model_name_or_path, facts, {**overrides, **extra}
+            )
+        return family.model_class(family.config_class.from_dict({**model.config.to_dict(), **extra}))
+
     with training_args.main_process_first(desc="processing images"):
         splits = process_images(
             raw,
@@ -210,6 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
         lora_args,
         push_to_hub=push_to_hub,
         card=card,
+        build=build,
         data_collator=default_data_collator,
         train_data_collator=augmentation,
         metric_name=data_args.metric_name,

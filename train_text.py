@@ -60,6 +60,7 @@ from modeling_amsdff.arguments import (
     parse_arguments,
     parse_config_overrides,
 )
+from modeling_amsdff.augmentation import Eda, TextAugmentationCollator, check_augmentation, load_wordnet
 from modeling_amsdff.data import DataError, DataFacts, prepare_text_data
 from modeling_amsdff.hub import hub_id
 from modeling_amsdff.inference import load_saved_model
@@ -143,7 +144,8 @@ def build_model(
 
 
 def tokenize_splits(splits, tokenizer, data_args: TextDataArguments, training_args):
-    """Tokenised splits that keep only what the model takes (its inputs, `labels`, `sample_weight`)."""
+    """Tokenised splits that keep only what the model takes (its inputs, `labels`, `sample_weight`), and the
+    training split's raw `text` when it is augmented on the fly."""
     max_length = min(data_args.max_seq_length, tokenizer.model_max_length)
     padding = "max_length" if data_args.pad_to_max_length else False
 
@@ -156,7 +158,8 @@ def tokenize_splits(splits, tokenizer, data_args: TextDataArguments, training_ar
         )
     keep = set(tokenizer.model_input_names) | {"labels", "sample_weight"}
     for split in splits:
-        splits[split] = splits[split].remove_columns([c for c in splits[split].column_names if c not in keep])
+        kept = keep | ({"text"} if split == "train" and data_args.augmentation else set())
+        splits[split] = splits[split].remove_columns([c for c in splits[split].column_names if c not in kept])
     return splits
 
 
@@ -205,10 +208,11 @@ def main(argv: list[str] | None = None) -> dict:
     if strategy.regression_loss in ("huber", "mse"):
         overrides["regression_loss"] = strategy.regression_loss
     check_strategy_arguments(strategy, lora_args, family)
+    check_augmentation(data_args.augmentation, data_args.augmentation_probability)
     check_lora_arguments(
         lora_args, training_args, is_image=False, continues_a_model=bool(model_args.model_name_or_path)
     )
-    training_args, push_to_hub = start_run(training_args)
+    training_args, push_to_hub = start_run(training_args, family, lora_args)
 
     splits, facts = prepare_text_data(
         data_args, family, training_args.do_predict, cache_dir=model_args.cache_dir, token=model_args.token
@@ -237,13 +241,22 @@ def main(argv: list[str] | None = None) -> dict:
         splits["train"] = splits["train"].add_column("sample_weight", weights.tolist())
         logger.info(f"Density weights: min {weights.min():.3f}, max {weights.max():.3f}, mean {weights.mean():.3f}")
 
-    trainer_kwargs = {
-        "data_collator": None if data_args.pad_to_max_length else DataCollatorWithPadding(tokenizer),
-        "train_data_collator": RandomTokenMaskingCollator(
+    train_collator = (
+        RandomTokenMaskingCollator(
             tokenizer, strategy.mask_token_probability, strategy.mask_sample_probability, seed=training_args.seed
         )
         if strategy.token_masking
-        else None,
+        else None
+    )
+    if data_args.augmentation == "eda":
+        eda = Eda(load_wordnet(), seed=training_args.seed)
+        max_length = min(data_args.max_seq_length, tokenizer.model_max_length)
+        train_collator = TextAugmentationCollator(
+            tokenizer, eda, data_args.augmentation_probability, max_length, pad=train_collator
+        )
+    trainer_kwargs = {
+        "data_collator": None if data_args.pad_to_max_length else DataCollatorWithPadding(tokenizer),
+        "train_data_collator": train_collator,
         "head_learning_rate": strategy.head_learning_rate,
         "metric_name": data_args.metric_name,
     }
@@ -255,14 +268,15 @@ def main(argv: list[str] | None = None) -> dict:
             else ()
         )
 
-    results = {}
+    results, chosen_loss = {}, {}
     if strategy.regression_loss == "auto" and training_args.do_train:
         scores = search_regression_loss(
             build, splits, tokenizer, facts, strategy, training_args, {**trainer_kwargs, "callbacks": callbacks()}
         )
         results = {f"loss_search_{name}_eval_rmse": value for name, value in scores.items()}
+        chosen_loss = {"regression_loss": min(scores, key=scores.get)}
         set_seed(training_args.seed)
-        model = build({"regression_loss": min(scores, key=scores.get)})
+        model = build(chosen_loss)
 
     path = model_args.model_name_or_path
     base_model = hub_id(path) if path else MINILM_HUB_ID
@@ -286,6 +300,7 @@ def main(argv: list[str] | None = None) -> dict:
         lora_args,
         push_to_hub=push_to_hub,
         card=card,
+        build=lambda extra: build({**chosen_loss, **extra}),
         results=results,
         callbacks=callbacks(),
         **trainer_kwargs,

@@ -158,6 +158,16 @@ class TextDataArguments(DataArguments):
     validation_file: str | None = field(default=None, metadata={"help": "Validation data file."})
     test_file: str | None = field(default=None, metadata={"help": "Test data file."})
     drop_empty_texts: bool = field(default=False, metadata={"help": "Drop rows with empty text instead of failing."})
+    augmentation: str | None = field(
+        default=None,
+        metadata={
+            "help": "Augment training texts on the fly: 'eda' (synonym replacement from WordNet, random insertion, "
+            "random swap, random deletion; one operation per augmented text)."
+        },
+    )
+    augmentation_probability: float = field(
+        default=0.5, metadata={"help": "Share of the training texts augmented in each epoch."}
+    )
 
 
 @dataclass
@@ -264,6 +274,37 @@ class RunTrainingArguments(TrainingArguments):
     )
     early_stopping_patience: int | None = field(
         default=None, metadata={"help": "Stop after this many evaluations without improvement of the best metric."}
+    )
+    cross_validation_folds: int | None = field(
+        default=None,
+        metadata={
+            "help": "Before the run, train and evaluate one new model per fold of the training split (stratified); "
+            "mean and std of every metric in cross_validation_results.json and the model card."
+        },
+    )
+    hyperparameter_search_trials: int | None = field(
+        default=None,
+        metadata={
+            "help": "Before the run, search hyperparameters with this many Optuna trials on the validation split; "
+            "the run then trains with the best ones (hyperparameter_search.json)."
+        },
+    )
+    hyperparameter_search_space: str | None = field(
+        default=None,
+        metadata={
+            "help": "JSON file of the search space: {name: {type: float|int, low, high, log?} or {type: categorical, "
+            "choices}}, names of training arguments or config fields (default: learning rate, weight decay, "
+            "warm-up and batch size)."
+        },
+    )
+    hyperparameter_search_only: bool = field(
+        default=False, metadata={"help": "Write hyperparameter_search.json and stop: no final training."}
+    )
+    no_plots: bool = field(
+        default=False,
+        metadata={
+            "help": "Write no plots (default: <output_dir>/plots/, embedded in the model card; needs matplotlib)."
+        },
     )
 
 

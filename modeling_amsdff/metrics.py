@@ -9,7 +9,7 @@ from pathlib import Path
 
 import evaluate
 import numpy as np
-from sklearn.metrics import confusion_matrix
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from transformers import EvalPrediction
 
 
@@ -37,15 +37,39 @@ def _classification_inputs(logits: np.ndarray, labels: np.ndarray, problem_type:
     return logits.argmax(-1), labels.astype(np.int64)
 
 
+def class_scores(logits: np.ndarray, problem_type: str) -> np.ndarray:
+    """Probabilities from logits: softmax over classes, or a sigmoid per label for multi-label problems."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if problem_type == "multi_label_classification":
+        return 1.0 / (1.0 + np.exp(-logits))
+    shifted = np.exp(logits - logits.max(-1, keepdims=True))
+    return shifted / shifted.sum(-1, keepdims=True)
+
+
 def classification_metrics(
     logits: np.ndarray, labels: np.ndarray, problem_type: str, threshold: float = 0.0
 ) -> dict[str, float]:
-    """Accuracy and F1 (macro, and micro for multi-label) of class logits against labels."""
+    """Accuracy; precision, recall and F1 (macro, micro, weighted); ROC-AUC and average precision of class logits
+    against labels (see `evaluate_metrics/classification_metrics`)."""
     metric = load_metric(
         "classification_metrics", "multilabel" if problem_type == "multi_label_classification" else None
     )
     predictions, references = _classification_inputs(logits, labels, problem_type, threshold)
-    return metric.compute(predictions=predictions, references=references)
+    return metric.compute(predictions=predictions, references=references, scores=class_scores(logits, problem_type))
+
+
+def per_class_report(
+    logits: np.ndarray, labels: np.ndarray, problem_type: str, label_names: list[str]
+) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support of each class (each label, for multi-label problems), by class name."""
+    predictions, references = _classification_inputs(_logits(logits), np.asarray(labels), problem_type)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        references, predictions, labels=list(range(len(label_names))), average=None, zero_division=0
+    )
+    return {
+        name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+        for name, p, r, f, n in zip(label_names, precision, recall, f1, support)
+    }
 
 
 def regression_metrics(
@@ -93,7 +117,9 @@ def build_compute_metrics(problem_type: str, target_names: list[str] | None = No
                 results.update(named.compute(predictions=np.squeeze(predictions), references=np.squeeze(references)))
             return results
         predictions, references = _classification_inputs(logits, labels, problem_type)
-        results = metric.compute(predictions=predictions, references=references)
+        results = metric.compute(
+            predictions=predictions, references=references, scores=class_scores(logits, problem_type)
+        )
         if named is not None:
             average = {"average": "micro"} if problem_type == "multi_label_classification" else {}
             results.update(named.compute(predictions=predictions, references=references, **average))

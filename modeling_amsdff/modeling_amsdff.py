@@ -134,7 +134,9 @@ class AmsdffMultiScaleAttention(nn.Module):
         for conv in self.depthwise:
             conv.window_average_init = True
 
-    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def _scales(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor):
+        """The value features of every scale, S x (bs, h, d, seq_len), and the attention over scales at each position,
+        (S, bs, h, seq_len), before dropout."""
         bs, seq_len, _ = hidden_states.shape
         mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)  # (bs, seq_len, 1)
         projected = self.pointwise(self.LayerNorm(hidden_states)) * mask  # (bs, seq_len, size), padding zeroed
@@ -143,7 +145,18 @@ class AmsdffMultiScaleAttention(nn.Module):
         query = projected.view(heads)  # (bs, h, d, seq_len)
         values = [self.act(conv(projected)).view(heads) for conv in self.depthwise]  # S x (bs, h, d, seq_len)
         scores = torch.stack([(query * value).sum(2) for value in values]) / math.sqrt(self.head_dim)  # (S, bs, h, t)
-        probs = self.dropout(scores.softmax(dim=0)).unsqueeze(3)  # (S, bs, h, 1, seq_len)
+        return values, scores.softmax(dim=0)
+
+    @torch.no_grad()
+    def scale_weights(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The weight of each scale at each token, averaged over heads: (bs, seq_len, S), summing to 1 over scales
+        (for plots; `hidden_states` as this module receives them)."""
+        return self._scales(hidden_states, attention_mask)[1].mean(2).permute(1, 2, 0)
+
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        bs, seq_len, _ = hidden_states.shape
+        values, probs = self._scales(hidden_states, attention_mask)
+        probs = self.dropout(probs).unsqueeze(3)  # (S, bs, h, 1, seq_len)
         fused = probs[0] * values[0]
         for prob, value in zip(probs[1:], values[1:]):
             fused = fused + prob * value  # (bs, h, d, seq_len)
@@ -307,14 +320,19 @@ class AmsdffPooler(nn.Module):
         elif self.fusion == "weighted":
             self.mode_logits = nn.Parameter(torch.zeros(len(self.modes)))
 
+    def attention_weights(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Attention pooling's weight of each token, (bs, seq_len), summing to 1 over the real tokens."""
+        query = self.attention_query.to(hidden_states.dtype)
+        scores = hidden_states @ query / math.sqrt(hidden_states.shape[-1])  # (bs, seq_len)
+        scores = scores.masked_fill(~attention_mask.bool(), torch.finfo(scores.dtype).min)
+        return scores.softmax(dim=-1)
+
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         pooled = []
         for mode in self.modes:
             if mode == "attention":
-                query = self.attention_query.to(hidden_states.dtype)
-                scores = hidden_states @ query / math.sqrt(hidden_states.shape[-1])  # (bs, seq_len)
-                scores = scores.masked_fill(~attention_mask.bool(), torch.finfo(scores.dtype).min)
-                pooled.append(torch.einsum("bt,btd->bd", scores.softmax(dim=-1), hidden_states))
+                weights = self.attention_weights(hidden_states, attention_mask)
+                pooled.append(torch.einsum("bt,btd->bd", weights, hidden_states))
             elif mode == "cls":
                 pooled.append(hidden_states[:, 0])
             elif mode == "max":

@@ -54,6 +54,8 @@ RUN_FILES = (
     "runs",
     "lora_adapter",
     "lora_base",
+    "plots",
+    "hyperparameter_search.json",
 )
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 TRUE = ("true", "yes", "1", "latest")

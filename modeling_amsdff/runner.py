@@ -18,10 +18,18 @@ from transformers import AutoConfig, EarlyStoppingCallback, PreTrainedConfig, se
 
 from .callbacks import LossComponentsCallback
 from .data import DataError, DataFacts
+from .experiments import (
+    LOWER_IS_BETTER,
+    cross_validate,
+    cross_validation_summary,
+    hyperparameter_search,
+    load_search_space,
+    with_arguments,
+)
 from .hub import HubPushError, push_folder, write_run_card
 from .inference import load_saved_model
 from .lora import finish_lora, start_lora
-from .metrics import build_compute_metrics, confusion
+from .metrics import build_compute_metrics, confusion, per_class_report
 from .output_dir import (
     OutputDirError,
     check_output_dir,
@@ -30,17 +38,45 @@ from .output_dir import (
     resolve_resume_checkpoint,
     set_aside_previous_run,
 )
+from .plots import plots_available, write_plots
 from .registry import TEXT_REGRESSION, ModelFamily
+from .tracking import check_tracking, log_run_outputs, mlflow_run
 from .training import StrategyTrainer
 
 
 logger = logging.getLogger("train")
 
-LOWER_IS_BETTER = ("rmse", "mae", "loss")
 PUSHED_CHECKPOINTS = ("checkpoint", "all_checkpoints")  # --hub_strategy values asking for checkpoints on the Hub
 
 
-def start_run(training_args) -> tuple:
+def check_experiment_arguments(training_args, family: ModelFamily, lora_args) -> None:
+    """The search and cross-validation flags, checked before any data is loaded."""
+    for name in ("cross_validation_folds", "hyperparameter_search_trials"):
+        value = getattr(training_args, name)
+        if value is not None and (
+            not isinstance(value, int) or value < (2 if name == "cross_validation_folds" else 1)
+        ):
+            raise ValueError(f"--{name} must be at least {2 if name == 'cross_validation_folds' else 1}, got {value}.")
+        if value and lora_args.use_lora:
+            raise ValueError(f"--{name} does not combine with --use_lora (each trial or fold builds a full model).")
+        if value and not training_args.do_train:
+            raise ValueError(f"--{name} trains models: it needs --do_train.")
+    searching = bool(training_args.hyperparameter_search_trials)
+    if (training_args.hyperparameter_search_space or training_args.hyperparameter_search_only) and not searching:
+        raise ValueError(
+            "--hyperparameter_search_space/--hyperparameter_search_only need --hyperparameter_search_trials."
+        )
+    if searching:
+        try:
+            import optuna  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                "--hyperparameter_search_trials needs Optuna: pip install 'modeling_amsdff[hpo]'."
+            ) from None
+        load_search_space(training_args.hyperparameter_search_space, family.is_image, family.config_class)
+
+
+def start_run(training_args, family: ModelFamily, lora_args) -> tuple:
     """Logging as the example scripts set it, the checks every run makes before it loads anything, and the seed.
 
     Returns the training arguments with the Trainer's own Hub push turned off, and whether to push the finished
@@ -72,6 +108,8 @@ def start_run(training_args) -> tuple:
                 f"--metric_for_best_model {training_args.metric_for_best_model} is lower-is-better: pass "
                 "--greater_is_better false."
             )
+    check_experiment_arguments(training_args, family, lora_args)
+    check_tracking(training_args)
     push_to_hub = training_args.push_to_hub
     if push_to_hub and not training_args.do_train:
         raise ValueError("--push_to_hub uploads the model a run trains: it needs --do_train.")
@@ -153,6 +191,7 @@ def make_trainer(
     processing_class,
     facts: DataFacts,
     *,
+    model_init=None,
     data_collator=None,
     train_data_collator=None,
     callbacks: tuple = (),
@@ -167,6 +206,7 @@ def make_trainer(
     evaluates = training_args.do_eval or training_args.eval_strategy != "no"
     trainer = StrategyTrainer(
         model=model,
+        model_init=model_init,
         args=training_args,
         train_dataset=splits.get("train") if training_args.do_train else None,
         eval_dataset=splits.get("validation") if evaluates else None,
@@ -182,6 +222,17 @@ def make_trainer(
 
 
 def train_evaluate_predict(
+    model, family: ModelFamily, facts: DataFacts, splits, processing_class, training_args, lora_args, **kwargs
+) -> dict:
+    """`run_stages` inside the run's MLflow run when it reports to MLflow (`--report_to mlflow`), which then also
+    gets the final metrics, the plots and the model card."""
+    with mlflow_run(training_args) as run:
+        results = run_stages(model, family, facts, splits, processing_class, training_args, lora_args, **kwargs)
+        log_run_outputs(run, training_args.output_dir, results)
+    return results
+
+
+def run_stages(
     model,
     family: ModelFamily,
     facts: DataFacts,
@@ -192,12 +243,16 @@ def train_evaluate_predict(
     *,
     push_to_hub: bool,
     card: dict,
+    build=None,
     results: dict | None = None,
     **trainer_kwargs,
 ) -> dict:
     """Train, evaluate and predict as the stages ask (`--do_train/--do_eval/--do_predict`), saving each stage's
-    metrics as the example scripts do; then, after training, the model card (`card`: the `write_run_card` arguments
-    the task adds) and the push. Returns every metric (`all_results.json`).
+    metrics as the example scripts do; then, after training, the plots, the model card (`card`: the
+    `write_run_card` arguments the task adds) and the push. Returns every metric (`all_results.json`).
+
+    Before training, when asked: the hyperparameter search (the run then trains with the best trial's values) and
+    the cross-validation, both through `build(config_arguments)`, which makes a new model of the run.
 
     With --overwrite_output_dir, the earlier run's files are set aside first and removed once this run has finished,
     so the folder holds only this run's files (and a failed run leaves the earlier one where the log says).
@@ -207,11 +262,51 @@ def train_evaluate_predict(
         with training_args.main_process_first(desc="setting the earlier run aside"):
             if training_args.should_save:
                 previous_run = set_aside_previous_run(training_args.output_dir)
+    results = dict(results or {})
+    experiments = {}
+    if training_args.do_train and training_args.hyperparameter_search_trials:
+        best_args, best_config = hyperparameter_search(
+            lambda args, model_init: make_trainer(
+                None, args, splits, processing_class, facts, model_init=model_init, **trainer_kwargs
+            ),
+            build,
+            training_args,
+            load_search_space(training_args.hyperparameter_search_space, family.is_image, family.config_class),
+            training_args.hyperparameter_search_trials,
+            facts.problem_type == "regression",
+        )
+        experiments["search"] = {**best_args, **best_config}
+        results["hyperparameter_search_best"] = experiments["search"]
+        if training_args.hyperparameter_search_only:
+            discard_previous_run(previous_run)
+            return results
+        training_args = with_arguments(training_args, best_args)
+        if best_config:
+            set_seed(training_args.seed)
+            model = build(best_config)
+        chosen_config = best_config
+    else:
+        chosen_config = {}
+    if training_args.do_train and training_args.cross_validation_folds:
+        report = cross_validate(
+            lambda args, fold_model, fold_splits: make_trainer(
+                fold_model, args, fold_splits, processing_class, facts, **trainer_kwargs
+            ),
+            lambda extra: build({**chosen_config, **extra}),
+            training_args,
+            splits["train"],
+            facts,
+            training_args.cross_validation_folds,
+        )
+        experiments["cross_validation"] = {"folds": report["folds"], "summary": cross_validation_summary(report)}
+        for name, mean in report["mean"].items():
+            results[f"cross_validation_{name}_mean"] = mean
+            results[f"cross_validation_{name}_std"] = report["std"][name]
+        set_seed(training_args.seed)
     lora = None
     if lora_args.use_lora:
         model, lora = start_lora(model, processing_class, lora_args, training_args)
     trainer = make_trainer(model, training_args, splits, processing_class, facts, **trainer_kwargs)
-    results = dict(results or {})
     if training_args.do_train:
         train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
         metrics = dict(train_result.metrics, train_samples=len(splits["train"]))
@@ -227,7 +322,7 @@ def train_evaluate_predict(
         trainer.log_metrics("eval", metrics)
         trainer.save_metrics("eval", metrics)
         results.update(metrics)
-    confusion_matrix = None
+    confusion_matrix = per_class = prediction = None
     if training_args.do_predict:
         prediction = trainer.predict(splits["test"], metric_key_prefix="predict")
         metrics = dict(prediction.metrics, predict_samples=len(splits["test"]))
@@ -235,11 +330,35 @@ def train_evaluate_predict(
         if facts.problem_type == "single_label_classification":
             confusion_matrix = confusion(prediction.predictions, prediction.label_ids, len(facts.label_names))
             logger.info(f"Test confusion matrix (rows: true {facts.label_names}):\n{np.array(confusion_matrix)}")
-        trainer.save_metrics("predict", dict(metrics, predict_confusion_matrix=confusion_matrix))
+        if facts.problem_type != "regression":
+            per_class = per_class_report(
+                prediction.predictions, prediction.label_ids, facts.problem_type, facts.label_names
+            )
+        trainer.save_metrics(
+            "predict", dict(metrics, predict_confusion_matrix=confusion_matrix, predict_per_class=per_class)
+        )
         results.update(metrics)
 
+    plots = []
+    if not training_args.no_plots and trainer.is_world_process_zero():
+        if plots_available():
+            plots = write_plots(trainer, facts, splits, prediction, processing_class, family.is_image)
+            logger.info(f"Plots: {', '.join(path for _, path in plots)}")
+        else:
+            logger.warning("No plots: matplotlib is not installed (pip install 'modeling_amsdff[plots]'); --no_plots.")
     if training_args.do_train and trainer.is_world_process_zero():
-        write_run_card(trainer, family, facts, results, confusion_matrix=confusion_matrix, lora=lora, **card)
+        write_run_card(
+            trainer,
+            family,
+            facts,
+            results,
+            confusion_matrix=confusion_matrix,
+            per_class=per_class,
+            plots=plots,
+            experiments=experiments,
+            lora=lora,
+            **card,
+        )
         if push_to_hub:
             repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
             url = push_folder(

@@ -190,8 +190,8 @@ class StrategyTrainer(Trainer):
     - `head_learning_rate`: the parameters outside the pretrained encoder (`get_encoder()`) train at this learning
       rate, the encoder at `args.learning_rate` (weight decay as `Trainer` applies it). Every parameter is put in the
       optimizer, frozen ones included, so that progressive freezing can unfreeze them.
-    - `train_data_collator`: a collator for training batches only (e.g. random token masking); evaluation and
-      prediction keep `data_collator`.
+    - `train_data_collator`: a collator for training batches only (e.g. random token masking, text augmentation);
+      evaluation and prediction keep `data_collator`. Its `input_columns`, if any, are kept in the datasets.
     """
 
     def __init__(self, *args, head_learning_rate: float | None = None, train_data_collator=None, **kwargs):
@@ -227,6 +227,13 @@ class StrategyTrainer(Trainer):
         optimizer_kwargs.pop("lr", None)
         self.optimizer = optimizer_cls(param_groups, lr=self.args.learning_rate, **optimizer_kwargs)
         return self.optimizer
+
+    def _set_signature_columns_if_needed(self):
+        """The columns kept in the datasets: the model's inputs, and the raw columns the training collator needs
+        (e.g. `text`, for augmentation before tokenisation)."""
+        super()._set_signature_columns_if_needed()
+        extra = getattr(self.train_data_collator, "input_columns", ())
+        self._signature_columns = list(dict.fromkeys([*self._signature_columns, *extra]))
 
     def get_train_dataloader(self):
         if self.train_data_collator is None:

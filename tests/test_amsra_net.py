@@ -194,6 +194,26 @@ def test_channels_last_gives_the_same_outputs_and_gradients():
         torch.testing.assert_close(p.grad, grads[name], atol=tolerance, rtol=1e-3, msg=f"gradient of {name}")
 
 
+def test_bf16_autocast_trains_and_agrees_with_float32():
+    """The mixed-precision path of `--bf16` (autocast; here on the CPU, the same code runs on GPUs): finite loss and
+    gradients in float32 parameters, logits close to the float32 ones."""
+    torch.manual_seed(0)
+    model = AmsraNetForImageClassification(tiny_amsra_config(num_labels=3))
+    for module in model.modules():
+        if isinstance(module, AmsraNetGatedSelfAttention):
+            torch.nn.init.constant_(module.gamma, 0.5)  # the attention engines on, as after training
+    pixels, labels = torch.randn(4, 3, 16, 16), torch.tensor([0, 1, 2, 0])
+    reference = model(pixel_values=pixels, labels=labels)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = model(pixel_values=pixels, labels=labels)
+    assert mixed.logits.dtype == torch.bfloat16 and torch.isfinite(mixed.loss)
+    mixed.loss.backward()
+    assert all(
+        p.grad is None or (p.grad.dtype == torch.float32 and torch.isfinite(p.grad).all()) for p in model.parameters()
+    )
+    torch.testing.assert_close(mixed.logits.float(), reference.logits, atol=0.1, rtol=0.05)
+
+
 def test_label_smoothing_is_the_default_loss():
     model = AmsraNetForImageClassification(tiny_amsra_config()).eval()
     inputs, labels = image_inputs(batch=4), torch.tensor([0, 1, 2, 0])

@@ -298,6 +298,17 @@ def test_end_to_end_vader_moe_with_strategies(minilm_path, tmp_path):
     logged = [h for h in history if "expert_share_0" in h]
     assert logged and all(abs(sum(h[f"expert_share_{i}"] for i in range(4)) - 1) < 1e-3 for h in logged)
     assert any("loss_load_balance" in h for h in history)
+    # Regression plots: predicted against true per target, the router's weights, the learning curves (three panels:
+    # losses, validation metrics, expert shares).
+    from PIL import Image
+
+    for name, size in {
+        "predicted_vs_true.png": (1000, 480),
+        "expert_usage.png": (1200, 450),
+        "learning_curves.png": (1800, 400),
+    }.items():
+        with Image.open(out / "plots" / name) as image:
+            assert image.size == size, (name, image.size)
     card = ModelCard.load(out / "README.md")
     assert {r.metric_type for r in card.data.eval_results} == {"rmse", "mae", "pearsonr"}
     assert {r.dataset_type for r in card.data.eval_results} == {"vader-sentence-ground-truth"}  # not cut mid-word

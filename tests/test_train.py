@@ -76,8 +76,29 @@ def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
         assert key in all_results, key
     assert all_results["predict_samples"] == 96 and 0.0 <= all_results["predict_accuracy"] <= 1.0
     assert results["predict_accuracy"] == all_results["predict_accuracy"]
-    matrix = json.loads((out / "predict_results.json").read_text())["predict_confusion_matrix"]
+    predicted = json.loads((out / "predict_results.json").read_text())
+    matrix = predicted["predict_confusion_matrix"]
     assert len(matrix) == 2 and sum(map(sum, matrix)) == 96
+    # Precision, recall, F1 three ways, ROC-AUC and average precision; a report per class.
+    for key in ("precision_macro", "recall_weighted", "f1_micro", "roc_auc", "average_precision"):
+        assert 0.0 <= all_results[f"predict_{key}"] <= 1.0, key
+    assert set(predicted["predict_per_class"]) == {"fresh", "rotten"}
+    assert sum(row["support"] for row in predicted["predict_per_class"].values()) == 96
+
+    # The plots: PNG files of the size their figures ask for, embedded in the card.
+    from PIL import Image
+
+    expected = {
+        "learning_curves.png": (1200, 400),  # training loss and components; validation metrics
+        "confusion_matrix.png": (1000, 500),
+        "roc_precision_recall.png": (1300, 550),
+        "expert_usage.png": (1200, 450),  # the dynamic fusion's gate per class
+        "amsdff_attention.png": (1400, 2080),  # 4 texts x (scales, pooling)
+    }
+    for name, size in expected.items():
+        with Image.open(out / "plots" / name) as image:
+            assert image.format == "PNG" and image.size == size, (name, image.size)
+        assert f"](plots/{name})" in (out / "README.md").read_text(), name
 
     # Loss components reached the Trainer's log history.
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
@@ -110,7 +131,8 @@ def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     assert card.data.pipeline_tag == "text-classification"
     parsed = {result.metric_type: result.metric_value for result in card.data.eval_results}
     assert parsed["accuracy"] == round(all_results["predict_accuracy"], 4)
-    assert parsed["f1"] == round(all_results["predict_f1_macro"], 4)
+    assert parsed["roc_auc"] == round(all_results["predict_roc_auc"], 4)
+    assert parsed["precision"] == round(all_results["predict_precision_macro"], 4)
     f1 = next(result for result in card.data.eval_results if result.metric_type == "f1")
     assert f1.metric_args == {"average": "macro"} and f1.metric_name == "F1 (macro)"  # which F1 it is
     assert card.data.language == "en" and card.data.model_name == "amsdff-rt"

@@ -82,6 +82,13 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
 
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     assert any("loss_label_smoothing" in entry for entry in history)
+    # Image plots: among them a grid of misclassified test images, 5 per row.
+    for name in ("learning_curves.png", "confusion_matrix.png", "roc_precision_recall.png", "misclassified.png"):
+        with Image.open(out / "plots" / name) as image:
+            assert image.format == "PNG", name
+            if name == "misclassified.png":
+                assert image.size == (1100, 1200)  # 25 images, 5 x 5
+        assert f"](plots/{name})" in (out / "README.md").read_text(), name
 
     card = ModelCard.load(out / "README.md")
     assert card.data.pipeline_tag == "image-classification" and "amsra-net" in card.data.tags
