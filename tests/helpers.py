@@ -22,7 +22,9 @@ FAST = [
     "--logging_steps",
     "2",
     "--use_cpu",
+    "--no_plots",  # the runs that check plots turn them back on with PLOTS
 ]
+PLOTS = ["--no_plots", "false"]
 
 BLOCK_PACKAGE = textwrap.dedent(
     """

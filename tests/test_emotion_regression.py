@@ -21,7 +21,7 @@ from modeling_amsdff.training import (
     encoder_layers,
 )
 
-from helpers import FAST, run_without_package
+from helpers import FAST, PLOTS, run_without_package
 from model_cases import text_inputs, tiny_emotion_config
 
 
@@ -275,6 +275,7 @@ def test_end_to_end_vader_moe_with_strategies(minilm_path, tmp_path):
             "--learning_rate",
             "5e-5",
             *FAST,
+            *PLOTS,
         ]
     )
     for key in (

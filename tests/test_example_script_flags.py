@@ -144,7 +144,7 @@ def test_overwrite_cache_recomputes_the_tokenised_splits(tiny_encoder, tmp_path)
     data = datasets.load_dataset("csv", data_files=write_csv(tmp_path / "data.csv"), cache_dir=str(tmp_path / "cache"))
     tokenizer = AutoTokenizer.from_pretrained(tiny_encoder)
     training_args = SimpleNamespace(main_process_first=lambda desc: _nothing())
-    args = SimpleNamespace(max_seq_length=16, pad_to_max_length=False, overwrite_cache=False)
+    args = SimpleNamespace(max_seq_length=16, pad_to_max_length=False, overwrite_cache=False, augmentation=None)
 
     def cache_time():
         splits = train_text.tokenize_splits(datasets.DatasetDict(data), tokenizer, args, training_args)

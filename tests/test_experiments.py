@@ -98,7 +98,7 @@ def test_bad_experiment_flags_are_one_clear_error(flags, message, tmp_path):
 @pytest.mark.slow
 def test_cross_validation_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_available, tmp_path):
     out = tmp_path / "cv"
-    results = train.main(["--output_dir", str(out), "--cross_validation_folds", "3", "--no_plots", *TINY_BUDGET])
+    results = train.main(["--output_dir", str(out), "--cross_validation_folds", "3", *TINY_BUDGET])
     report = json.loads((out / "cross_validation_results.json").read_text())
     assert report["folds"] == 3 and len(report["per_fold"]) == 3 and report["stratified"]
     accuracies = [fold["accuracy"] for fold in report["per_fold"]]
@@ -124,7 +124,12 @@ def test_hyperparameter_search_on_rotten_tomatoes_with_minilm(minilm_path, rotte
         )
     )
     out = tmp_path / "search"
-    flags = ["--hyperparameter_search_trials", "3", "--hyperparameter_search_space", str(space), "--no_plots"]
+    flags = [
+        "--hyperparameter_search_trials",
+        "3",
+        "--hyperparameter_search_space",
+        str(space),
+    ]
     train.main(["--output_dir", str(out), *flags, *TINY_BUDGET])
     report = json.loads((out / "hyperparameter_search.json").read_text())
     assert len(report["trials"]) == 3 and report["metric"] == "eval_accuracy" and report["direction"] == "maximize"

@@ -106,9 +106,9 @@ def test_routing_probe_records_amsdff_gate_scales_and_pooling(tmp_path):
     assert png_size(tmp_path, path)[0] == 1400
 
 
-@pytest.mark.parametrize("flag", ["--no_plots"])
-def test_no_plots_is_a_training_flag(flag):
+@pytest.mark.parametrize("flags, value", [([], False), (["--no_plots"], True), (["--no_plots", "false"], False)])
+def test_no_plots_is_a_training_flag(flags, value):
     from modeling_amsdff.arguments import RunTrainingArguments, parse_arguments
 
-    (args,) = parse_arguments((RunTrainingArguments,), ["--output_dir", "x", flag])
-    assert args.no_plots is True
+    (args,) = parse_arguments((RunTrainingArguments,), ["--output_dir", "x", *flags])
+    assert args.no_plots is value

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from helpers import FAST
+from helpers import FAST, PLOTS
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,7 +31,7 @@ def test_mlflow_run_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "amsdff-tests")
     out = tmp_path / "tracked"
     budget = ["--max_train_samples", "48", "--max_eval_samples", "32", "--max_predict_samples", "32", *FAST]
-    flags = ["--learning_rate", "1e-4", "--eval_strategy", "epoch", "--report_to", "mlflow"]
+    flags = ["--learning_rate", "1e-4", "--eval_strategy", "epoch", "--report_to", "mlflow", *PLOTS]
     results = train.main(["--output_dir", str(out), *budget, *flags])
 
     mlflow.set_tracking_uri(store)

@@ -16,7 +16,7 @@ from modeling_amsdff.data import DataError
 from modeling_amsdff.inference import SavedModelError
 from modeling_amsdff.output_dir import OutputDirError
 
-from helpers import FAST, run_without_package
+from helpers import FAST, PLOTS, run_without_package
 from model_cases import tiny_amsdff_config
 
 
@@ -58,6 +58,7 @@ def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
             "--learning_rate",
             "1e-4",
             *FAST,
+            *PLOTS,
             "--report_to",
             "tensorboard",
         ]
@@ -199,6 +200,7 @@ def test_multi_label_from_jsonl_with_several_text_columns(tiny_encoder, tmp_path
             "--output_dir",
             str(out),
             *FAST,
+            *PLOTS,  # the multi-label plots: one ROC and precision-recall curve per label
         ]
     )
     config = json.loads((out / "config.json").read_text())

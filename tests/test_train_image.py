@@ -30,7 +30,7 @@ import train_image  # noqa: E402
 TINY_AMSRA = "stem_channels=8,hidden_sizes=(8,16,16,16),depths=(1,1,1,1),lgsa_reduction=4"
 SMALL_AMSRA = "stem_channels=16,hidden_sizes=(16,32,64,128),depths=(1,1,1,1),lgsa_reduction=4"
 TINY_RESNET = "embedding_size=8,hidden_sizes=(8,16,16,16)"
-QUICK = ["--report_to", "none", "--save_strategy", "no", "--use_cpu", "--disable_tqdm", "true"]
+QUICK = ["--report_to", "none", "--save_strategy", "no", "--use_cpu", "--disable_tqdm", "true", "--no_plots"]
 
 
 @pytest.mark.slow
@@ -57,6 +57,8 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
             "--logging_steps",
             "20",
             *QUICK,
+            "--no_plots",
+            "false",
         ]
     )
 
