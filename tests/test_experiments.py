@@ -146,3 +146,55 @@ def test_hyperparameter_search_on_rotten_tomatoes_with_minilm(minilm_path, rotte
     only = tmp_path / "search-only"
     train.main(["--output_dir", str(only), *flags[:4], "--hyperparameter_search_only", *TINY_BUDGET])
     assert (only / "hyperparameter_search.json").is_file() and not (only / "model.safetensors").exists()
+
+
+def test_search_then_cross_validation_of_an_image_model(tmp_path):
+    """Both tools on an image family (tiny AMSRA-Net on an image folder): the search's best config field reaches the
+    folds' models and the final one."""
+    from test_train_image import QUICK, TINY_AMSRA, write_image_folder
+
+    train_dir = write_image_folder(tmp_path / "train", 16)
+    validation_dir = write_image_folder(tmp_path / "val", 4, seed=1)
+    space = tmp_path / "space.json"
+    space.write_text(
+        json.dumps(
+            {
+                "learning_rate": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True},
+                "lgsa_reduction": {"type": "categorical", "choices": [2, 4]},
+            }
+        )
+    )
+    out = tmp_path / "amsra"
+    common = ["--model_type", "amsra_net", "--train_dir", train_dir, "--validation_dir", validation_dir]
+    results = train.main(
+        [
+            *common,
+            "--output_dir",
+            str(out),
+            "--config_overrides",
+            TINY_AMSRA,
+            "--num_train_epochs",
+            "1",
+            "--per_device_train_batch_size",
+            "8",
+            "--hyperparameter_search_trials",
+            "2",
+            "--hyperparameter_search_space",
+            str(space),
+            "--cross_validation_folds",
+            "2",
+            *QUICK,
+        ]
+    )
+    search = json.loads((out / "hyperparameter_search.json").read_text())
+    assert len(search["trials"]) == 2
+    best = search["best_hyperparameters"]
+    assert json.loads((out / "config.json").read_text())["lgsa_reduction"] == best["lgsa_reduction"]
+    args = torch.load(out / "training_args.bin", weights_only=False)
+    assert args.learning_rate == pytest.approx(best["learning_rate"])
+    folds = json.loads((out / "cross_validation_results.json").read_text())
+    assert len(folds["per_fold"]) == 2 and results["cross_validation_accuracy_std"] == pytest.approx(
+        np.std([fold["accuracy"] for fold in folds["per_fold"]], ddof=1)
+    )
+    with pytest.raises(DataError, match="larger than the smallest class"):
+        train.main([*common, "--output_dir", str(tmp_path / "k"), "--cross_validation_folds", "20", *QUICK])
