@@ -43,7 +43,6 @@ import logging
 import os
 import sys
 import tempfile
-from dataclasses import replace
 
 import numpy as np
 from transformers import AutoConfig, AutoTokenizer, DataCollatorWithPadding, set_seed
@@ -62,6 +61,7 @@ from modeling_amsdff.arguments import (
 )
 from modeling_amsdff.augmentation import Eda, TextAugmentationCollator, check_augmentation, load_wordnet
 from modeling_amsdff.data import DataError, DataFacts, prepare_text_data
+from modeling_amsdff.experiments import side_run_arguments
 from modeling_amsdff.hub import hub_id
 from modeling_amsdff.inference import load_saved_model
 from modeling_amsdff.lora import check_lora_arguments
@@ -172,17 +172,11 @@ def search_regression_loss(
     with tempfile.TemporaryDirectory() as scratch:
         for loss in ("huber", "mse"):
             set_seed(training_args.seed)
-            args = replace(
+            args = side_run_arguments(
                 training_args,
-                output_dir=os.path.join(scratch, loss),
+                os.path.join(scratch, loss),
                 num_train_epochs=strategy.loss_search_epochs,
                 max_steps=-1,
-                eval_strategy="no",
-                save_strategy="no",
-                load_best_model_at_end=False,
-                early_stopping_patience=None,
-                report_to=[],
-                push_to_hub=False,
             )
             quick_splits = {"train": subset, "validation": splits["validation"]}
             trainer = make_trainer(

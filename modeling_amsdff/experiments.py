@@ -50,6 +50,24 @@ DEFAULT_SEARCH_SPACES = {
 TRIAL_KINDS = {"float": ("low", "high"), "int": ("low", "high"), "categorical": ("choices",)}
 
 
+def side_run_arguments(training_args, output_dir: str, **changes):
+    """The training arguments of a side run (a search trial, a fold, a loss try): the run's own, writing into a scratch
+    `output_dir`, saving and reporting nothing, without early stopping or evaluation unless `changes` ask for it."""
+    return replace(
+        training_args,
+        output_dir=output_dir,
+        **{
+            "eval_strategy": "no",
+            "save_strategy": "no",
+            "load_best_model_at_end": False,
+            "early_stopping_patience": None,
+            "report_to": [],
+            "push_to_hub": False,
+            **changes,
+        },
+    )
+
+
 # ---- search space --------------------------------------------------------------------------------------------------
 
 
@@ -143,16 +161,8 @@ def hyperparameter_search(
 
     storage = optuna.storages.InMemoryStorage()
     with tempfile.TemporaryDirectory() as scratch:
-        args = replace(
-            training_args,
-            output_dir=scratch,
-            eval_strategy="epoch" if training_args.eval_strategy == "no" else training_args.eval_strategy,
-            save_strategy="no",
-            load_best_model_at_end=False,
-            early_stopping_patience=None,
-            report_to=[],
-            push_to_hub=False,
-        )
+        evaluation = "epoch" if training_args.eval_strategy == "no" else training_args.eval_strategy
+        args = side_run_arguments(training_args, scratch, eval_strategy=evaluation)
         trainer = make_trainer(args, model_init)
         best = trainer.hyperparameter_search(
             hp_space=lambda trial: {name: suggest(trial, name, spec) for name, spec in in_args.items()},
@@ -250,16 +260,7 @@ def cross_validate(
         fold_indices(labels, facts.problem_type, folds, training_args.seed, facts.label_names)
     ):
         with tempfile.TemporaryDirectory() as scratch:
-            args = replace(
-                training_args,
-                output_dir=scratch,
-                eval_strategy="no",
-                save_strategy="no",
-                load_best_model_at_end=False,
-                early_stopping_patience=None,
-                report_to=[],
-                push_to_hub=False,
-            )
+            args = side_run_arguments(training_args, scratch)
             set_seed(training_args.seed)
             splits = {"train": train.select(train_indices), "validation": train.select(held_indices)}
             trainer = make_trainer(args, build({}), splits)
