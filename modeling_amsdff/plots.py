@@ -31,6 +31,8 @@ PROBE_EXAMPLES = 512  # test examples run through the model for the routing plot
 ATTENTION_EXAMPLES = 4  # test texts whose AMSDFF attention weights are drawn
 MAX_TOKENS = 48  # tokens of each of them shown
 MISCLASSIFIED_IMAGES = 25
+# The validation metrics drawn as learning curves (the others are in the run's result files).
+CURVE_METRICS = ("accuracy", "f1_macro", "roc_auc", "average_precision", "rmse", "mae", "pearson")
 # Log-history keys that are not curves worth drawing.
 NOT_CURVES = ("epoch", "step", "runtime", "samples_per_second", "steps_per_second", "total_flos", "grad_norm")
 
@@ -63,11 +65,11 @@ def _curve(history: list[dict], key: str) -> tuple[list[int], list[float]]:
 
 
 def plot_learning_curves(history: list[dict], folder: str) -> str | None:
-    """Training loss and each logged loss component, validation loss, validation metrics and (mixture of experts)
-    each expert's share of the routing weight, against the optimizer step."""
+    """Training loss and each logged loss component, validation loss, the main validation metrics (`CURVE_METRICS`)
+    and (mixture of experts) each expert's share of the routing weight, against the optimizer step."""
     keys = sorted({key for entry in history for key in entry if not key.endswith(NOT_CURVES)})
     losses = [key for key in keys if key == "loss" or key.startswith("loss_") or key == "eval_loss"]
-    metrics = [key for key in keys if key.startswith("eval_") and key != "eval_loss"]
+    metrics = [key for key in keys if key.removeprefix("eval_") in CURVE_METRICS]
     shares = [key for key in keys if key.startswith("expert_share_")]
     if not any(_curve(history, key)[0] for key in losses + metrics):
         return None
@@ -320,7 +322,8 @@ def plot_amsdff_attention(found: dict, tokenizer, folder: str) -> str | None:
         if scales is not None:
             ax = axes[row]
             weights = scales[example][:length].T  # (S, tokens)
-            ax.imshow(weights, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+            image = ax.imshow(weights, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+            figure.colorbar(image, ax=ax, pad=0.01)
             ax.set(
                 yticks=range(weights.shape[0]),
                 ylabel="scale",
