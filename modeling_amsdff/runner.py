@@ -22,6 +22,7 @@ from .experiments import (
     LOWER_IS_BETTER,
     cross_validate,
     cross_validation_summary,
+    fold_indices,
     hyperparameter_search,
     load_search_space,
     with_arguments,
@@ -257,6 +258,9 @@ def run_stages(
     With --overwrite_output_dir, the earlier run's files are set aside first and removed once this run has finished,
     so the folder holds only this run's files (and a failed run leaves the earlier one where the log says).
     """
+    if training_args.do_train and training_args.cross_validation_folds:  # folds that cannot be made: refused now
+        labels = np.asarray(splits["train"]["labels"])
+        fold_indices(labels, facts.problem_type, training_args.cross_validation_folds, 0, facts.label_names)
     previous_run = None
     if training_args.overwrite_output_dir and not training_args.resume_from_checkpoint:
         with training_args.main_process_first(desc="setting the earlier run aside"):
