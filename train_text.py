@@ -143,10 +143,15 @@ def build_model(
     return model, path
 
 
+def text_length(data_args: TextDataArguments, tokenizer) -> int:
+    """Tokens per text after truncation: --max_seq_length, at most what the tokenizer's model takes."""
+    return min(data_args.max_seq_length, tokenizer.model_max_length)
+
+
 def tokenize_splits(splits, tokenizer, data_args: TextDataArguments, training_args):
     """Tokenised splits that keep only what the model takes (its inputs, `labels`, `sample_weight`), and the
     training split's raw `text` when it is augmented on the fly."""
-    max_length = min(data_args.max_seq_length, tokenizer.model_max_length)
+    max_length = text_length(data_args, tokenizer)
     padding = "max_length" if data_args.pad_to_max_length else False
 
     def tokenize(batch):
@@ -244,9 +249,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     if data_args.augmentation == "eda":
         eda = Eda(load_wordnet(), seed=training_args.seed)
-        max_length = min(data_args.max_seq_length, tokenizer.model_max_length)
         train_collator = TextAugmentationCollator(
-            tokenizer, eda, data_args.augmentation_probability, max_length, pad=train_collator
+            tokenizer, eda, data_args.augmentation_probability, text_length(data_args, tokenizer), pad=train_collator
         )
     trainer_kwargs = {
         "data_collator": None if data_args.pad_to_max_length else DataCollatorWithPadding(tokenizer),

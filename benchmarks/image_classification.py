@@ -25,7 +25,7 @@ import tempfile
 import time
 
 import torch
-from common import RESULTS_DIR, machine, mean_std
+from common import QUIET_CPU_RUN, RESULTS_DIR, machine, mean_std
 from torch.utils.flop_counter import FlopCounterMode
 
 from modeling_amsdff import (
@@ -167,15 +167,9 @@ def train_once(name: str, epochs: float, seed: int, workdir: str) -> dict:
         str(seed),
         "--do_train",
         "--do_predict",
-        "--save_strategy",
-        "no",
-        "--report_to",
-        "none",
+        *QUIET_CPU_RUN,
         "--logging_steps",
         "50",
-        "--use_cpu",
-        "--disable_tqdm",
-        "true",
         "--log_level",
         "warning",
     ]

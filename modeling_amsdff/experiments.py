@@ -116,8 +116,8 @@ def suggest(trial, name: str, spec: dict):
 
 
 def objective_metric(training_args, is_regression: bool) -> tuple[str, str]:
-    """(validation metric, "maximize" | "minimize") the search and the folds' summary rank by: --metric_for_best_model,
-    else accuracy for classifiers and RMSE for regression."""
+    """(validation metric, "maximize" | "minimize") the search ranks trials by: --metric_for_best_model, else
+    accuracy for classifiers and RMSE for regression."""
     metric = (training_args.metric_for_best_model or ("rmse" if is_regression else "accuracy")).removeprefix("eval_")
     lower = (
         metric in LOWER_IS_BETTER
@@ -249,16 +249,13 @@ def fold_indices(labels: np.ndarray, problem_type: str, folds: int, seed: int, l
 
 
 def cross_validate(
-    make_trainer: Callable, build: Callable[[dict], object], training_args, train, facts, folds: int
+    make_trainer: Callable, build: Callable[[dict], object], training_args, train, facts, folds: list
 ) -> dict:
     """Trains a new model on each fold's training part and evaluates it on its held-out part (the test split is not
-    used); writes every fold's metrics and their mean and sample standard deviation to
-    `<output_dir>/cross_validation_results.json` and returns that report."""
-    labels = np.asarray(train["labels"])
+    used); `folds` as `fold_indices` makes them. Writes every fold's metrics and their mean and sample standard
+    deviation to `<output_dir>/cross_validation_results.json` and returns that report."""
     per_fold = []
-    for number, (train_indices, held_indices) in enumerate(
-        fold_indices(labels, facts.problem_type, folds, training_args.seed, facts.label_names)
-    ):
+    for number, (train_indices, held_indices) in enumerate(folds):
         with tempfile.TemporaryDirectory() as scratch:
             args = side_run_arguments(training_args, scratch)
             set_seed(training_args.seed)
@@ -272,11 +269,11 @@ def cross_validate(
             if isinstance(value, (int, float)) and not key.endswith(("_runtime", "_per_second"))
         }
         metrics.update(fold=number, train_examples=len(train_indices), held_out_examples=len(held_indices))
-        logger.info(f"Fold {number + 1}/{folds}: {metrics}")
+        logger.info(f"Fold {number + 1}/{len(folds)}: {metrics}")
         per_fold.append(metrics)
     names = [key for key in per_fold[0] if key not in ("fold", "train_examples", "held_out_examples")]
     report = {
-        "folds": folds,
+        "folds": len(folds),
         "stratified": facts.problem_type != "regression",
         "per_fold": per_fold,
         "mean": {name: float(np.mean([fold[name] for fold in per_fold])) for name in names},

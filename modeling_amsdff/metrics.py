@@ -24,7 +24,7 @@ def load_metric(name: str, config_name: str | None = None) -> evaluate.Evaluatio
     return evaluate.load(str(METRIC_MODULES / name), config_name, keep_in_memory=True)
 
 
-def _logits(predictions) -> np.ndarray:
+def logits_of(predictions) -> np.ndarray:
     # Models may return extra outputs next to the logits; the logits always come first.
     return predictions[0] if isinstance(predictions, (tuple, list)) else predictions
 
@@ -62,7 +62,7 @@ def per_class_report(
     logits: np.ndarray, labels: np.ndarray, problem_type: str, label_names: list[str]
 ) -> dict[str, dict[str, float]]:
     """Precision, recall, F1 and support of each class (each label, for multi-label problems), by class name."""
-    predictions, references = _classification_inputs(_logits(logits), np.asarray(labels), problem_type)
+    predictions, references = _classification_inputs(logits_of(logits), np.asarray(labels), problem_type)
     precision, recall, f1, support = precision_recall_fscore_support(
         references, predictions, labels=list(range(len(label_names))), average=None, zero_division=0
     )
@@ -104,7 +104,7 @@ def build_compute_metrics(problem_type: str, target_names: list[str] | None = No
     named = load_named_metric(metric_name, problem_type) if metric_name else None
 
     def compute_metrics(eval_prediction: EvalPrediction) -> dict[str, float]:
-        logits = _logits(eval_prediction.predictions)
+        logits = logits_of(eval_prediction.predictions)
         labels = eval_prediction.label_ids
         if problem_type == "regression":
             width = logits.reshape(len(logits), -1).shape[1]
@@ -130,4 +130,4 @@ def build_compute_metrics(problem_type: str, target_names: list[str] | None = No
 
 def confusion(logits: np.ndarray, labels: np.ndarray, num_labels: int) -> list[list[int]]:
     """Confusion matrix of a single-label classifier (rows: true class, columns: predicted class)."""
-    return confusion_matrix(labels, _logits(logits).argmax(-1), labels=list(range(num_labels))).tolist()
+    return confusion_matrix(labels, logits_of(logits).argmax(-1), labels=list(range(num_labels))).tolist()

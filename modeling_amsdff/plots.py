@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from .metrics import class_scores
+from .metrics import class_scores, logits_of
 
 
 logger = logging.getLogger(__name__)
@@ -361,7 +361,7 @@ def write_plots(trainer, facts, splits, prediction, processing_class, is_image: 
     if prediction is None:
         return plots
     names = list(facts.label_names)
-    logits = prediction.predictions[0] if isinstance(prediction.predictions, (tuple, list)) else prediction.predictions
+    logits = logits_of(prediction.predictions)
     labels = np.asarray(prediction.label_ids)
     problem_type = facts.problem_type
     if problem_type == "regression":

@@ -52,12 +52,10 @@ PUSHED_CHECKPOINTS = ("checkpoint", "all_checkpoints")  # --hub_strategy values 
 
 def check_experiment_arguments(training_args, family: ModelFamily, lora_args) -> None:
     """The search and cross-validation flags, checked before any data is loaded."""
-    for name in ("cross_validation_folds", "hyperparameter_search_trials"):
+    for name, least in (("cross_validation_folds", 2), ("hyperparameter_search_trials", 1)):
         value = getattr(training_args, name)
-        if value is not None and (
-            not isinstance(value, int) or value < (2 if name == "cross_validation_folds" else 1)
-        ):
-            raise ValueError(f"--{name} must be at least {2 if name == 'cross_validation_folds' else 1}, got {value}.")
+        if value is not None and (not isinstance(value, int) or value < least):
+            raise ValueError(f"--{name} must be at least {least}, got {value}.")
         if value and lora_args.use_lora:
             raise ValueError(f"--{name} does not combine with --use_lora (each trial or fold builds a full model).")
         if value and not training_args.do_train:
@@ -258,9 +256,11 @@ def run_stages(
     With --overwrite_output_dir, the earlier run's files are set aside first and removed once this run has finished,
     so the folder holds only this run's files (and a failed run leaves the earlier one where the log says).
     """
-    if training_args.do_train and training_args.cross_validation_folds:  # folds that cannot be made: refused now
+    folds = None
+    if training_args.do_train and training_args.cross_validation_folds:  # made now: folds that cannot be are refused
         labels = np.asarray(splits["train"]["labels"])
-        fold_indices(labels, facts.problem_type, training_args.cross_validation_folds, 0, facts.label_names)
+        count, seed = training_args.cross_validation_folds, training_args.seed
+        folds = fold_indices(labels, facts.problem_type, count, seed, facts.label_names)
     previous_run = None
     if training_args.overwrite_output_dir and not training_args.resume_from_checkpoint:
         with training_args.main_process_first(desc="setting the earlier run aside"):
@@ -291,7 +291,7 @@ def run_stages(
         chosen_config = best_config
     else:
         chosen_config = {}
-    if training_args.do_train and training_args.cross_validation_folds:
+    if folds:
         report = cross_validate(
             lambda args, fold_model, fold_splits: make_trainer(
                 fold_model, args, fold_splits, processing_class, facts, **trainer_kwargs
@@ -300,7 +300,7 @@ def run_stages(
             training_args,
             splits["train"],
             facts,
-            training_args.cross_validation_folds,
+            folds,
         )
         experiments["cross_validation"] = {"folds": report["folds"], "summary": cross_validation_summary(report)}
         for name, mean in report["mean"].items():
