@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import sys
 
+import torch
 from transformers import AutoImageProcessor, default_data_collator
 
 from modeling_amsdff import ChannelConvertingImageProcessor
@@ -132,6 +133,37 @@ def build_image_model(
     return family.model_class(config), processor
 
 
+# oneDNN's backward pass of a strided 1x1 convolution in channels_last writes past its buffer when the convolution has
+# fewer input channels than oneDNN's channel block (16 with AVX-512, 8 with AVX2): https://github.com/uxlfoundation/
+# oneDNN/issues/6035. With torch 2.13.0+cpu on an AVX-512 CPU it crashed for 5 to 15 input channels (the ResNet's
+# shortcut of a model whose first stage has 8 channels); the issue reports wrong gradients as well.
+ONEDNN_CHANNEL_BLOCK = 16
+
+
+def in_memory_format(model, channels_last: bool, device: torch.device):
+    """The model with its 4-D (convolution) weights in channels_last memory format when asked (--channels_last), else
+    as it is. Batches need no conversion: a convolution whose weight is channels_last computes in that layout. On the
+    CPU a model with a strided 1x1 convolution of fewer than 16 input channels is refused (the oneDNN bug above)."""
+    if not channels_last:
+        return model
+    if device.type == "cpu":
+        for name, module in model.named_modules():
+            if (
+                isinstance(module, torch.nn.Conv2d)
+                and module.kernel_size == (1, 1)
+                and module.stride != (1, 1)
+                and module.in_channels < ONEDNN_CHANNEL_BLOCK
+            ):
+                raise ValueError(
+                    f"--channels_last is refused on the CPU for this model: {name} is a strided 1x1 convolution with "
+                    f"{module.in_channels} input channels, and oneDNN's channels_last backward pass for such "
+                    f"convolutions (fewer than {ONEDNN_CHANNEL_BLOCK} input channels) corrupts memory: crashes or "
+                    "wrong gradients (https://github.com/uxlfoundation/oneDNN/issues/6035). Train without "
+                    f"--channels_last, or give the model's stages at least {ONEDNN_CHANNEL_BLOCK} channels."
+                )
+    return model.to(memory_format=torch.channels_last)
+
+
 def parse_image_arguments(argv: list[str]) -> tuple:
     """The arguments of an image run, with the defaults that depend on the family filled in; returns them with the
     family and its preset arguments."""
@@ -170,15 +202,17 @@ def main(argv: list[str] | None = None) -> dict:
         training_args.do_train,
         data_args.image_processor_name,
     )
+    model = in_memory_format(model, training_args.channels_last, training_args.device)
     side = processor.size["height"]
 
     def build(extra: dict):
         """A new model of this run, with `extra` config arguments (a search trial's)."""
         if model_args.model_name_or_path:
-            return continue_saved_model(
-                model_args, family, model_args.model_name_or_path, facts, {**overrides, **extra}
-            )
-        return family.model_class(family.config_class.from_dict({**model.config.to_dict(), **extra}))
+            path = model_args.model_name_or_path
+            new = continue_saved_model(model_args, family, path, facts, {**overrides, **extra})
+        else:
+            new = family.model_class(family.config_class.from_dict({**model.config.to_dict(), **extra}))
+        return in_memory_format(new, training_args.channels_last, training_args.device)
 
     with training_args.main_process_first(desc="processing images"):
         splits = process_images(

@@ -9,6 +9,10 @@ Usage:
     python benchmarks/image_classification.py --cost_only          # parameters, MACs and throughput (~20 min)
     python benchmarks/image_classification.py --epochs 0.25 --seeds 0 1 2   # ~35 min on 2 CPU cores
     python benchmarks/image_classification.py --epochs 1 --seeds 0 --models amsra resnet18
+    # equal training time: AMSRA-Net's budget in epochs = ResNet-18's minutes per epoch / AMSRA-Net's (both measured)
+    python benchmarks/image_classification.py --accuracy_only --epochs 1.35 --models amsra
+    # the paper's ablations under train.py's defaults
+    python benchmarks/image_classification.py --accuracy_only --epochs 0.25 --models amsra-single-scale amsra-no-lgsa
 
 Accuracy runs accumulate in benchmarks/results/image_classification.json (one per model, budget and seed, written
 after each; a run already there is not repeated); the cost table is measured again by every call that is not

@@ -29,7 +29,7 @@ import train_image  # noqa: E402
 
 TINY_AMSRA = "stem_channels=8,hidden_sizes=(8,16,16,16),depths=(1,1,1,1),lgsa_reduction=4"
 SMALL_AMSRA = "stem_channels=16,hidden_sizes=(16,32,64,128),depths=(1,1,1,1),lgsa_reduction=4"
-TINY_RESNET = "embedding_size=8,hidden_sizes=(8,16,16,16)"
+TINY_RESNET = "embedding_size=16,hidden_sizes=(16,16,16,16)"  # 16+ channels: see --channels_last
 QUICK = ["--report_to", "none", "--save_strategy", "no", "--use_cpu", "--disable_tqdm", "true", "--no_plots"]
 
 
@@ -127,10 +127,19 @@ def write_image_folder(root, per_class: int, mode: str = "RGB", size: int = 20, 
     return str(root)
 
 
-def test_resnet18_on_an_image_folder(tmp_path):
+def test_resnet18_on_an_image_folder(tmp_path, monkeypatch):
     train_dir = write_image_folder(tmp_path / "train", 24)
     validation_dir = write_image_folder(tmp_path / "val", 6, seed=1)
     out = tmp_path / "resnet"
+    layouts = []
+
+    def spy(model, *args, **kwargs):  # the model as the Trainer gets it
+        convolutions = [p for p in model.parameters() if p.dim() == 4 and p.shape[1] > 1]
+        layouts.append({p.is_contiguous(memory_format=torch.channels_last) for p in convolutions})
+        return train_evaluate_predict(model, *args, **kwargs)
+
+    train_evaluate_predict = train_image.train_evaluate_predict
+    monkeypatch.setattr(train_image, "train_evaluate_predict", spy)
     results = train.main(
         [
             "--model_type",
@@ -150,19 +159,37 @@ def test_resnet18_on_an_image_folder(tmp_path):
             "--learning_rate",
             "0.05",
             "--no_horizontal_flip",
+            "--channels_last",
             *QUICK,
         ]
     )
+    assert layouts == [{True}]  # every convolution weight trained in channels_last
     assert 0.0 <= results["predict_accuracy"] <= 1.0 and results["predict_samples"] > 0  # test cut from train
     config = json.loads((out / "config.json").read_text())
     assert config["model_type"] == "cifar_resnet" and config["num_channels"] == 3
     assert sorted(config["id2label"].values()) == ["left", "right"]
     args = torch.load(out / "training_args.bin", weights_only=False)
     assert args.learning_rate == 0.05 and args.label_smoothing_factor == 0.1  # flag kept, recipe for the rest
+    default = train_image.parse_image_arguments(["--model_type", "resnet18", "--output_dir", "x"])[3]
+    assert args.channels_last and not default.channels_last
     assert (out / "modeling_cifar_resnet.py").is_file() and (out / "image_processing_cifar_resnet.py").is_file()
     assert not any("amsra" in path.name for path in out.iterdir())  # nothing of AMSRA-Net in a ResNet repo
     card = ModelCard.load(out / "README.md")
     assert "resnet" in card.data.tags and '"horizontal_flip": false' in card.text
+
+
+def test_channels_last_is_refused_where_onednn_corrupts_memory():
+    """oneDNN's channels_last backward of a strided 1x1 convolution with fewer than 16 input channels crashes on the
+    CPU (oneDNN issue 6035); a model with one is refused by --channels_last there, with the layer named."""
+    from modeling_amsdff import CifarResNetConfig, CifarResNetForImageClassification
+
+    narrow = CifarResNetForImageClassification(CifarResNetConfig(embedding_size=8, hidden_sizes=(8, 16, 16, 16)))
+    with pytest.raises(ValueError, match=r"shortcut.*8 input channels.*oneDNN"):
+        train_image.in_memory_format(narrow, True, torch.device("cpu"))
+    assert train_image.in_memory_format(narrow, False, torch.device("cpu")) is narrow  # default layout: untouched
+    wide = CifarResNetForImageClassification(CifarResNetConfig(embedding_size=16, hidden_sizes=(16, 16, 16, 16)))
+    wide = train_image.in_memory_format(wide, True, torch.device("cpu"))
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in wide.parameters() if p.dim() == 4)
 
 
 @pytest.mark.parametrize(
