@@ -13,6 +13,9 @@ Usage:
     python benchmarks/image_classification.py --accuracy_only --epochs 1.35 --models amsra
     # the paper's ablations under train.py's defaults
     python benchmarks/image_classification.py --accuracy_only --epochs 0.25 --models amsra-single-scale amsra-no-lgsa
+    # train.py --channels_last end to end, beside the default layout in the same window
+    python benchmarks/image_classification.py --accuracy_only --epochs 0.2 --seeds 0 \
+        --models amsra amsra-channels-last resnet18 resnet18-channels-last
 
 Accuracy runs accumulate in benchmarks/results/image_classification.json (one per model, budget and seed, written
 after each; a run already there is not repeated); the cost table is measured again by every call that is not
@@ -62,7 +65,10 @@ MODELS = {  # --models key -> (table name, --model_type, --config_overrides)
         "decouplers_per_unit=2,lgsa_key_value_size=None",
     ),
     "resnet18": ("ResNet-18 (CIFAR stem)", "resnet18", None),
+    "amsra-channels-last": ("AMSRA-Net, train.py --channels_last", "amsra_net", None),
+    "resnet18-channels-last": ("ResNet-18 (CIFAR stem), train.py --channels_last", "resnet18", None),
 }
+TRAIN_FLAGS = {"amsra-channels-last": ["--channels_last"], "resnet18-channels-last": ["--channels_last"]}
 COST_MODELS = ("amsra", "amsra-no-lgsa", "amsra-single-scale", "amsra-two-decouplers", "amsra-0.2", "resnet18")
 ACCURACY_MODELS = ("amsra", "resnet18")
 COMPILED_MODELS = ("amsra", "resnet18")  # also timed compiled (torch.compile, channels_last): minutes to compile each
@@ -179,6 +185,7 @@ def train_once(name: str, epochs: float, seed: int, workdir: str) -> dict:
     ]
     if overrides:
         argv += ["--config_overrides", overrides]
+    argv += TRAIN_FLAGS.get(name, [])
     start = time.perf_counter()
     results = train.main(argv)
     return {
