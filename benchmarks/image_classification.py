@@ -30,6 +30,7 @@ import os
 import statistics
 import tempfile
 import time
+from typing import NamedTuple
 
 import torch
 from common import QUIET_CPU_RUN, RESULTS_DIR, machine, mean_std
@@ -54,21 +55,34 @@ TRAIN_BATCH = 64  # images per timed training step (forward, backward, SGD step)
 INFER_BATCH = 256  # images per timed inference batch (eval mode, no gradients)
 REPEATS = 7  # timed rounds after 2 warm-up ones, every model in turn in each; the median is reported
 
-MODELS = {  # --models key -> (table name, --model_type, --config_overrides)
-    "amsra": ("AMSRA-Net", "amsra_net", None),
-    "amsra-no-lgsa": ("AMSRA-Net, no LGSA", "amsra_net", "use_lgsa=False"),
-    "amsra-single-scale": ("AMSRA-Net, single-scale MSFD", "amsra_net", "use_multi_scale=False"),
-    "amsra-two-decouplers": ("AMSRA-Net, two MSFDs per unit", "amsra_net", "decouplers_per_unit=2"),
-    "amsra-0.2": (
+
+class BenchModel(NamedTuple):
+    """One --models entry: its name in the tables and how train.py builds and trains it."""
+
+    table_name: str
+    model_type: str  # train.py --model_type
+    overrides: str | None = None  # train.py --config_overrides
+    train_flags: tuple[str, ...] = ()  # further train.py flags (accuracy runs only)
+
+
+MODELS = {
+    "amsra": BenchModel("AMSRA-Net", "amsra_net"),
+    "amsra-no-lgsa": BenchModel("AMSRA-Net, no LGSA", "amsra_net", "use_lgsa=False"),
+    "amsra-single-scale": BenchModel("AMSRA-Net, single-scale MSFD", "amsra_net", "use_multi_scale=False"),
+    "amsra-two-decouplers": BenchModel("AMSRA-Net, two MSFDs per unit", "amsra_net", "decouplers_per_unit=2"),
+    "amsra-0.2": BenchModel(
         "AMSRA-Net as before 0.3 (two MSFDs per unit, full-resolution LGSA)",
         "amsra_net",
         "decouplers_per_unit=2,lgsa_key_value_size=None",
     ),
-    "resnet18": ("ResNet-18 (CIFAR stem)", "resnet18", None),
-    "amsra-channels-last": ("AMSRA-Net, train.py --channels_last", "amsra_net", None),
-    "resnet18-channels-last": ("ResNet-18 (CIFAR stem), train.py --channels_last", "resnet18", None),
+    "resnet18": BenchModel("ResNet-18 (CIFAR stem)", "resnet18"),
+    "amsra-channels-last": BenchModel(
+        "AMSRA-Net, train.py --channels_last", "amsra_net", train_flags=("--channels_last",)
+    ),
+    "resnet18-channels-last": BenchModel(
+        "ResNet-18 (CIFAR stem), train.py --channels_last", "resnet18", train_flags=("--channels_last",)
+    ),
 }
-TRAIN_FLAGS = {"amsra-channels-last": ["--channels_last"], "resnet18-channels-last": ["--channels_last"]}
 COST_MODELS = ("amsra", "amsra-no-lgsa", "amsra-single-scale", "amsra-two-decouplers", "amsra-0.2", "resnet18")
 ACCURACY_MODELS = ("amsra", "resnet18")
 COMPILED_MODELS = ("amsra", "resnet18")  # also timed compiled (torch.compile, channels_last): minutes to compile each
@@ -76,7 +90,7 @@ LAYOUTS = ("default", "channels_last", "compiled")
 
 
 def build(name: str, channels: int, size: int) -> torch.nn.Module:
-    _, model_type, overrides = MODELS[name]
+    model_type, overrides = MODELS[name].model_type, MODELS[name].overrides
     if model_type == "resnet18":
         return CifarResNetForImageClassification(CifarResNetConfig(num_channels=channels, num_labels=10))
     arguments = parse_config_overrides(overrides, AmsraNetConfig)
@@ -142,7 +156,7 @@ def cost_table() -> list[dict]:
         for name in COST_MODELS:
             model = build(name, channels, size)
             row = {
-                "model": MODELS[name][0],
+                "model": MODELS[name].table_name,
                 "input": f"{channels}x{size}x{size}",
                 "parameters": sum(p.numel() for p in model.parameters()),
                 "macs": macs_per_image(model, channels, size),
@@ -164,13 +178,13 @@ def cost_table() -> list[dict]:
 
 
 def train_once(name: str, epochs: float, seed: int, workdir: str) -> dict:
-    _, model_type, overrides = MODELS[name]
+    model = MODELS[name]
     out = os.path.join(workdir, f"{name}-{epochs}-{seed}")
     argv = [
         "--output_dir",
         out,
         "--model_type",
-        model_type,
+        model.model_type,
         "--num_train_epochs",
         str(epochs),
         "--seed",
@@ -183,9 +197,9 @@ def train_once(name: str, epochs: float, seed: int, workdir: str) -> dict:
         "--log_level",
         "warning",
     ]
-    if overrides:
-        argv += ["--config_overrides", overrides]
-    argv += TRAIN_FLAGS.get(name, [])
+    if model.overrides:
+        argv += ["--config_overrides", model.overrides]
+    argv += model.train_flags
     start = time.perf_counter()
     results = train.main(argv)
     return {
@@ -248,7 +262,7 @@ def write_report(path: str, report: dict) -> None:
                 mine = [run for run in runs if run["model"] == name and run["epochs"] == epochs]
                 if mine:
                     lines.append(
-                        f"| {epochs:g} | {MODELS[name][0]} | {mean_std([r['test_accuracy'] for r in mine])} | "
+                        f"| {epochs:g} | {MODELS[name].table_name} | {mean_std([r['test_accuracy'] for r in mine])} | "
                         f"{mean_std([r['test_f1_macro'] for r in mine])} | {len(mine)} | "
                         f"{statistics.mean(r['train_minutes'] for r in mine):.1f} | "
                         f"{statistics.mean(r['train_samples_per_second'] for r in mine):.1f} |"
