@@ -66,11 +66,24 @@ def start_server(folder: str, *flags: str):
             time.sleep(0.5)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (`/proc/cpuinfo` on Linux), or its architecture where that is all there is to tell:
+    machines of the same kind can carry different CPUs, and their timings differ by more than the models compared."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return f"{platform.machine()} ({line.split(':', 1)[1].strip()})"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> str:
     """The machine a result was measured on: CPU, cores, torch version and the GPU if there is one."""
     gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} CPU cores, torch {torch.__version__} ({torch.get_num_threads()} threads){gpu}"
+    threads = torch.get_num_threads()
+    return f"{cpu_model()}, {os.cpu_count()} CPU cores, torch {torch.__version__} ({threads} threads){gpu}"
 
 
 def mean_std(values: list[float], digits: int = 4) -> str:

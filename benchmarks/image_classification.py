@@ -33,7 +33,7 @@ import time
 from typing import NamedTuple
 
 import torch
-from common import QUIET_CPU_RUN, RESULTS_DIR, machine, mean_std
+from common import QUIET_CPU_RUN, RESULTS_DIR, cpu_model, machine, mean_std
 from torch.utils.flop_counter import FlopCounterMode
 
 from modeling_amsdff import (
@@ -81,6 +81,15 @@ MODELS = {
     ),
     "resnet18-channels-last": BenchModel(
         "ResNet-18 (CIFAR stem), train.py --channels_last", "resnet18", train_flags=("--channels_last",)
+    ),
+    # the recipe without its random crop: does the augmentation cost accuracy at one epoch?
+    "amsra-no-crop": BenchModel(
+        "AMSRA-Net, train.py --random_crop_padding 0", "amsra_net", train_flags=("--random_crop_padding", "0")
+    ),
+    "resnet18-no-crop": BenchModel(
+        "ResNet-18 (CIFAR stem), train.py --random_crop_padding 0",
+        "resnet18",
+        train_flags=("--random_crop_padding", "0"),
     ),
 }
 COST_MODELS = ("amsra", "amsra-no-lgsa", "amsra-single-scale", "amsra-two-decouplers", "amsra-0.2", "resnet18")
@@ -212,7 +221,24 @@ def train_once(name: str, epochs: float, seed: int, workdir: str) -> dict:
         "train_samples_per_second": results["train_samples_per_second"],
         "train_minutes": results["train_runtime"] / 60,
         "wall_seconds": time.perf_counter() - start,
+        "cpu": cpu_model(),
     }
+
+
+def run_machines(runs: list[dict]) -> str:
+    """Which CPUs the runs ran on: the runs span sessions, and two machines of the same kind may carry CPUs whose
+    speeds differ by more than the models compared do."""
+    known = sorted({run["cpu"] for run in runs if "cpu" in run})
+    unknown = sum("cpu" not in run for run in runs)
+    if not known:
+        return ""
+    text = f"The runs span sessions and machines; CPUs recorded: {', '.join(known)}"
+    if unknown:
+        text += f" ({unknown} earlier runs did not record theirs)"
+    return (
+        text + ". Speeds in this table compare models only within one seed's runs, made back to back on one "
+        "machine; the cost table above compares them in one run."
+    )
 
 
 def write_report(path: str, report: dict) -> None:
@@ -252,7 +278,7 @@ def write_report(path: str, report: dict) -> None:
             f"Machine: {report['accuracy_machine']}.{gpu} `train.py` with its image defaults (no flag overrides the "
             f"recipe); epochs of the whole {TRAIN_IMAGES:,}-image training split, tested on the official 10,000 test "
             "images. Mean ± sample standard deviation over the seeds each model ran. Train minutes: the Trainer's "
-            "training time, mean over seeds.",
+            f"training time, mean over seeds. {run_machines(runs)}",
             "",
             "| epochs | model | test accuracy | test macro-F1 | seeds | train minutes | train images/s |",
             "|---|---|---|---|---|---|---|",
