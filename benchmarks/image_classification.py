@@ -275,10 +275,11 @@ def write_report(path: str, report: dict) -> None:
             "",
             "## Fashion-MNIST test accuracy after a budget in epochs",
             "",
-            f"Machine of the latest runs: {report['accuracy_machine']}.{gpu} `train.py` with its image defaults (no "
-            f"flag overrides the recipe); epochs of the whole {TRAIN_IMAGES:,}-image training split, tested on the "
-            "official 10,000 test images. Mean ± sample standard deviation over the seeds each model ran. Train "
-            f"minutes: the Trainer's training time, mean over seeds. {run_machines(runs)}",
+            f"Machine of the latest runs: {report['accuracy_machine']}.{gpu} `train.py` with its image defaults "
+            "(a row that names a train.py flag adds only that one); epochs of the whole "
+            f"{TRAIN_IMAGES:,}-image training split, tested on the official 10,000 test images. Mean ± sample "
+            "standard deviation over the seeds each model ran. Train minutes: the Trainer's training time, mean over "
+            f"seeds. {run_machines(runs)}",
             "",
             "| epochs | model | test accuracy | test macro-F1 | seeds | train minutes | train images/s |",
             "|---|---|---|---|---|---|---|",
