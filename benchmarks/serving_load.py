@@ -18,12 +18,11 @@ import base64
 import io
 import json
 import os
-import platform
 import threading
 import time
 
 import numpy as np
-from common import MODELS_DIR, RESULTS_DIR, start_server, write_results
+from common import MODELS_DIR, RESULTS_DIR, cpu_model, start_server, write_results
 
 
 def payloads(folder: str, count: int = 256) -> list[dict]:
@@ -127,7 +126,7 @@ def main() -> None:
         row for folder in args.folders for backend in args.backends for row in serve_and_load(folder, args, backend)
     ]
     lines = [
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores (server and load generator share them). "
+        f"Machine: {cpu_model()}, {os.cpu_count()} CPU cores (server and load generator share them). "
         f"Server: amsdff-serve, --max_batch_size {args.max_batch_size}, --max_wait_ms {args.max_wait_ms}, one "
         f"uvicorn worker. Each request carries one real test item (a Rotten Tomatoes snippet, or a "
         f"Fashion-MNIST PNG); closed loop, {args.seconds:g} s per level.",
