@@ -204,6 +204,12 @@ def test_channels_last_is_refused_where_onednn_corrupts_memory():
 def test_horizontal_flip_is_decided_from_the_images_unless_a_flag_says(flags, expected):
     data_args = train_image.parse_image_arguments(["--model_type", "resnet18", "--output_dir", "x", *flags])[1]
     assert data_args.horizontal_flip is expected  # None: on for colour images, off for greyscale (train_image.main)
+    assert data_args.random_crop_padding == 0  # the crop is opt-in: it costs short runs accuracy
+
+
+def test_random_crop_is_opt_in():
+    argv = ["--model_type", "amsra_net", "--output_dir", "x", "--random_crop_padding", "4"]
+    assert train_image.parse_image_arguments(argv)[1].random_crop_padding == 4
 
 
 @pytest.mark.parametrize("from_json", [False, True])
