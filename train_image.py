@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> dict:
             "label_smoothing_factor": training_args.label_smoothing_factor,
         },
         "template_values": {
+            "augmentation": augmentation.describe(),
             "image_size": side,
             "num_channels": model.config.num_channels,
             "continued_from": model_args.model_name_or_path,

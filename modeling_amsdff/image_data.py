@@ -242,6 +242,12 @@ class ImageAugmentationCollator:
         self.horizontal_flip = horizontal_flip
         self.fill = -torch.tensor(image_mean, dtype=torch.float32) / torch.tensor(image_std, dtype=torch.float32)
 
+    def describe(self) -> str:
+        """What the training batches go through, in words (for the model card)."""
+        steps = [f"random crop after {self.padding}-pixel black padding"] if self.padding else []
+        steps += ["horizontal flip with probability 0.5"] if self.horizontal_flip else []
+        return ", then ".join(steps) if steps else "none"
+
     def __call__(self, features: Sequence[dict]) -> dict[str, torch.Tensor]:
         pixel_values = torch.stack([torch.as_tensor(f["pixel_values"]) for f in features])  # (bs, C, H, W)
         labels = torch.as_tensor(np.array([f["labels"] for f in features]))

@@ -176,6 +176,7 @@ def test_resnet18_on_an_image_folder(tmp_path, monkeypatch):
     assert not any("amsra" in path.name for path in out.iterdir())  # nothing of AMSRA-Net in a ResNet repo
     card = ModelCard.load(out / "README.md")
     assert "resnet" in card.data.tags and '"horizontal_flip": false' in card.text
+    assert "augmentation of the training batches:\n  none" in card.text  # no crop by default, no flip asked for
 
 
 def test_channels_last_is_refused_where_onednn_corrupts_memory():
@@ -263,6 +264,8 @@ def test_augmentation_crops_and_flips_training_batches():
     assert seen_flip and seen_shift
     with pytest.raises(ValueError, match="padding"):
         ImageAugmentationCollator(padding=-1)
+    assert collator.describe() == "random crop after 2-pixel black padding, then horizontal flip with probability 0.5"
+    assert ImageAugmentationCollator(padding=0, horizontal_flip=False).describe() == "none"
 
 
 def image_dataset(arrays, mode):
