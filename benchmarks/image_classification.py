@@ -206,13 +206,17 @@ def train_record(argv: list[str]) -> dict:
     }
 
 
-def train_once(name: str, epochs: float, seed: int, workdir: str) -> dict:
+def model_argv(name: str) -> list[str]:
+    """The train.py flags that make a --models entry: its model type, config overrides and further flags."""
     model = MODELS[name]
-    argv = ["--output_dir", os.path.join(workdir, f"{name}-{epochs}-{seed}"), "--model_type", model.model_type]
+    overrides = ["--config_overrides", model.overrides] if model.overrides else []
+    return ["--model_type", model.model_type, *overrides, *model.train_flags]
+
+
+def train_once(name: str, epochs: float, seed: int, workdir: str) -> dict:
+    argv = ["--output_dir", os.path.join(workdir, f"{name}-{epochs}-{seed}"), *model_argv(name)]
     argv += ["--num_train_epochs", str(epochs), "--seed", str(seed), "--logging_steps", "50"]
-    if model.overrides:
-        argv += ["--config_overrides", model.overrides]
-    record = train_record(argv + list(model.train_flags))
+    record = train_record(argv)
     return {"model": name, "epochs": epochs, "seed": seed, **record, "random_crop_padding": crop_of(name)}
 
 
