@@ -67,6 +67,7 @@ from modeling_amsdff.registry import ModelFamily, preset
 from modeling_amsdff.runner import (
     config_arguments,
     continue_saved_model,
+    input_paths,
     label_arguments,
     run_command_line,
     start_run,
@@ -186,7 +187,8 @@ def main(argv: list[str] | None = None) -> dict:
     check_lora_arguments(
         lora_args, training_args, is_image=True, continues_a_model=bool(model_args.model_name_or_path)
     )
-    training_args, push_to_hub = start_run(training_args, family, lora_args)
+    inputs = input_paths(model_args, data_args, training_args)
+    training_args, push_to_hub = start_run(training_args, family, lora_args, inputs)
 
     raw, facts = prepare_image_data(
         data_args, family, training_args.do_predict, cache_dir=model_args.cache_dir, token=model_args.token

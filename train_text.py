@@ -77,6 +77,7 @@ from modeling_amsdff.registry import (
 from modeling_amsdff.runner import (
     config_arguments,
     continue_saved_model,
+    input_paths,
     label_arguments,
     make_trainer,
     run_command_line,
@@ -211,7 +212,8 @@ def main(argv: list[str] | None = None) -> dict:
     check_lora_arguments(
         lora_args, training_args, is_image=False, continues_a_model=bool(model_args.model_name_or_path)
     )
-    training_args, push_to_hub = start_run(training_args, family, lora_args)
+    inputs = input_paths(model_args, data_args, training_args)
+    training_args, push_to_hub = start_run(training_args, family, lora_args, inputs)
 
     splits, facts = prepare_text_data(
         data_args, family, training_args.do_predict, cache_dir=model_args.cache_dir, token=model_args.token

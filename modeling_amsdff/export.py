@@ -23,9 +23,11 @@ import numpy as np
 import torch
 
 from .inference import LoadedModel, load_for_inference
+from .output_dir import EXPORT, OutputDirError, check_folder_owned, record_folder, same_or_nested
 
 
 ONNX_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model_int8.onnx", "export_report.json"
+OLDEST_OPSET = 17  # torch's dynamo exporter writes older opsets as 18 without saying so: refused instead
 PARITY_TOLERANCE = 1e-4  # largest |ONNX Runtime - PyTorch| allowed on the logits of the fp32 export
 PROCESSOR_FILES = (
     "config.json",
@@ -85,25 +87,57 @@ def run_onnx(session, inputs: dict[str, torch.Tensor]) -> np.ndarray:
 
 
 def check_destination(folder: str, output_dir: str, overwrite: bool) -> None:
-    """Refuse a destination that is the model's own folder, a file, or a folder that holds anything (another model, an
-    earlier export) unless `overwrite`, which replaces the whole folder."""
+    """Refuse a destination that is the model's own folder, holds it or lies inside it (resolved through symbolic
+    links), a file, or a folder that holds anything (another model, an earlier export) unless `overwrite`; and with
+    `overwrite`, a folder that holds anything but an earlier export's files (`check_folder_owned`: its manifest, or for
+    an export without one, the names exports give their files)."""
     target = os.path.realpath(output_dir)
-    if os.path.exists(folder) and target == os.path.realpath(folder):
-        raise ExportError(f"{output_dir!r} is the folder of the model being exported; export into another folder.")
+    if os.path.exists(folder) and same_or_nested(folder, target):
+        raise ExportError(
+            f"{output_dir!r} is the folder of the model being exported, holds it, or lies inside it; export into "
+            "another folder."
+        )
     if os.path.exists(target) and not os.path.isdir(target):
         raise ExportError(f"{output_dir!r} is a file, not a folder; choose a folder for the export.")
-    if os.path.isdir(target) and os.listdir(target) and not overwrite:
-        found = sorted(os.listdir(target))
-        if ONNX_NAME in found:
-            what = f"an ONNX export ({ONNX_NAME})"
-        elif "config.json" in found:
-            what = "a model (config.json)"
-        else:
-            what = f"files ({', '.join(found[:5])})"
+    if not os.path.isdir(target) or not os.listdir(target):
+        return
+    if overwrite:
+        try:
+            check_folder_owned(output_dir, EXPORT, "--overwrite would replace the earlier export in")
+        except OutputDirError as error:
+            raise ExportError(str(error)) from None
+        return
+    found = sorted(os.listdir(target))
+    if ONNX_NAME in found:
+        what = f"an ONNX export ({ONNX_NAME})"
+    elif "config.json" in found:
+        what = "a model (config.json)"
+    else:
+        what = f"files ({', '.join(found[:5])})"
+    raise ExportError(
+        f"{output_dir!r} already holds {what}; choose another folder, or pass --overwrite to replace an earlier "
+        "export."
+    )
+
+
+def check_opset(opset: int) -> None:
+    """The ONNX opsets the exporter writes: 17 up to the newest that the installed `onnx` knows."""
+    import onnx
+
+    newest = onnx.defs.onnx_opset_version()
+    if not isinstance(opset, int) or not OLDEST_OPSET <= opset <= newest:
         raise ExportError(
-            f"{output_dir!r} already holds {what}; choose another folder or pass --overwrite to replace the whole "
-            "folder."
+            f"--opset {opset} is not supported: the export writes opsets {OLDEST_OPSET} to {newest} (the newest the "
+            "installed onnx knows); the default is 18."
         )
+
+
+def graph_opset(path: str) -> int:
+    """The default-domain opset an ONNX file declares (read without its external weights)."""
+    import onnx
+
+    graph = onnx.load(path, load_external_data=False)
+    return next(entry.version for entry in graph.opset_import if entry.domain in ("", "ai.onnx"))
 
 
 def export_onnx(
@@ -121,6 +155,7 @@ def export_onnx(
     and its checks succeeded: a failed export leaves `output_dir` as it was (see `check_destination` for what may be
     replaced). The folder's own code runs only with `trust_remote_code` (see `load_for_inference`).
     """
+    check_opset(opset)
     check_destination(folder, output_dir, overwrite)
     loaded = load_for_inference(folder, trust_remote_code=trust_remote_code)
     target = os.path.abspath(output_dir)
@@ -128,6 +163,7 @@ def export_onnx(
     staging = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.export-", dir=os.path.dirname(target))
     try:
         report = _export_into(loaded, folder, staging, int8=int8, opset=opset)
+        record_folder(staging, EXPORT)
         if os.path.exists(target):
             replaced = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.replaced-", dir=os.path.dirname(target))
             os.rename(target, os.path.join(replaced, "old"))
@@ -165,6 +201,9 @@ def _export_into(loaded: LoadedModel, folder: str, output_dir: str, *, int8: boo
         except Exception as error:  # noqa: BLE001 - torch.export's errors are long; keep the first line
             summary = str(error).split("## Exception summary", 1)[-1].strip().splitlines()[0]
             raise ExportError(f"torch.onnx.export failed for {type(loaded.model).__name__}: {summary}") from error
+    written = graph_opset(path)
+    if written != opset:
+        raise ExportError(f"torch.onnx.export was asked for opset {opset} but wrote opset {written}.")
     for name in PROCESSOR_FILES:
         if os.path.isfile(os.path.join(folder, name)):
             shutil.copy(os.path.join(folder, name), output_dir)
@@ -177,7 +216,7 @@ def _export_into(loaded: LoadedModel, folder: str, output_dir: str, *, int8: boo
     report = {
         "model": type(loaded.model).__name__,
         "onnx": ONNX_NAME,
-        "opset": opset,
+        "opset": written,
         "check_inputs": {name: list(t.shape) for name, t in check.items()},
         "max_abs_difference": difference,
         "tolerance": PARITY_TOLERANCE,
@@ -229,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--int8", action="store_true", help="Also write model_int8.onnx (dynamic int8).")
     parser.add_argument("--opset", type=int, default=18)
     parser.add_argument(
-        "--overwrite", action="store_true", help="Replace output_dir (all of it) when it already holds files."
+        "--overwrite",
+        action="store_true",
+        help="Replace an earlier export in output_dir (refused when it holds any file an export did not write).",
     )
     parser.add_argument(
         "--trust_remote_code",

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from .output_dir import MANIFEST_NAME
+
 
 if TYPE_CHECKING:
     from .data import DataFacts
@@ -227,6 +229,7 @@ def write_run_card(
 # Training leftovers that are not part of the model repository, and the LoRA folders, which get repositories of their
 # own (see `push_folder`).
 PUSH_IGNORE = (
+    MANIFEST_NAME,
     "checkpoint-*",
     "runs",
     "__pycache__",

@@ -1,40 +1,38 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""A training run's output folder: never overwritten by accident, replaced whole by `--overwrite_output_dir`, and
-resumed from its last complete checkpoint. Not copied to the Hub with a model."""
+"""The folders this package writes (a training run's output folder, an ONNX export), and whose files are in them.
+
+Every command that writes a folder records what it wrote there in the folder's manifest (`amsdff_manifest.json`: each
+file's path, size and SHA-256, and which command wrote it). A command removes or replaces only files that a manifest of
+its own kind lists and that still match it; any other file in the folder makes it refuse, naming the file. Folders
+written before the manifest existed are judged by the names runs give their files, except that a `README.md`, a `*.py`
+that the saved model does not import, or a file in a subfolder that no run writes is never taken for a run's.
+
+Training runs also resume from their last complete checkpoint. Not copied to the Hub with a model."""
 
 from __future__ import annotations
 
 import fnmatch
-import glob
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
 import tempfile
+import zipfile
 
 
 logger = logging.getLogger("train")
 
+MANIFEST_NAME = "amsdff_manifest.json"
+RUN, EXPORT = "train.py", "amsdff-export"  # the kinds of folder a manifest describes
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 MODEL_FILES = ("config.json", *WEIGHT_FILES, "adapter_config.json")
-# What a run of this package leaves in its output folder (the Trainer, save_pretrained, the tokenizer or image
-# processor, the model card, LoRA): --overwrite_output_dir removes these and nothing else.
-RUN_FILES = (
-    "config.json",
-    "generation_config.json",
-    "model.safetensors",
-    "model-*-of-*.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model*.bin",
-    "configuration_*.py",
-    "modeling_*.py",
-    "image_processing_*.py",
-    "losses.py",
-    "pooling.py",
-    "pretrained_encoder.py",
-    "regression_heads.py",
-    "shared_layers.py",  # version 0.1.0
+CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+TRUE = ("true", "yes", "1", "latest")
+
+# ---- the names that runs of earlier versions (no manifest) gave their files ----------------------------------------
+TOKENIZER_FILES = (
     "tokenizer.json",
     "tokenizer_config.json",
     "special_tokens_map.json",
@@ -42,49 +40,320 @@ RUN_FILES = (
     "vocab.txt",
     "vocab.json",
     "merges.txt",
-    "*.model",
-    "chat_template.*",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "tokenizer.model",
+    "chat_template.jinja",
+    "chat_template.json",
+)
+SAVED_MODEL_FILES = (
+    "config.json",
+    "generation_config.json",
+    "model.safetensors",
+    "model-*-of-*.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model*.bin",
     "preprocessor_config.json",
     "processor_config.json",
-    "README.md",
     "training_args.bin",
-    "trainer_state.json",
-    "*_results.json",
-    "checkpoint-*",
-    "runs",
-    "lora_adapter",
-    "lora_base",
-    "plots",
-    "hyperparameter_search.json",
+    *TOKENIZER_FILES,
 )
-CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
-TRUE = ("true", "yes", "1", "latest")
+CHECKPOINT_FILES = (
+    *SAVED_MODEL_FILES,
+    "trainer_state.json",
+    "optimizer.pt",
+    "scheduler.pt",
+    "scaler.pt",
+    "rng_state*.pth",
+)
+RUN_FILES = (
+    *SAVED_MODEL_FILES,
+    "trainer_state.json",
+    "train_results.json",
+    "eval_results.json",
+    "predict_results.json",
+    "all_results.json",
+    "hyperparameter_search.json",
+    "cross_validation_results.json",
+)
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", *TOKENIZER_FILES)
+EXPORT_FILES = (
+    "model.onnx",
+    "model.onnx.data",
+    "model_int8.onnx",
+    "model_int8.onnx.data",
+    "export_report.json",
+    "config.json",
+    "preprocessor_config.json",
+    *TOKENIZER_FILES,
+)
 
 
 class OutputDirError(ValueError):
-    """Raised when an output folder holds something a run would overwrite, or a checkpoint cannot be resumed."""
+    """Raised when a folder holds files a command would overwrite or cannot prove it wrote, or a checkpoint cannot be
+    resumed."""
 
 
-def check_output_dir(output_dir: str, overwrite: bool, resume: bool | str | None = None) -> None:
-    """Refuse to write into a folder that already holds a saved model or checkpoints, unless told to.
+# ---- the manifest ---------------------------------------------------------------------------------------------------
 
-    Resuming (`--resume_from_checkpoint`) reuses the folder on purpose and is allowed; so is `--overwrite_output_dir`
-    (see `set_aside_previous_run`).
+
+def file_record(path: str) -> dict:
+    """Size and SHA-256 of a file: what a manifest keeps of it."""
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"size": os.path.getsize(path), "sha256": digest}
+
+
+def folder_entries(folder: str) -> tuple[list[str], list[str], list[str]]:
+    """(files, empty folders, symbolic links) under `folder`, as paths relative to it with `/`; links are never
+    followed."""
+    files, empty, links = [], [], []
+    for root, dirs, names in os.walk(folder):
+        relative = os.path.relpath(root, folder)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        for name in list(dirs):
+            if os.path.islink(os.path.join(root, name)):
+                links.append(prefix + name)
+                dirs.remove(name)
+        for name in names:
+            (links if os.path.islink(os.path.join(root, name)) else files).append(prefix + name)
+        if not dirs and not names and prefix:
+            empty.append(prefix.rstrip("/"))
+    return sorted(files), sorted(empty), sorted(links)
+
+
+def read_manifest(folder: str) -> dict | None:
+    """The manifest of `folder`; None when it has none. A manifest that does not parse proves nothing: it reads as one
+    that lists no file."""
+    path = os.path.join(folder, MANIFEST_NAME)
+    if not os.path.isfile(path) or os.path.islink(path):
+        return None
+    try:
+        with open(path) as handle:
+            manifest = json.load(handle)
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+            raise ValueError("not a manifest")
+    except (OSError, ValueError):
+        logger.warning(f"{path} does not parse; no file of {folder!r} counts as written by this package.")
+        return {"kind": None, "files": {}, "folders": [], "in_progress": []}
+    return manifest
+
+
+def _write_manifest(folder: str, manifest: dict) -> None:
+    """Replace the manifest of `folder` in one step (a reader never sees half of one)."""
+    handle, path = tempfile.mkstemp(prefix=".manifest-", dir=folder)
+    with os.fdopen(handle, "w") as out:
+        json.dump(manifest, out, indent=1, sort_keys=True)
+    os.replace(path, os.path.join(folder, MANIFEST_NAME))
+
+
+def _package_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dict:
+    """Write the manifest of `folder` listing every file in it now (with its size and hash), as written by `kind`.
+
+    Call it when the command has finished writing, on a folder that held only files it owns when the command started
+    (`check_folder`): what is there then is the command's. `keep_in_progress` keeps the folders claimed as being
+    written (`claim`), for a manifest written while a run goes on.
     """
+    previous = read_manifest(folder) or {}
+    files, empty, _ = folder_entries(folder)
+    manifest = {
+        "kind": kind,
+        "written_by": f"modeling_amsdff {_package_version()}",
+        "files": {name: file_record(os.path.join(folder, name)) for name in files if name != MANIFEST_NAME},
+        "folders": empty,
+        "in_progress": previous.get("in_progress", []) if keep_in_progress else [],
+    }
+    _write_manifest(folder, manifest)
+    return manifest
+
+
+def claim(folder: str, relative: str) -> None:
+    """Record in the manifest of `folder` that this run is about to write the new subfolder `relative` (a checkpoint):
+    its files count as the run's even when the run is killed before it can list them. No-op without a manifest."""
+    manifest = read_manifest(folder)
+    if manifest is None or os.path.lexists(os.path.join(folder, relative)):
+        return
+    manifest["in_progress"] = sorted({*manifest.get("in_progress", []), relative})
+    _write_manifest(folder, manifest)
+
+
+def record_subfolder(folder: str, relative: str) -> None:
+    """List the files of the subfolder `relative` (a checkpoint just saved) in the manifest of `folder`, and drop files
+    of subfolders that no longer exist (checkpoints the Trainer rotated away). No-op without a manifest."""
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return
+    files, _, _ = folder_entries(os.path.join(folder, relative))
+    listed = {name: record for name, record in manifest["files"].items() if os.path.isfile(os.path.join(folder, name))}
+    listed.update({f"{relative}/{name}": file_record(os.path.join(folder, relative, name)) for name in files})
+    manifest["files"] = listed
+    manifest["in_progress"] = [name for name in manifest.get("in_progress", []) if name != relative]
+    _write_manifest(folder, manifest)
+
+
+# ---- whose files are in a folder ---------------------------------------------------------------------------------
+
+
+def _imported_code(folder: str) -> set[str]:
+    """The `*.py` files of a saved model folder that its config's `auto_map` names, and the modules they import
+    (`from .x import`), recursively: the code the model needs."""
+    try:
+        with open(os.path.join(folder, "config.json")) as handle:
+            config = json.load(handle)
+        auto_map = config.get("auto_map") or {} if isinstance(config, dict) else {}
+    except (OSError, ValueError):
+        return set()
+    references = [value for value in auto_map.values() if isinstance(value, str)]
+    pending = [reference.split("--")[-1].rsplit(".", 1)[0] for reference in references]
+    found = set()
+    while pending:
+        module = pending.pop()
+        path = os.path.join(folder, f"{module}.py")
+        if module in found or not os.path.isfile(path):
+            continue
+        found.add(module)
+        with open(path, errors="replace") as handle:
+            pending += re.findall(r"^\s*from \.(\w+) import", handle.read(), re.MULTILINE)
+    return {f"{module}.py" for module in found}
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def _earlier_run_owns(folder: str, name: str) -> bool:
+    """Whether a run of an earlier version (no manifest) wrote `name` (relative to its output folder `folder`)."""
+    parts = name.split("/")
+    if len(parts) == 1:
+        return _matches(name, RUN_FILES) or name in _imported_code(folder)
+    top, rest = parts[0], "/".join(parts[1:])
+    if CHECKPOINT.match(top) or top == "lora_base":
+        patterns = CHECKPOINT_FILES if CHECKPOINT.match(top) else SAVED_MODEL_FILES
+        return len(parts) == 2 and (_matches(rest, patterns) or rest in _imported_code(os.path.join(folder, top)))
+    if top == "lora_adapter":
+        return len(parts) == 2 and _matches(rest, ADAPTER_FILES)
+    if top == "plots":
+        return len(parts) == 2 and rest.endswith(".png")
+    if top == "runs":  # TensorBoard: runs/<time_host>/events.out.tfevents.*
+        return len(parts) >= 3 and parts[-1].startswith("events.out.tfevents.")
+    return False
+
+
+def _earlier_export_owns(folder: str, name: str) -> bool:
+    return "/" not in name and _matches(name, EXPORT_FILES)
+
+
+def unowned_files(folder: str, kind: str) -> list[str]:
+    """The entries of `folder` that a command of `kind` cannot prove a command of that kind wrote: not listed in the
+    folder's manifest, changed since (size or hash), symbolic links, and empty folders the manifest does not list.
+    Without a manifest, the names earlier versions gave their files decide (see the module docstring)."""
+    files, empty, links = folder_entries(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        owns = _earlier_run_owns if kind == RUN else _earlier_export_owns
+        return links + [name for name in files if not owns(folder, name)] + [f"{name}/" for name in empty]
+    if manifest.get("kind") != kind:
+        return [name for name in files + links if name != MANIFEST_NAME] + [f"{name}/" for name in empty]
+    listed, claimed = manifest["files"], manifest.get("in_progress", [])
+    foreign = list(links)
+    for name in files:
+        if name == MANIFEST_NAME or any(name.startswith(f"{folder_}/") for folder_ in claimed):
+            continue
+        record = listed.get(name)
+        path = os.path.join(folder, name)
+        if not isinstance(record, dict) or record.get("size") != os.path.getsize(path):
+            foreign.append(name)
+        elif record.get("sha256") != file_record(path)["sha256"]:
+            foreign.append(name)
+    known_folders = set(manifest.get("folders", [])) | set(claimed)
+    foreign += [f"{name}/" for name in empty if name not in known_folders]
+    return sorted(foreign)
+
+
+def describe_files(names: list[str], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def check_folder_owned(folder: str, kind: str, action: str) -> None:
+    """Refuse (naming the files) when `folder` holds anything a command of `kind` cannot prove it wrote: `action` is
+    what the command was about to do with the folder."""
+    if not os.path.isdir(folder):
+        return
+    foreign = unowned_files(folder, kind)
+    if not foreign:
+        return
+    manifest = read_manifest(folder)
+    if manifest is not None and manifest.get("kind") not in (kind, None):
+        why = f"its {MANIFEST_NAME} says {manifest.get('kind')} wrote it, not {kind}"
+    elif manifest is not None:
+        why = f"its {MANIFEST_NAME} does not list them, or they changed since"
+    else:
+        why = (
+            f"it has no {MANIFEST_NAME}, and earlier versions never wrote files of these names (a README.md, or code "
+            "the saved model does not import, never counts as theirs)"
+        )
+    raise OutputDirError(
+        f"{action} {folder!r}, but it holds files this package cannot prove it wrote: {describe_files(foreign)} "
+        f"({why}). They are left alone: move them out, or choose another folder."
+    )
+
+
+def same_or_nested(first: str, second: str) -> bool:
+    """Whether two paths (resolved through symbolic links) are the same, or one lies inside the other."""
+    a, b = os.path.realpath(first), os.path.realpath(second)
+    return os.path.commonpath([a, b]) in (a, b)
+
+
+# ---- a training run's output folder ---------------------------------------------------------------------------------
+
+
+def check_output_dir(
+    output_dir: str, overwrite: bool, resume: str | None = None, inputs: dict[str, str] | None = None
+) -> None:
+    """The checks of a run's output folder before anything is loaded.
+
+    - It must not be, contain, or lie inside anything the run reads (`inputs`: argument name -> local path): the model
+      it continues or evaluates, its data, its tokenizer ...
+    - Everything already in it must be a run's (`unowned_files`), whatever the flags: the user's files are never
+      overwritten, moved or deleted.
+    - A folder that holds a saved model or checkpoints is refused unless the run resumes (`--resume_from_checkpoint`)
+      or replaces it (`--overwrite_output_dir`, see `set_aside_previous_run`).
+    """
+    for name, path in (inputs or {}).items():
+        if path and os.path.exists(path) and same_or_nested(output_dir, path):
+            raise OutputDirError(
+                f"--output_dir {output_dir!r} and --{name} {path!r} are the same folder or one holds the other: the "
+                "run would write over what it reads. Choose another --output_dir."
+            )
+    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+        raise OutputDirError(f"--output_dir {output_dir!r} is a file, not a folder.")
+    action = (
+        "--overwrite_output_dir would replace the earlier run in"
+        if overwrite and not resume
+        else "--resume_from_checkpoint continues the run in"
+        if resume
+        else "The run would write into"
+    )
+    check_folder_owned(output_dir, RUN, action)
     if overwrite or resume or not os.path.isdir(output_dir):
         return
     found = [name for name in MODEL_FILES if os.path.exists(os.path.join(output_dir, name))]
-    found += [os.path.basename(p) for p in glob.glob(os.path.join(output_dir, "checkpoint-*"))]
+    found += [os.path.basename(p) for p in os.listdir(output_dir) if CHECKPOINT.match(p)]
     if found:
         existing = ""
-        config_path = os.path.join(output_dir, "config.json")
-        if os.path.isfile(config_path):
-            try:
-                with open(config_path) as handle:
-                    config = json.load(handle)
-                existing = f" (a {config.get('model_type', 'model')} {config.get('architectures') or ''})"
-            except (OSError, json.JSONDecodeError):
-                pass
+        try:
+            with open(os.path.join(output_dir, "config.json")) as handle:
+                config = json.load(handle)
+            existing = f" (a {config.get('model_type', 'model')} {config.get('architectures') or ''})"
+        except (OSError, ValueError, AttributeError):
+            pass
         raise OutputDirError(
             f"Output folder {output_dir!r} already holds a model{existing}: {', '.join(sorted(found)[:5])}. Choose "
             "another --output_dir, pass --resume_from_checkpoint true to continue it, or --overwrite_output_dir to "
@@ -92,31 +361,17 @@ def check_output_dir(output_dir: str, overwrite: bool, resume: bool | str | None
         )
 
 
-def check_overwritable(output_dir: str) -> list[str]:
-    """The entries of `output_dir` that --overwrite_output_dir would replace; refuses a folder that also holds files
-    no run of this package writes (they are the user's, and are never removed)."""
-    if not os.path.isdir(output_dir):
-        return []
-    entries = sorted(os.listdir(output_dir))
-    foreign = [name for name in entries if not any(fnmatch.fnmatch(name, pattern) for pattern in RUN_FILES)]
-    if foreign:
-        raise OutputDirError(
-            f"--overwrite_output_dir replaces an earlier run, but {output_dir!r} also holds {foreign[:5]}, which no "
-            "run of this package writes. Choose another --output_dir, or move them first."
-        )
-    return entries
-
-
 def set_aside_previous_run(output_dir: str) -> str | None:
     """Move an earlier run's files out of `output_dir` (into a hidden folder beside it), so that the folder ends up
-    holding only this run's files. Returns that folder, which `discard_previous_run` removes once this run has
-    finished: a run that fails leaves the earlier one there, and says where."""
-    entries = check_overwritable(output_dir)
-    if not entries:
+    holding only this run's files. Checks again that all of them are a run's (`check_folder_owned`). Returns that
+    folder, which `discard_previous_run` removes once this run has finished: a run that fails leaves the earlier one
+    there, and says where."""
+    if not os.path.isdir(output_dir) or not os.listdir(output_dir):
         return None
+    check_folder_owned(output_dir, RUN, "--overwrite_output_dir would replace the earlier run in")
     target = os.path.abspath(output_dir)
     aside = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.previous-run-", dir=os.path.dirname(target))
-    for name in entries:
+    for name in os.listdir(target):
         os.rename(os.path.join(target, name), os.path.join(aside, name))
     logger.warning(f"--overwrite_output_dir: the earlier run's files are in {aside} until this run finishes.")
     return aside
@@ -127,18 +382,57 @@ def discard_previous_run(aside: str | None) -> None:
         shutil.rmtree(aside)
 
 
+def start_manifest(output_dir: str) -> None:
+    """The manifest of a run that starts writing `output_dir` (which holds only a run's files, `check_output_dir`):
+    the files already there, and the folders the run will fill (`runs/` for TensorBoard) claimed."""
+    os.makedirs(output_dir, exist_ok=True)
+    record_folder(output_dir, RUN, keep_in_progress=True)
+    claim(output_dir, "runs")
+
+
+# ---- checkpoints ---------------------------------------------------------------------------------------------------
+
+
+def _weights_problem(path: str) -> str | None:
+    """What is wrong with a weights file (its header, or its length against the header), read without loading it."""
+    try:
+        if path.endswith(".safetensors"):
+            from safetensors import safe_open
+
+            with safe_open(path, framework="numpy") as weights:
+                weights.keys()
+            with open(path, "rb") as handle:
+                header_size = int.from_bytes(handle.read(8), "little")
+                header = json.loads(handle.read(header_size))
+            end = max((entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0)
+            if os.path.getsize(path) < 8 + header_size + end:
+                return "truncated"
+        elif path.endswith((".bin", ".pt", ".pth")):
+            with zipfile.ZipFile(path) as archive:  # torch.save writes a zip; its directory is at the end
+                archive.namelist()
+    except Exception as error:  # noqa: BLE001 - any failure to read the header means a file that cannot load
+        return f"unreadable: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+    return None
+
+
 def checkpoint_problems(path: str) -> list[str]:
     """What a checkpoint folder lacks to be resumed (empty for a complete one). The Trainer writes
-    `trainer_state.json` last, so a save cut short (a killed process, a full disk) lacks it."""
+    `trainer_state.json` last, so a save cut short (a killed process, a full disk) lacks it; a weights, optimizer or
+    scheduler file whose header or length is wrong is named too."""
     problems = []
     if not os.path.isfile(os.path.join(path, "trainer_state.json")):
         problems.append("trainer_state.json")
-    if not any(os.path.isfile(os.path.join(path, name)) for name in WEIGHT_FILES):
+    weights = [name for name in WEIGHT_FILES if os.path.isfile(os.path.join(path, name))]
+    if not weights:
         problems.append("the model weights")
-    for name in ("optimizer.pt", "scheduler.pt"):
+    for name in (*weights, "optimizer.pt", "scheduler.pt"):
         file = os.path.join(path, name)
-        if os.path.isfile(file) and os.path.getsize(file) == 0:
+        if not os.path.isfile(file) or name.endswith(".json"):
+            continue
+        if os.path.getsize(file) == 0:
             problems.append(f"{name} (empty)")
+        elif problem := _weights_problem(file):
+            problems.append(f"{name} ({problem})")
     return problems
 
 
@@ -157,7 +451,7 @@ def last_complete_checkpoint(output_dir: str) -> str | None:
         problems = checkpoint_problems(path)
         if not problems:
             return path
-        logger.warning(f"Skipping incomplete checkpoint {path} (missing {', '.join(problems)}).")
+        logger.warning(f"Skipping incomplete checkpoint {path} (missing or broken: {', '.join(problems)}).")
     return None
 
 
@@ -176,7 +470,7 @@ def resolve_resume_checkpoint(value: str | bool | None, output_dir: str) -> str 
     problems = checkpoint_problems(value)
     if problems:
         raise OutputDirError(
-            f"--resume_from_checkpoint {value!r} is incomplete (missing {', '.join(problems)}); its save was cut "
-            "short. Pass --resume_from_checkpoint true to resume from the last complete checkpoint."
+            f"--resume_from_checkpoint {value!r} is incomplete (missing or broken: {', '.join(problems)}); its save "
+            "was cut short. Pass --resume_from_checkpoint true to resume from the last complete checkpoint."
         )
     return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import fields, replace
 
 import datasets
@@ -32,12 +33,14 @@ from .inference import load_saved_model
 from .lora import finish_lora, start_lora
 from .metrics import build_compute_metrics, confusion, per_class_report
 from .output_dir import (
+    RUN,
     OutputDirError,
     check_output_dir,
-    check_overwritable,
     discard_previous_run,
+    record_folder,
     resolve_resume_checkpoint,
     set_aside_previous_run,
+    start_manifest,
 )
 from .plots import plots_available, write_plots
 from .registry import TEXT_REGRESSION, ModelFamily
@@ -75,8 +78,36 @@ def check_experiment_arguments(training_args, family: ModelFamily, lora_args) ->
         load_search_space(training_args.hyperparameter_search_space, family.is_image, family.config_class)
 
 
-def start_run(training_args, family: ModelFamily, lora_args) -> tuple:
-    """Logging as the example scripts set it, the checks every run makes before it loads anything, and the seed.
+# The arguments that name something a run reads: its output folder may not be, hold or lie inside any of them.
+INPUT_ARGUMENTS = (
+    "model_name_or_path",
+    "config_name",
+    "tokenizer_name",
+    "image_processor_name",
+    "dataset_name",
+    "train_file",
+    "validation_file",
+    "test_file",
+    "train_dir",
+    "validation_dir",
+    "test_dir",
+    "hyperparameter_search_space",
+)
+
+
+def input_paths(*argument_groups) -> dict[str, str]:
+    """The local paths a run reads, by argument name, from its parsed argument dataclasses."""
+    return {
+        name: value
+        for group in argument_groups
+        for name in INPUT_ARGUMENTS
+        if isinstance(value := getattr(group, name, None), str) and os.path.exists(value)
+    }
+
+
+def start_run(training_args, family: ModelFamily, lora_args, inputs: dict[str, str] | None = None) -> tuple:
+    """Logging as the example scripts set it, the checks every run makes before it loads anything (`inputs`: the local
+    paths the run reads, see `input_paths`), and the seed.
 
     Returns the training arguments with the Trainer's own Hub push turned off, and whether to push the finished
     folder (`push_folder` does it once at the end; the Trainer's pushes would replace the card with its generic one).
@@ -92,9 +123,7 @@ def start_run(training_args, family: ModelFamily, lora_args) -> tuple:
     transformers.utils.logging.set_verbosity(log_level)
 
     resume = resolve_resume_checkpoint(training_args.resume_from_checkpoint, training_args.output_dir)
-    check_output_dir(training_args.output_dir, training_args.overwrite_output_dir, resume)
-    if training_args.overwrite_output_dir and not resume:
-        check_overwritable(training_args.output_dir)  # refused now, before any work, if it holds the user's files
+    check_output_dir(training_args.output_dir, training_args.overwrite_output_dir, resume, inputs)
     if training_args.early_stopping_patience is not None:
         if training_args.eval_strategy == "no" or not training_args.load_best_model_at_end:
             raise ValueError(
@@ -220,13 +249,45 @@ def make_trainer(
     return trainer
 
 
+@contextmanager
+def writing_output_dir(training_args):
+    """The run writes its output folder inside this block. With --overwrite_output_dir, the earlier run's files are
+    set aside first and removed once the block has finished (a failed run leaves them where the log says); the
+    folder's manifest (`amsdff_manifest.json`) lists what the run writes, also when the block fails."""
+    output_dir, previous_run = training_args.output_dir, None
+    with training_args.main_process_first(desc="preparing the output folder"):
+        if training_args.should_save:
+            if training_args.overwrite_output_dir and not training_args.resume_from_checkpoint:
+                previous_run = set_aside_previous_run(output_dir)
+            start_manifest(output_dir)
+    try:
+        yield
+    finally:
+        if training_args.should_save and os.path.isdir(output_dir):
+            record_folder(output_dir, RUN)
+    discard_previous_run(previous_run)
+
+
+def cross_validation_folds(training_args, splits: datasets.DatasetDict, facts: DataFacts) -> list | None:
+    """The folds of --cross_validation_folds, made from the training split with the run's seed (refused here, before
+    anything is written, when the data cannot be cut so)."""
+    if not (training_args.do_train and training_args.cross_validation_folds):
+        return None
+    labels = np.asarray(splits["train"]["labels"])
+    count, seed = training_args.cross_validation_folds, training_args.seed
+    return fold_indices(labels, facts.problem_type, count, seed, facts.label_names)
+
+
 def train_evaluate_predict(
     model, family: ModelFamily, facts: DataFacts, splits, processing_class, training_args, lora_args, **kwargs
 ) -> dict:
-    """`run_stages` inside the run's MLflow run when it reports to MLflow (`--report_to mlflow`), which then also
-    gets the final metrics, the plots and the model card."""
-    with mlflow_run(training_args) as run:
-        results = run_stages(model, family, facts, splits, processing_class, training_args, lora_args, **kwargs)
+    """`run_stages` in the run's output folder (`writing_output_dir`), inside the run's MLflow run when it reports to
+    MLflow (`--report_to mlflow`), which then also gets the final metrics, the plots and the model card."""
+    folds = cross_validation_folds(training_args, splits, facts)
+    with writing_output_dir(training_args), mlflow_run(training_args) as run:
+        results = run_stages(
+            model, family, facts, splits, processing_class, training_args, lora_args, folds=folds, **kwargs
+        )
         log_run_outputs(run, training_args.output_dir, results)
     return results
 
@@ -244,6 +305,7 @@ def run_stages(
     card: dict,
     build=None,
     results: dict | None = None,
+    folds: list | None = None,
     **trainer_kwargs,
 ) -> dict:
     """Train, evaluate and predict as the stages ask (`--do_train/--do_eval/--do_predict`), saving each stage's
@@ -251,21 +313,8 @@ def run_stages(
     `write_run_card` arguments the task adds) and the push. Returns every metric (`all_results.json`).
 
     Before training, when asked: the hyperparameter search (the run then trains with the best trial's values) and
-    the cross-validation, both through `build(config_arguments)`, which makes a new model of the run.
-
-    With --overwrite_output_dir, the earlier run's files are set aside first and removed once this run has finished,
-    so the folder holds only this run's files (and a failed run leaves the earlier one where the log says).
+    the cross-validation (on `folds`), both through `build(config_arguments)`, which makes a new model of the run.
     """
-    folds = None
-    if training_args.do_train and training_args.cross_validation_folds:  # made now: folds that cannot be are refused
-        labels = np.asarray(splits["train"]["labels"])
-        count, seed = training_args.cross_validation_folds, training_args.seed
-        folds = fold_indices(labels, facts.problem_type, count, seed, facts.label_names)
-    previous_run = None
-    if training_args.overwrite_output_dir and not training_args.resume_from_checkpoint:
-        with training_args.main_process_first(desc="setting the earlier run aside"):
-            if training_args.should_save:
-                previous_run = set_aside_previous_run(training_args.output_dir)
     results = dict(results or {})
     experiments = {}
     if training_args.do_train and training_args.hyperparameter_search_trials:
@@ -282,7 +331,6 @@ def run_stages(
         experiments["search"] = {**best_args, **best_config}
         results["hyperparameter_search_best"] = experiments["search"]
         if training_args.hyperparameter_search_only:
-            discard_previous_run(previous_run)
             return results
         training_args = with_arguments(training_args, best_args)
         if best_config:
@@ -374,7 +422,6 @@ def run_stages(
             )
             print(f"Pushed {training_args.output_dir} to the Hub: {url}", flush=True)  # shown at any log level
             results["hub_commit_url"] = url
-    discard_previous_run(previous_run)
     return results
 
 

@@ -18,7 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 from transformers import DataCollatorWithPadding, Trainer, TrainerCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from .output_dir import claim, record_subfolder
 from .pretrained_encoder import PretrainedEncoderMixin
 
 
@@ -73,6 +75,10 @@ def density_weights(
                 break
         weights = np.minimum(scale * weights, max_weight)
     return weights.astype(np.float32)
+
+
+class NonFiniteLossError(ValueError):
+    """Raised when a training loss is NaN or infinite: the run stops before that step updates the weights."""
 
 
 def pretrained_encoder(model: nn.Module) -> nn.Module | None:
@@ -192,6 +198,10 @@ class StrategyTrainer(Trainer):
       optimizer, frozen ones included, so that progressive freezing can unfreeze them.
     - `train_data_collator`: a collator for training batches only (e.g. random token masking, text augmentation);
       evaluation and prediction keep `data_collator`. Its `input_columns`, if any, are kept in the datasets.
+
+    It also stops training at the first non-finite loss (`NonFiniteLossError`), before the optimizer step, instead of
+    training on into NaN weights, and records each checkpoint it saves in the output folder's manifest
+    (`output_dir.claim` before the save, `record_subfolder` after it).
     """
 
     def __init__(self, *args, head_learning_rate: float | None = None, train_data_collator=None, **kwargs):
@@ -227,6 +237,26 @@ class StrategyTrainer(Trainer):
         optimizer_kwargs.pop("lr", None)
         self.optimizer = optimizer_cls(param_groups, lr=self.args.learning_rate, **optimizer_kwargs)
         return self.optimizer
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        # fp16 runs are exempt: their gradient scaler skips the steps whose values overflow, by design.
+        if not self.args.fp16 and not torch.isfinite(loss).all():
+            raise NonFiniteLossError(
+                f"The training loss became {loss.item()} at step {self.state.global_step + 1} (epoch "
+                f"{self.state.epoch or 0:.2f}): training stopped before that step changed any weight, and no final "
+                "model was saved. Lower --learning_rate (or set --max_grad_norm), and check the inputs and targets."
+            )
+        return loss
+
+    def _save_checkpoint(self, model, trial):
+        run_dir = self._get_output_dir(trial=trial)
+        checkpoint = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+        if self.args.should_save:
+            claim(run_dir, checkpoint)
+        super()._save_checkpoint(model, trial)
+        if self.args.should_save:
+            record_subfolder(run_dir, checkpoint)
 
     def _set_signature_columns_if_needed(self):
         """The columns kept in the datasets: the model's inputs, and the raw columns the training collator needs
