@@ -214,7 +214,14 @@ def truncate_splits(raw: DatasetDict, data_args) -> DatasetDict:
 def target_statistics(train_split, label_names: list[str]) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-target mean and standard deviation of the encoded training targets, for the config's normalisation."""
     targets = np.asarray(train_split["labels"], dtype=np.float64).reshape(len(train_split), -1)
-    means, scales = targets.mean(0), targets.std(0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        means, scales = targets.mean(0), targets.std(0)
+    overflow = [name for name, mean, scale in zip(label_names, means, scales) if not np.isfinite([mean, scale]).all()]
+    if overflow:
+        raise DataError(
+            f"Target column(s) {overflow} are too large to normalise: their mean or standard deviation overflows. "
+            "Rescale them (e.g. to their units in thousands) first."
+        )
     constant = [name for name, scale in zip(label_names, scales) if not scale > 0]
     if constant:
         raise DataError(f"Target column(s) {constant} are constant in the training split; nothing to regress.")
@@ -385,6 +392,44 @@ def locate(dataset: datasets.Dataset, index: int, split: str) -> str:
     return f"row {index} of the {split!r} split"
 
 
+FLOAT32_MAX = 3.4028234663852886e38  # models compute in float32: a larger target becomes infinite there
+
+
+def target_problem(value) -> str | None:
+    """What makes `value` unusable as a regression target (missing, not a number, NaN, infinite, or too large for
+    float32), or None for a usable one."""
+    if value is None:
+        return "missing"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"not a number ({value!r})"
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return f"infinite ({value})"
+    if abs(value) > FLOAT32_MAX:
+        return f"{value:.3g}, beyond what float32 (the models' precision) holds"
+    return None
+
+
+def check_targets(dataset: datasets.Dataset, values: list, split: str, column: str | None = None) -> None:
+    """Refuse targets that are missing, NaN, infinite or too large for float32, naming the rows (their rows in the
+    user's file when the data came from one) and the problem; `values` holds one target or a list per row."""
+    bad = []
+    for index, value in enumerate(values):
+        problems = [target_problem(v) for v in (value if isinstance(value, list) else [value])]
+        problem = next((p for p in problems if p is not None), None)
+        if problem is not None:
+            bad.append((index, problem))
+    if bad:
+        where = f" in {column!r}" if column else ""
+        shown = "; ".join(f"{locate(dataset, index, split)}: {problem}" for index, problem in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise DataError(
+            f"{len(bad)} regression target(s){where} of the {split!r} split cannot be trained on ({shown}{more}); "
+            "every target must be a finite number: drop or fix those rows first."
+        )
+
+
 def describe_split(split: str, sources: dict[str, str] | None = None) -> str:
     """ "'validation' split (dev.csv)": a split, and the file or folder it came from when the user gave one."""
     source = (sources or {}).get(split)
@@ -455,13 +500,7 @@ def stack_label_columns(raw: DatasetDict, columns: Sequence[str]) -> DatasetDict
                     f"Label column {column!r} of the {split!r} split is not numeric ({feature}); "
                     "regression targets must be numbers."
                 )
-            values = dataset[column]
-            bad = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and math.isnan(v))]
-            if bad:
-                raise DataError(
-                    f"{locate(dataset, bad[0], split)} has a missing or NaN target in {column!r} ({len(bad)} row(s) "
-                    f"of the {split!r} split in all); drop or fill them first."
-                )
+            check_targets(dataset, dataset[column], split, column)
 
         def stack(batch):
             return {"label": [list(map(float, values)) for values in zip(*(batch[c] for c in columns))]}
@@ -477,15 +516,7 @@ def encode_labels(raw: DatasetDict, kind: str, label2id: dict[str, int] | None) 
     out = DatasetDict()
     for split, dataset in raw.items():
         if kind == "regression":
-            values = dataset["label"]
-
-            def invalid(value):
-                values_ = value if isinstance(value, list) else [value]
-                return any(v is None or not isinstance(v, (int, float)) or math.isnan(v) for v in values_)
-
-            bad = [i for i, v in enumerate(values) if invalid(v)]
-            if bad:
-                raise DataError(f"{locate(dataset, bad[0], split)} has a missing or non-numeric regression target.")
+            check_targets(dataset, dataset["label"], split)
             out[split] = dataset.map(
                 lambda label: {"labels": [float(v) for v in label] if isinstance(label, list) else float(label)},
                 input_columns="label",

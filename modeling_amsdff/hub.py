@@ -183,6 +183,7 @@ def write_run_card(
             if key != "base"
         )
     split = "test" if args.do_predict else "validation"
+    adapter_path = os.path.abspath(os.path.join(args.output_dir, LORA_ADAPTER_DIR))
     return write_model_card(
         args.output_dir,
         template="image-model" if family.is_image else "text-model",
@@ -199,7 +200,12 @@ def write_run_card(
         dataset_split=split,
         tags=tags,
         model_description=description,
-        repo_id=args.hub_model_id or os.path.abspath(args.output_dir),  # replaced by the repository id on a push
+        usage=model_usage(
+            args.output_dir,
+            args.hub_model_id or os.path.abspath(args.output_dir),  # the repository id once pushed (`push_folder`)
+            adapter=adapter_path if lora else None,
+            lora_base=lora["base"] if lora else None,
+        ),
         id2label=config.id2label,
         eval_split=split,
         num_eval_examples=facts.num_examples.get("test", 0) if args.do_predict else 0,
@@ -212,8 +218,6 @@ def write_run_card(
         architecture_summary=summary,
         num_parameters=f"{trainer.model.num_parameters():,}",
         lora=lora_text,
-        lora_base=lora["base"] if lora else None,
-        lora_adapter=os.path.abspath(os.path.join(args.output_dir, LORA_ADAPTER_DIR)),  # a repository id once pushed
         hyperparameters=json.dumps(hyperparameters),
         machine=machine,
         limitations=(
@@ -311,12 +315,7 @@ def write_adapter_card(adapter_dir: str, merged_repo: str, task: str, descriptio
         card_data,
         template_path=str(MODEL_CARDS_DIR / "lora-adapter.md"),
         model_name=f"LoRA adapter of {os.path.basename(merged_repo.rstrip('/'))}",
-        repo_id=adapter_dir,
-        base_model=base,
-        base_model_url=base if os.path.isdir(base) else f"https://huggingface.co/{base}",
-        merged_repo=merged_repo,
-        merged_url=merged_repo if os.path.isdir(merged_repo) else f"https://huggingface.co/{merged_repo}",
-        task=task,
+        usage=adapter_usage(adapter_dir, task, os.path.abspath(adapter_dir), base, merged_repo),
         description=description,
         r=adapter["r"],
         alpha=adapter["lora_alpha"],
@@ -333,11 +332,77 @@ def write_lora_base_card(folder: str, adapter: str, description: str) -> None:
     """The card of a LoRA run's starting point (`lora_base/`): what it is, and that its new modules are untrained."""
     card_data = ModelCardData(library_name="transformers", tags=["custom_code", "modeling_amsdff", "lora-base"])
     text = (
-        f"---\n{card_data.to_yaml()}\n---\n\n# Starting point of a LoRA adapter\n\n{description}\n\nThese are the "
-        f"weights the LoRA adapter [`{adapter}`]({adapter}) applies to: the pretrained encoder and newly initialised "
-        "(untrained) modules. On its own it predicts nothing useful: load it with the adapter (see that card).\n"
+        f"---\n{card_data.to_yaml()}\n---\n\n# Starting point of a LoRA adapter\n\n{description}\n\n"
+        f"{render_usage(kind='lora-base', adapter=adapter, adapter_url=adapter)}"
     )
     ModelCard(text).save(os.path.join(folder, "README.md"))
+
+
+# ---- the "How to use" section: the only part of a card that depends on where the model lives ----------------------
+
+USAGE_HEADING = "## How to use"
+
+
+def render_usage(**values) -> str:
+    """The "How to use" section of a card (`model_cards/usage.md`), from the repository ids (or local folders) it
+    names and what kind of model it is."""
+    import jinja2
+
+    template = jinja2.Template((MODEL_CARDS_DIR / "usage.md").read_text())
+    return re.sub(r"\n{3,}", "\n\n", template.render(**values)).strip() + "\n"
+
+
+def model_usage(
+    folder: str, repo_id: str, adapter: str | None = None, lora_base: str | None = None, hub_url: str | None = None
+) -> str:
+    """The "How to use" section of the card of the model saved in `folder`, loaded from `repo_id` (a repository id,
+    or the folder itself): text or image (an image processor is saved), regression (the config's `problem_type`), and
+    the LoRA adapter (`adapter`, applying to `lora_base`) when the run had one. `hub_url` links repository ids."""
+    with open(os.path.join(folder, "config.json")) as handle:
+        config = json.load(handle)
+    image = os.path.isfile(os.path.join(folder, "preprocessor_config.json"))
+    return render_usage(
+        kind="image" if image else "text",
+        repo_id=repo_id,
+        regression=config.get("problem_type") == "regression",
+        lora_adapter=adapter,
+        lora_adapter_url=f"{hub_url}/{adapter}" if hub_url and adapter else adapter,
+        lora_base=lora_base,
+    )
+
+
+def adapter_usage(
+    adapter_dir: str, task: str, repo_id: str, base: str, merged_repo: str, hub_url: str | None = None
+) -> str:
+    """The "How to use" section of a LoRA adapter's card: the adapter `repo_id`, the model `base` it applies to, and
+    the merged model `merged_repo` (repository ids linked under `hub_url`, or local folders)."""
+
+    def url(where: str) -> str:
+        if hub_url is None:
+            return where if os.path.isdir(where) else f"https://huggingface.co/{where}"
+        return f"{hub_url}/{where}"
+
+    return render_usage(
+        kind="adapter",
+        task=task,
+        repo_id=repo_id,
+        base_model=base,
+        base_model_url=url(base),
+        merged_repo=merged_repo,
+        merged_url=url(merged_repo),
+    )
+
+
+def with_usage(card: ModelCard, usage: str) -> ModelCard:
+    """`card` with its "How to use" section (from its heading to the next `## ` heading) replaced by `usage`; a card
+    without that section (its owner removed it) gets none."""
+    text = card.text
+    start = text.find(USAGE_HEADING + "\n")
+    if start == -1:
+        return card
+    end = text.find("\n## ", start + len(USAGE_HEADING))
+    card.text = text[:start] + usage + ("\n" + text[end + 1 :] if end != -1 else "")
+    return card
 
 
 def saved_parameters(path: str) -> int:
@@ -355,33 +420,53 @@ def _link_or_copy(source: str, destination: str) -> None:
         shutil.copy2(source, destination)
 
 
-def stage(folder: str, replacements: dict[str, str], target: str, model_name: str | None = None) -> str:
-    """A copy of `folder` in `target` for uploading (without training leftovers), whose README.md and
-    adapter_config.json have every `replacements` key (local paths of this machine) replaced by its value (repository
-    ids); `model_name` renames the card's model (its model-index entry)."""
+def stage(folder: str, target: str) -> str:
+    """A copy of `folder` in `target` for uploading, without training leftovers (`PUSH_IGNORE`); files are hard links
+    where the file system allows, so whatever is changed in the copy is written as a new file (`rewrite`)."""
     shutil.copytree(folder, target, ignore=shutil.ignore_patterns(*PUSH_IGNORE), copy_function=_link_or_copy)
-    for name in ("README.md", "adapter_config.json"):
-        path = os.path.join(target, name)
-        if os.path.isfile(path):
-            with open(path) as handle:
-                text = handle.read()
-            for old, new in sorted(replacements.items(), key=lambda item: -len(item[0])):  # longest paths first
-                text = text.replace(old, new)
-            os.remove(path)  # a hard link: never write through it into the original
-            with open(path, "w") as handle:
-                handle.write(text)
-    card_path = os.path.join(target, "README.md")
-    adapter_path = os.path.join(target, "adapter_config.json")
-    if os.path.isfile(card_path) and (model_name or os.path.isfile(adapter_path)):
-        card = ModelCard.load(card_path)
-        if model_name:
-            card.data.model_name = model_name
-        if os.path.isfile(adapter_path):  # an adapter's card names its base once that is a repository
-            with open(adapter_path) as handle:
-                base = json.load(handle)["base_model_name_or_path"]
-            card.data.base_model = None if os.path.isdir(base) else base
-        card.save(card_path)
     return target
+
+
+def rewrite(path: str, text: str) -> None:
+    """Write `text` to the staged file `path` as a new file: never through a hard link into the user's folder."""
+    os.remove(path)
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def staged_model_card(staged: str, repo_id: str, hub_url: str, adapter: str | None, lora_base: str | None) -> None:
+    """Point the staged model card at `repo_id`: the model-index name, and the "How to use" section built again from
+    the repository ids; the rest of the card (the owner's edits included) is kept as it is."""
+    path = os.path.join(staged, "README.md")
+    card = ModelCard.load(path)
+    card.data.model_name = repo_id
+    with_usage(card, model_usage(staged, repo_id, adapter, lora_base, hub_url))
+    rewrite(path, str(card))
+
+
+def staged_adapter(staged: str, repo_id: str, base_repo: str, merged_repo: str, hub_url: str) -> None:
+    """Point a staged LoRA adapter at the repositories: `base_model_name_or_path` in adapter_config.json, and its
+    card's metadata and "How to use" section."""
+    config_path = os.path.join(staged, "adapter_config.json")
+    with open(config_path) as handle:
+        adapter = json.load(handle)
+    adapter["base_model_name_or_path"] = base_repo
+    rewrite(config_path, json.dumps(adapter, indent=2, sort_keys=True) + "\n")
+    path = os.path.join(staged, "README.md")
+    if os.path.isfile(path):
+        card = ModelCard.load(path)
+        card.data.base_model = base_repo
+        task = card.data.pipeline_tag or "text-classification"
+        with_usage(card, adapter_usage(staged, task, repo_id, base_repo, merged_repo, hub_url))
+        rewrite(path, str(card))
+
+
+def staged_lora_base(staged: str, adapter_repo: str, hub_url: str) -> None:
+    path = os.path.join(staged, "README.md")
+    if os.path.isfile(path):
+        card = ModelCard.load(path)
+        with_usage(card, render_usage(kind="lora-base", adapter=adapter_repo, adapter_url=f"{hub_url}/{adapter_repo}"))
+        rewrite(path, str(card))
 
 
 def push_folder(
@@ -412,21 +497,24 @@ def push_folder(
     try:
         if "/" not in repo_id:
             repo_id = f"{api.whoami()['name']}/{repo_id}"
-        replacements = {os.path.abspath(folder): repo_id, folder: repo_id}
+        hub_url = api.endpoint.rstrip("/")
+        adapter_repo = lora_base = None
         with tempfile.TemporaryDirectory() as staging:
             if os.path.isdir(adapter_dir):
+                adapter_repo = f"{repo_id}-lora"
                 with open(os.path.join(adapter_dir, "adapter_config.json")) as handle:
-                    base = json.load(handle)["base_model_name_or_path"]
-                if os.path.isdir(base):
-                    base_repo = f"{repo_id}-lora-base"
-                    replacements[base] = base_repo
-                    staged = stage(base, replacements, os.path.join(staging, "base"), base_repo)
-                    _upload(api, staged, base_repo, private, revision, "Upload the starting point of the LoRA adapter")
-                replacements[os.path.abspath(adapter_dir)] = f"{repo_id}-lora"
-                staged = stage(adapter_dir, replacements, os.path.join(staging, "adapter"))
-                _upload(api, staged, f"{repo_id}-lora", private, revision, "Upload the LoRA adapter")
+                    lora_base = json.load(handle)["base_model_name_or_path"]
+                if os.path.isdir(lora_base):  # a new model's starting point: pushed as a repository of its own
+                    base_folder, lora_base = lora_base, f"{repo_id}-lora-base"
+                    staged = stage(base_folder, os.path.join(staging, "base"))
+                    staged_lora_base(staged, adapter_repo, hub_url)
+                    _upload(api, staged, lora_base, private, revision, "Upload the starting point of the LoRA adapter")
+                staged = stage(adapter_dir, os.path.join(staging, "adapter"))
+                staged_adapter(staged, adapter_repo, lora_base, repo_id, hub_url)
+                _upload(api, staged, adapter_repo, private, revision, "Upload the LoRA adapter")
             message = commit_message or f"Upload {', '.join(config.get('architectures') or ['model'])}"
-            staged = stage(folder, replacements, os.path.join(staging, "model"), repo_id)
+            staged = stage(folder, os.path.join(staging, "model"))
+            staged_model_card(staged, repo_id, hub_url, adapter_repo, lora_base)
             commit = _upload(api, staged, repo_id, private, revision, message, create_pr)
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "?"

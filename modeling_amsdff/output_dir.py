@@ -11,6 +11,7 @@ Training runs also resume from their last complete checkpoint. Not copied to the
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import json
@@ -94,6 +95,35 @@ class OutputDirError(ValueError):
     resumed."""
 
 
+class DiskFullError(OutputDirError):
+    """Raised when the disk of an output folder fills up while a command writes it."""
+
+
+def is_disk_full(error: BaseException, folder: str | None = None) -> bool:
+    """Whether `error` (raised while writing into `folder`) means that the disk is full: ENOSPC, safetensors' and
+    torch's messages for it, or a write error with less than a MiB left on the folder's disk."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if "No space left on device" in str(error) or "os error 28" in str(error):
+        return True
+    if folder is not None and isinstance(error, (OSError, RuntimeError)) and os.path.isdir(folder):
+        return shutil.disk_usage(folder).free < 2**20
+    return False
+
+
+def remove_final_model(output_dir: str) -> list[str]:
+    """Remove the weights of a final model whose save was cut short (the disk filled up), so that what is left of it
+    never loads as a finished model; they are the run's own files (`writing_output_dir` started the folder)."""
+    removed = []
+    for name in sorted(os.listdir(output_dir)):
+        if _matches(name, ("model.safetensors", "model-*-of-*.safetensors", "model.safetensors.index.json")) or (
+            _matches(name, ("pytorch_model*.bin",))
+        ):
+            os.remove(os.path.join(output_dir, name))
+            removed.append(name)
+    return removed
+
+
 # ---- the manifest ---------------------------------------------------------------------------------------------------
 
 
@@ -142,6 +172,9 @@ def read_manifest(folder: str) -> dict | None:
 def _write_manifest(folder: str, manifest: dict) -> None:
     """Replace the manifest of `folder` in one step (a reader never sees half of one)."""
     handle, path = tempfile.mkstemp(prefix=".manifest-", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(handle, 0o666 & ~umask)  # as any file the command writes, not mkstemp's owner-only mode
     with os.fdopen(handle, "w") as out:
         json.dump(manifest, out, indent=1, sort_keys=True)
     os.replace(path, os.path.join(folder, MANIFEST_NAME))

@@ -34,10 +34,13 @@ from .lora import finish_lora, start_lora
 from .metrics import build_compute_metrics, confusion, per_class_report
 from .output_dir import (
     RUN,
+    DiskFullError,
     OutputDirError,
     check_output_dir,
     discard_previous_run,
+    is_disk_full,
     record_folder,
+    remove_final_model,
     resolve_resume_checkpoint,
     set_aside_previous_run,
     start_manifest,
@@ -262,9 +265,21 @@ def writing_output_dir(training_args):
             start_manifest(output_dir)
     try:
         yield
+    except Exception as error:
+        if not isinstance(error, DiskFullError) and is_disk_full(error, output_dir):
+            kept = f" The earlier run's files are in {previous_run}." if previous_run else ""
+            raise DiskFullError(
+                f"The disk holding {output_dir!r} is full: the run stopped while writing there ({error}), and left no "
+                "final model that loads as if complete. Free some space (or choose another --output_dir) and run "
+                f"again; --resume_from_checkpoint true continues from the last complete checkpoint, if any.{kept}"
+            ) from error
+        raise
     finally:
         if training_args.should_save and os.path.isdir(output_dir):
-            record_folder(output_dir, RUN)
+            try:
+                record_folder(output_dir, RUN)
+            except OSError as error:  # e.g. the disk is full: never hide the error that stopped the run
+                logger.warning(f"Could not write the manifest of {output_dir}: {error}")
     discard_previous_run(previous_run)
 
 
@@ -364,7 +379,13 @@ def run_stages(
         metrics = dict(train_result.metrics, train_samples=len(splits["train"]))
         if lora_args.use_lora:
             finish_lora(trainer, processing_class)
-        trainer.save_model()
+        try:
+            trainer.save_model()
+        except Exception as error:
+            if training_args.should_save and is_disk_full(error, training_args.output_dir):
+                removed = remove_final_model(training_args.output_dir)
+                logger.error(f"The final model's save was cut short; removed its partial weights {removed}.")
+            raise
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", dict(metrics, **results))
         trainer.save_state()

@@ -20,7 +20,7 @@ from torch import nn
 from transformers import DataCollatorWithPadding, Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from .output_dir import claim, record_subfolder
+from .output_dir import DiskFullError, claim, is_disk_full, record_subfolder
 from .pretrained_encoder import PretrainedEncoderMixin
 
 
@@ -254,7 +254,16 @@ class StrategyTrainer(Trainer):
         checkpoint = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
         if self.args.should_save:
             claim(run_dir, checkpoint)
-        super()._save_checkpoint(model, trial)
+        try:
+            super()._save_checkpoint(model, trial)
+        except Exception as error:
+            if is_disk_full(error, run_dir):
+                raise DiskFullError(
+                    f"The disk holding {run_dir!r} is full: saving {checkpoint} failed ({error}). That checkpoint is "
+                    "incomplete and is skipped when resuming; free some space and rerun with "
+                    "--resume_from_checkpoint true."
+                ) from error
+            raise
         if self.args.should_save:
             record_subfolder(run_dir, checkpoint)
 

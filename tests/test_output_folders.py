@@ -45,7 +45,7 @@ def test_overwrite_output_dir_leaves_only_this_runs_files(tiny_encoder, csv_data
 
     (out / "my-notes.txt").write_text("mine")
     before = sorted(os.listdir(out))
-    with pytest.raises(OutputDirError, match=r"also holds \['my-notes.txt'\], which no run of this package writes"):
+    with pytest.raises(OutputDirError, match=r"cannot prove it wrote: my-notes.txt \(its amsdff_manifest.json does not"):
         train.main([*common, "--overwrite_output_dir"])
     assert sorted(os.listdir(out)) == before and (out / "my-notes.txt").read_text() == "mine"
 
@@ -90,7 +90,7 @@ def test_a_run_killed_during_a_checkpoint_save_resumes_from_the_last_complete_on
 
     with pytest.raises(OutputDirError, match="already holds a model.*--resume_from_checkpoint true"):
         train.main([*args, "--output_dir", str(out)])
-    with pytest.raises(OutputDirError, match=r"checkpoint-4' is incomplete \(missing trainer_state.json"):
+    with pytest.raises(OutputDirError, match=r"checkpoint-4' is incomplete \(missing or broken: trainer_state.json"):
         train.main([*args, "--output_dir", str(out), "--resume_from_checkpoint", str(out / "checkpoint-4")])
     results = train.main([*args, "--output_dir", str(out), "--resume_from_checkpoint", "true"])
     assert results["epoch"] > 0
