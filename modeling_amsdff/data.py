@@ -347,6 +347,11 @@ def join_text_columns(
         empty = [i for i, text in enumerate(dataset["text"]) if not text]
         if empty and drop_empty:
             dataset = dataset.filter(lambda text: bool(text), input_columns="text")
+            if len(dataset) == 0:
+                raise DataError(
+                    f"Every text of the {split!r} split is empty ({len(empty)} row(s)): no text is left after "
+                    f"--drop_empty_texts. Check --text_column_names (now {list(text_columns)})."
+                )
         elif empty:
             raise DataError(
                 f"{len(empty)} row(s) of the {split!r} split have an empty text (the first: "

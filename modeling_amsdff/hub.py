@@ -489,7 +489,7 @@ def push_folder(
     point), that folder pushed to `<repo_id>-lora-base`.
     """
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
     config = check_repository_folder(folder)
     api = HfApi(token=token)
@@ -527,7 +527,32 @@ def push_folder(
             f"Pushing {folder!r} to {repo_id!r} on {api.endpoint} failed (HTTP {status}): "
             f"{error.server_message or error}.{hint}"
         ) from error
+    except OfflineModeIsEnabled:
+        raise HubPushError(
+            f"Pushing {folder!r} to {repo_id!r} needs the network, but HF_HUB_OFFLINE is set: unset it (or set it to "
+            "0) and run the same command again. Nothing was uploaded, and nothing changed locally."
+        ) from None
+    except (*_transport_errors(), OSError) as error:
+        raise HubPushError(
+            f"Pushing {folder!r} to {repo_id!r} on {api.endpoint} failed: the Hub could not be reached "
+            f"({type(error).__name__}: {error}). Nothing changed locally; check the network (and HF_ENDPOINT) and run "
+            "the same command again."
+        ) from error
     return commit.pr_url or commit.commit_url
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """The exceptions of the HTTP clients `huggingface_hub` may use (httpx2 since 2.x, httpx in 1.x, requests before)
+    for a request that never got an answer: no network, connection refused, timeouts."""
+    import importlib
+
+    found = []
+    for module, name in (("httpx2", "TransportError"), ("httpx", "TransportError"), ("requests", "ConnectionError")):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
 
 
 def _upload(api, folder: str, repo_id: str, private, revision, message: str, create_pr: bool = False):

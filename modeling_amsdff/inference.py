@@ -32,29 +32,53 @@ class InputTooLargeError(InferenceInputError):
     """Raised for an input over a size limit (a text too long, an image with too many pixels)."""
 
 
+# The formats an image model is fed. Others are refused before Pillow parses them: an ICO, for one, decodes the
+# largest image it holds inside `Image.open`, before any size can be checked.
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
+
+
+def check_frames(image: Image.Image, where: str, max_pixels: int) -> None:
+    """Refuse an image with a frame over `max_pixels`, read from the headers before any pixel is decoded: the first
+    frame (the canvas of an animated GIF or PNG, whose frames are drawn into it), and every page of a TIFF, whose pages
+    may each be of any size (seeking to a TIFF page reads its header only)."""
+    sizes = [image.size]
+    if image.format == "TIFF":
+        for page in range(1, getattr(image, "n_frames", 1)):
+            image.seek(page)
+            sizes.append(image.size)
+        image.seek(0)
+    for page, (width, height) in enumerate(sizes):
+        if width * height > max_pixels:
+            frame = f" (frame {page})" if page else ""
+            raise InputTooLargeError(
+                f"{where} is a {width}x{height} image{frame} ({width * height:,} pixels); the limit is "
+                f"{max_pixels:,} pixels per image."
+            )
+
+
 def open_image(item, index: int, max_pixels: int | None = None) -> Image.Image:
-    """Item `index` as a decoded PIL image: a PIL image, a path, or an open binary file. The size is read from the
-    header and checked against `max_pixels` before any pixel is decoded (PIL's decompression-bomb check as well)."""
+    """Item `index` as a decoded PIL image: a PIL image, a path, or an open binary file of one of `IMAGE_FORMATS`. The
+    size of every frame is read from the headers and checked against `max_pixels` before any pixel is decoded (PIL's
+    decompression-bomb check as well); only the first frame is decoded."""
     if isinstance(item, Image.Image):
         return item
     if not isinstance(item, (str, os.PathLike, io.IOBase)):
         raise InferenceInputError(f"Item {index} is a {type(item).__name__}, not an image.")
-    where = f" ({item})" if isinstance(item, (str, os.PathLike)) else ""
+    where = f"Item {index}" + (f" ({item})" if isinstance(item, (str, os.PathLike)) else "")
     try:
-        image = Image.open(item)
-        width, height = image.size
-        if max_pixels is not None and width * height > max_pixels:
-            raise InputTooLargeError(
-                f"Item {index}{where} is a {width}x{height} image ({width * height:,} pixels); the limit is "
-                f"{max_pixels:,} pixels per image."
-            )
+        image = Image.open(item, formats=IMAGE_FORMATS)
+        if max_pixels is not None:
+            check_frames(image, where, max_pixels)
         image.load()
     except InputTooLargeError:
         raise
     except Image.DecompressionBombError as error:
-        raise InputTooLargeError(f"Item {index}{where} is too large to decode safely: {error}") from error
-    except (OSError, ValueError, SyntaxError) as error:  # UnidentifiedImageError is an OSError
-        raise InferenceInputError(f"Item {index}{where} is not an image file PIL can read: {error}") from error
+        raise InputTooLargeError(f"{where} is too large to decode safely: {error}") from error
+    except (OSError, ValueError, SyntaxError, EOFError) as error:  # UnidentifiedImageError is an OSError
+        raise InferenceInputError(
+            f"{where} is not an image file that PIL can read in a format the model takes "
+            f"({', '.join(IMAGE_FORMATS)}): {error}"
+        ) from error
     return image
 
 
@@ -100,6 +124,13 @@ class LoadedModel:
                 if not isinstance(text, str) or not text.strip():
                     found = "an empty text" if isinstance(text, str) else f"of type {type(text).__name__}"
                     raise InferenceInputError(f"Item {i} is {found}: every item must be a non-empty string.")
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as error:  # a lone surrogate ("\ud800"): no character, and no token
+                    raise InferenceInputError(
+                        f"Item {i} is not valid Unicode text: {error.object[error.start : error.end]!r} at position "
+                        f"{error.start} is half of a surrogate pair, not a character."
+                    ) from None
             encoded = self.processor(
                 items, padding=padding, truncation=True, max_length=self.max_length, return_tensors="pt"
             )
@@ -159,8 +190,14 @@ def load_for_inference(folder: str, max_length: int = 128, trust_remote_code: bo
     config_path = os.path.join(folder, "config.json")
     if not os.path.isfile(config_path):
         raise FileNotFoundError(f"{folder!r} holds no saved model (no config.json).")
-    with open(config_path) as handle:
-        model_type = json.load(handle).get("model_type")
+    try:
+        with open(config_path) as handle:
+            config = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise SavedModelError(f"{config_path!r} cannot be read as JSON: {error}") from error
+    if not isinstance(config, dict):
+        raise SavedModelError(f"{config_path!r} holds a JSON {type(config).__name__}, not a model config (an object).")
+    model_type = config.get("model_type")
     if model_type in FAMILIES_BY_MODEL_TYPE:
         family = FAMILIES_BY_MODEL_TYPE[model_type]
         is_image, auto_class = family.is_image, family.auto_class

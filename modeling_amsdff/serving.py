@@ -256,7 +256,14 @@ def create_app(
         path = os.path.join(onnx, ONNX_NAME) if os.path.isdir(onnx) else onnx
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No ONNX model at {path!r}; write one with `amsdff-export {folder} OUT`.")
-        session = onnx_session(path)
+        try:
+            session = onnx_session(path)
+        except Exception as error:  # noqa: BLE001 - onnxruntime's InvalidProtobuf, Fail ...: not a loadable graph
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ValueError(
+                f"--onnx {path!r} is not an ONNX model that ONNX Runtime can load ({message}); pass the model.onnx "
+                f"(or its folder) that `amsdff-export {folder} OUT` writes."
+            ) from error
         expected = [i.name for i in session.get_inputs()]
         if expected != loaded.input_names or session.get_outputs()[0].name != "logits":
             raise ValueError(f"{path!r} takes {expected}, not the {loaded.input_names} of the model in {folder!r}.")

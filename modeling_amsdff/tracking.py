@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from contextlib import contextmanager
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from .plots import PLOTS_DIR
 
@@ -37,12 +40,75 @@ def reports_to_mlflow(training_args) -> bool:
 
 
 def check_tracking(training_args) -> None:
-    """`--report_to mlflow` without MLflow installed: one clear line, before anything is loaded."""
+    """`--report_to mlflow`: MLflow installed and a tracking store it can write (`check_tracking_store`), checked
+    before anything is loaded, each failure in one clear line."""
     if reports_to_mlflow(training_args):
         try:
             import mlflow  # noqa: F401
         except ImportError:
             raise ValueError("--report_to mlflow needs MLflow: pip install 'modeling_amsdff[tracking]'.") from None
+        if training_args.process_index == 0:
+            check_tracking_store()
+
+
+def _local_store_path(uri: str) -> str | None:
+    """The file or folder of a local tracking store (`file:`, a plain path, `sqlite:`); None for a server."""
+    scheme = urlparse(uri).scheme
+    if scheme.startswith("sqlite"):
+        return uri.split("://", 1)[1][1:] or None  # sqlite:///relative.db, sqlite:////absolute.db
+    if scheme == "file":
+        parsed = urlparse(uri)
+        return url2pathname(parsed.path) if parsed.netloc in ("", "localhost") else None
+    return uri if scheme == "" or len(scheme) == 1 else None  # a plain path (or a Windows drive letter)
+
+
+def _writable(path: str) -> str | None:
+    """Why `path` (a store's file or folder, created on first use) cannot be written, or None."""
+    if os.path.exists(path):
+        if os.path.isdir(path):
+            folder = path
+        else:
+            try:
+                with open(path, "r+b"):
+                    return None
+            except OSError as error:
+                return f"{path} cannot be opened for writing ({error.strerror})"
+    else:
+        folder = os.path.dirname(os.path.abspath(path))
+        while not os.path.exists(folder):
+            folder = os.path.dirname(folder)
+        if not os.path.isdir(folder):
+            return f"{folder} is a file, not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as error:
+        return f"nothing can be created in {folder} ({error.strerror})"
+
+
+def check_tracking_store() -> None:
+    """The MLflow tracking store (`MLFLOW_TRACKING_URI`, else MLflow's default) must be one this run can write: a
+    file store is refused as MLflow 3 refuses it (unless `MLFLOW_ALLOW_FILE_STORE=true`), and a local store whose
+    file or folder cannot be written is named. A server is checked by MLflow itself when the run starts."""
+    import mlflow
+
+    uri = mlflow.get_tracking_uri()
+    path = _local_store_path(uri)
+    if path is None:
+        return
+    scheme = urlparse(uri).scheme
+    allowed = os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() in ("1", "true")
+    if not scheme.startswith("sqlite") and not allowed:
+        raise ValueError(
+            f"MLflow tracking URI {uri!r} is a file store, which MLflow keeps in maintenance mode and refuses: set "
+            "MLFLOW_TRACKING_URI=sqlite:///mlflow.db (or a server), or MLFLOW_ALLOW_FILE_STORE=true to keep it."
+        )
+    problem = _writable(path)
+    if problem:
+        raise ValueError(
+            f"MLflow cannot write its tracking store {uri!r}: {problem}. Point MLFLOW_TRACKING_URI at a writable "
+            "place (e.g. sqlite:///mlflow.db in this folder)."
+        )
 
 
 @contextmanager
