@@ -203,7 +203,10 @@ def _export_into(loaded: LoadedModel, folder: str, output_dir: str, *, int8: boo
             raise ExportError(f"torch.onnx.export failed for {type(loaded.model).__name__}: {summary}") from error
     written = graph_opset(path)
     if written != opset:
-        raise ExportError(f"torch.onnx.export was asked for opset {opset} but wrote opset {written}.")
+        raise ExportError(
+            f"torch.onnx.export could not write opset {opset} for {type(loaded.model).__name__} (it wrote opset "
+            f"{written} instead: its conversion to opset {opset} failed); export with --opset {written} or newer."
+        )
     for name in PROCESSOR_FILES:
         if os.path.isfile(os.path.join(folder, name)):
             shutil.copy(os.path.join(folder, name), output_dir)

@@ -5,6 +5,7 @@ loaded by its id with `trust_remote_code=True` and its card's `model-index` read
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -202,6 +203,60 @@ def test_push_every_family_and_load_it_back_without_the_package(hub, tiny_encode
         with torch.no_grad():
             expected = model(**inputs).logits
         torch.testing.assert_close(torch.tensor(report[repo]["outputs"]), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_pushed_cards_name_the_repository_whatever_the_folder_is_called(hub, tiny_encoder, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
+    trained = tmp_path / "trained" / "my-model"
+    train.main(["--model_name_or_path", tiny_encoder, "--train_file", str(data), "--output_dir", str(trained), *FAST])
+    local = ModelCard.load(trained / "README.md")
+    moved = tmp_path / "elsewhere" / "nested" / "my-model"  # copied after training: the card names the old path
+    shutil.copytree(trained, moved)
+    shutil.rmtree(trained)
+    before = {path.name: path.read_bytes() for path in moved.iterdir()}
+    pushes = [  # (working folder, folder argument, repository): ".", a nested path, a repo id holding the folder name
+        (moved, ".", "test-user/dot"),
+        (tmp_path, str(moved.relative_to(tmp_path)), "test-user/my-model"),
+        (tmp_path, str(moved), "test-org/my-model-my-model"),
+    ]
+    for cwd, folder, repo_id in pushes:
+        env = {**os.environ, **hub_env(hub, tmp_path)}
+        command = [sys.executable, "-P", "-m", "modeling_amsdff.push", folder, repo_id]  # -P: not the folder's modules
+        result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        text = hub.repos[repo_id].files["README.md"].decode()
+        card = ModelCard(text)
+        assert card.data.license == "apache-2.0" and card.data.model_name == repo_id
+        assert card.data.tags == local.data.tags and card.data.pipeline_tag == "text-classification"
+        assert [(r.metric_type, r.metric_value) for r in card.data.eval_results] == [
+            (r.metric_type, r.metric_value) for r in local.data.eval_results
+        ]
+        assert [line for line in text.splitlines() if line.startswith("repo = ")] == [f'repo = "{repo_id}"']
+        assert str(tmp_path) not in text and "/my-model/my-model" not in text.replace(repo_id, "")
+        assert card.text.split("## How to use")[0] == local.text.split("## How to use")[0]  # the rest as written
+    assert {path.name: path.read_bytes() for path in moved.iterdir()} == before  # nothing local changed
+
+
+def test_a_push_without_the_network_says_so_and_changes_nothing(tiny_encoder, tmp_path):
+    from modeling_amsdff import AmsdffForSequenceClassification
+
+    from model_cases import tiny_amsdff_config
+
+    folder = tmp_path / "saved"
+    AmsdffForSequenceClassification(tiny_amsdff_config()).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\ntags: [custom_code]\n---\n# A model\n")
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    command = [sys.executable, "-m", "modeling_amsdff.push", str(folder), "test-org/model"]
+    for env, message in (
+        ({"HF_HUB_OFFLINE": "1"}, "needs the network, but HF_HUB_OFFLINE is set"),
+        ({"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:9"}, "the Hub could not be reached"),
+    ):
+        env = {**os.environ, "HF_TOKEN": TOKEN, "HF_HOME": str(tmp_path / "hf_home"), **env}
+        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
 
 
 def test_push_refuses_incomplete_folders_and_bad_tokens(hub, tiny_encoder, tmp_path):

@@ -117,6 +117,9 @@ def test_text_predictions_batching_and_errors(text_server):
         assert message in answer.text
     answer = server.post(None, content=b"not json", headers={"Content-Type": "application/json"})
     assert answer.status_code == 422
+    lone_surrogate = b'{"inputs": ["fine", "abc \\ud800"]}'  # valid JSON, but no valid Unicode text
+    answer = server.post(None, content=lone_surrogate, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422 and "Item 1 is not valid Unicode text" in answer.text, answer.text
 
 
 def test_onnx_backend_serves_the_exported_graph(tiny_encoder, tmp_path):
@@ -262,3 +265,85 @@ def test_texts_are_limited_and_cut_before_tokenising():
     assert tokenizer.seen == ["short", "y" * (CHARACTERS_PER_TOKEN * 8)]  # the tokenizer never sees the rest
     with pytest.raises(InputTooLargeError, match="Item 1 has 60,000 characters; the limit is 50,000"):
         prepare(loaded, ["fine", "z" * 60_000], ServerLimits())
+
+
+def hostile_tiff(sizes: list[tuple[int, int]]) -> bytes:
+    """A greyscale TIFF with one page per (width, height), each page's strip 64 zero bytes: a page may declare any
+    size in its header; decoding it would allocate that much."""
+    import struct
+
+    entries_per_page, strip = 8, bytes(64)
+    offset, pages = 8, []
+    for index, (width, height) in enumerate(sizes):
+        strip_at = offset + 2 + entries_per_page * 12 + 4
+        following = strip_at + len(strip) if index + 1 < len(sizes) else 0
+        entries = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1)]
+        entries += [(273, 4, 1, strip_at), (278, 4, 1, height), (279, 4, 1, len(strip))]
+        page = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *entry) for entry in entries)
+        pages.append(page + struct.pack("<I", following) + strip)
+        offset = strip_at + len(strip)
+    return b"II*\x00" + struct.pack("<I", 8) + b"".join(pages)
+
+
+def test_images_are_opened_only_in_the_model_formats_and_every_frame_is_sized_first():
+    import struct
+
+    from modeling_amsdff.inference import InferenceInputError, InputTooLargeError, LoadedModel
+    from modeling_amsdff.serving import ServerLimits, prepare
+
+    processor = AmsraNetImageProcessor(num_channels=1, size={"height": 16, "width": 16})
+    loaded = LoadedModel(model=None, processor=processor, kind="image", folder="m")
+    limits = ServerLimits(max_image_pixels=4096 * 4096)
+
+    def encoded(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    # An ICO whose directory says 256x256 but that holds a PNG of 13000x13000: Pillow would decode the PNG inside
+    # Image.open, before any size check. ICO is not a format the models take: refused before it is parsed.
+    png = zero_png(13000, 13000)
+    icon = struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(png), 22) + png
+    with pytest.raises(InferenceInputError, match=r"format the model takes \(PNG, JPEG, WEBP, BMP, GIF, TIFF\)"):
+        prepare(loaded, [encoded(icon)], limits)
+
+    # A TIFF whose first page is small and whose second declares 60000x60000: refused from the headers.
+    with pytest.raises(InputTooLargeError, match=r"60000x60000 image \(frame 1\)"):
+        prepare(loaded, [encoded(hostile_tiff([(8, 8), (60000, 60000)]))], limits)
+    assert prepare(loaded, [encoded(hostile_tiff([(8, 8), (9, 9)]))], limits)["pixel_values"].shape == (1, 1, 16, 16)
+
+    # Animated GIF and PNG: the first frame is decoded, after its canvas size was checked (see the 413 test).
+    for kind in ("GIF", "PNG"):
+        frames = [Image.new("L", (8, 8), value) for value in (0, 80, 160, 240)]
+        buffer = io.BytesIO()
+        frames[0].save(buffer, kind, save_all=True, append_images=frames[1:])
+        assert Image.open(io.BytesIO(buffer.getvalue())).n_frames == 4
+        assert prepare(loaded, [encoded(buffer.getvalue())], limits)["pixel_values"].shape == (1, 1, 16, 16)
+
+
+def zero_png(width: int, height: int) -> bytes:
+    """A complete greyscale PNG of `width` x `height` black pixels (compressed to a few hundred kB even when huge)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    stream = zlib.compressobj(9)
+    pixels = b"".join(stream.compress(b"\0" * (width + 1)) for _ in range(height)) + stream.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_the_server_names_an_onnx_file_or_config_it_cannot_read(tmp_path):
+    from modeling_amsdff.inference import SavedModelError
+    from modeling_amsdff.serving import create_app
+
+    folder = tmp_path / "image"
+    AmsraNetForImageClassification(tiny_amsra_config(num_channels=1, image_size=16)).save_pretrained(folder)
+    AmsraNetImageProcessor(num_channels=1, size={"height": 16, "width": 16}).save_pretrained(folder)
+    with pytest.raises(ValueError, match="config.json' is not an ONNX model that ONNX Runtime can load"):
+        create_app(str(folder), onnx=str(folder / "config.json"))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("[1, 2]")
+    with pytest.raises(SavedModelError, match="holds a JSON list, not a model config"):
+        create_app(str(broken))

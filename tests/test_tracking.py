@@ -21,6 +21,34 @@ def test_report_to_mlflow_without_mlflow_is_one_clear_error(tmp_path, monkeypatc
         train.main(["--output_dir", str(tmp_path / "out"), "--report_to", "mlflow"])
 
 
+@pytest.mark.parametrize(
+    "uri, message",
+    [
+        ("file:./mlruns", "is a file store, which MLflow keeps in maintenance mode"),
+        ("sqlite:////proc/nope/mlflow.db", "nothing can be created in /proc"),
+        ("sqlite:///{tmp}/a-file/mlflow.db", "a-file is a file, not a folder"),
+    ],
+)
+def test_an_unusable_tracking_store_is_named_before_training(uri, message, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("x")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri.format(tmp=tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        train.main(["--output_dir", str(tmp_path / "out"), *FAST, "--max_train_samples", "8", "--report_to", "mlflow"])
+    assert sorted(os.listdir(tmp_path)) == ["a-file"]  # refused before anything was loaded or written
+
+
+def test_a_writable_or_allowed_tracking_store_passes(tmp_path, monkeypatch):
+    from modeling_amsdff.tracking import check_tracking_store
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'new' / 'mlflow.db'}")
+    check_tracking_store()  # MLflow creates the missing folder itself
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"file://{tmp_path / 'mlruns'}")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    check_tracking_store()
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.slow
 def test_mlflow_run_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_available, tmp_path, monkeypatch):
     import mlflow
