@@ -165,6 +165,7 @@ def export_onnx(
         report = _export_into(loaded, folder, staging, int8=int8, opset=opset)
         record_folder(staging, EXPORT)
         if os.path.exists(target):
+            check_destination(folder, output_dir, overwrite)  # again: files may have been added while it exported
             replaced = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.replaced-", dir=os.path.dirname(target))
             os.rename(target, os.path.join(replaced, "old"))
             os.rename(staging, target)

@@ -140,3 +140,13 @@ def test_eda_on_rotten_tomatoes_with_minilm(wordnet, minilm_path, rotten_tomatoe
     assert 10 <= len(augmented) <= 38, len(augmented)
     assert all(explained(op, before, after, wordnet, eda) for op, before, after, eda in seen)
     assert any(after != before for _, before, after, _ in augmented)
+
+
+def test_drop_empty_texts_that_leaves_no_text_says_so(tiny_encoder, tmp_path):
+    from modeling_amsdff.data import DataError
+
+    data = tmp_path / "empty.csv"
+    data.write_text("text,label\n" + "\n".join(f",{i % 2}" for i in range(20)))
+    args = ["--model_name_or_path", tiny_encoder, "--train_file", str(data), "--output_dir", str(tmp_path / "o")]
+    with pytest.raises(DataError, match=r"Every text of the 'train' split is empty .*no text is left after"):
+        train.main([*args, "--drop_empty_texts", "--augmentation", "eda", *FAST])
