@@ -127,11 +127,16 @@ def remove_final_model(output_dir: str) -> list[str]:
 # ---- the manifest ---------------------------------------------------------------------------------------------------
 
 
-def file_record(path: str) -> dict:
-    """Size and SHA-256 of a file: what a manifest keeps of it."""
+def file_record(path: str, known: dict | None = None) -> dict:
+    """Size, SHA-256 and modification time of a file: what a manifest keeps of it. `known`, a record of the same file
+    that this command wrote earlier, is reused when size and modification time are unchanged (hashing every
+    checkpoint again at the end of a run would cost seconds per gigabyte); checks always hash (`unowned_files`)."""
+    status = os.stat(path)
+    if isinstance(known, dict) and known.get("size") == status.st_size and known.get("mtime_ns") == status.st_mtime_ns:
+        return known
     with open(path, "rb") as handle:
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    return {"size": os.path.getsize(path), "sha256": digest}
+    return {"size": status.st_size, "sha256": digest, "mtime_ns": status.st_mtime_ns}
 
 
 def folder_entries(folder: str) -> tuple[list[str], list[str], list[str]]:
@@ -190,15 +195,18 @@ def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dic
     """Write the manifest of `folder` listing every file in it now (with its size and hash), as written by `kind`.
 
     Call it when the command has finished writing, on a folder that held only files it owns when the command started
-    (`check_folder`): what is there then is the command's. `keep_in_progress` keeps the folders claimed as being
+    (`check_folder_owned`): what is there then is the command's. `keep_in_progress` keeps the folders claimed as being
     written (`claim`), for a manifest written while a run goes on.
     """
     previous = read_manifest(folder) or {}
+    known = previous.get("files", {})
     files, empty, _ = folder_entries(folder)
     manifest = {
         "kind": kind,
         "written_by": f"modeling_amsdff {_package_version()}",
-        "files": {name: file_record(os.path.join(folder, name)) for name in files if name != MANIFEST_NAME},
+        "files": {
+            name: file_record(os.path.join(folder, name), known.get(name)) for name in files if name != MANIFEST_NAME
+        },
         "folders": empty,
         "in_progress": previous.get("in_progress", []) if keep_in_progress else [],
     }
