@@ -158,7 +158,7 @@ def export_onnx(
     check_opset(opset)
     check_destination(folder, output_dir, overwrite)
     loaded = load_for_inference(folder, trust_remote_code=trust_remote_code)
-    target = os.path.abspath(output_dir)
+    target = os.path.realpath(output_dir)  # a symbolic link: its folder is replaced
     os.makedirs(os.path.dirname(target), exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.export-", dir=os.path.dirname(target))
     try:

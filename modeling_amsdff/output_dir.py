@@ -410,7 +410,7 @@ def set_aside_previous_run(output_dir: str) -> str | None:
     if not os.path.isdir(output_dir) or not os.listdir(output_dir):
         return None
     check_folder_owned(output_dir, RUN, "--overwrite_output_dir would replace the earlier run in")
-    target = os.path.abspath(output_dir)
+    target = os.path.realpath(output_dir)  # beside the real folder: a rename never crosses disks
     aside = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.previous-run-", dir=os.path.dirname(target))
     for name in os.listdir(target):
         os.rename(os.path.join(target, name), os.path.join(aside, name))
