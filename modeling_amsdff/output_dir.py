@@ -301,8 +301,11 @@ def unowned_files(folder: str, kind: str) -> list[str]:
         return links + [name for name in files if not owns(folder, name)] + [f"{name}/" for name in empty]
     if manifest.get("kind") != kind:
         return [name for name in files + links if name != MANIFEST_NAME] + [f"{name}/" for name in empty]
-    listed, claimed = manifest["files"], manifest.get("in_progress", [])
-    foreign = list(links)
+    claims = manifest.get("in_progress")
+    claimed = (
+        [name for name in claims if isinstance(name, str) and name.strip("./")] if isinstance(claims, list) else []
+    )
+    listed, foreign = manifest["files"], list(links)
     for name in files:
         if name == MANIFEST_NAME or any(name.startswith(f"{folder_}/") for folder_ in claimed):
             continue

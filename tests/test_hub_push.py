@@ -238,8 +238,9 @@ def test_pushed_cards_name_the_repository_whatever_the_folder_is_called(hub, tin
     assert {path.name: path.read_bytes() for path in moved.iterdir()} == before  # nothing local changed
 
 
-def test_a_push_without_the_network_says_so_and_changes_nothing(tiny_encoder, tmp_path):
+def test_a_push_without_the_network_says_so_and_changes_nothing(tiny_encoder, tmp_path, capsys):
     from modeling_amsdff import AmsdffForSequenceClassification
+    from modeling_amsdff.push import main as push_main
 
     from model_cases import tiny_amsdff_config
 
@@ -248,14 +249,20 @@ def test_a_push_without_the_network_says_so_and_changes_nothing(tiny_encoder, tm
     AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
     (folder / "README.md").write_text("---\nlicense: apache-2.0\ntags: [custom_code]\n---\n# A model\n")
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    assert push_main([str(folder), "test-org/model"]) == 2  # this process is offline (HF_HUB_OFFLINE=1, conftest.py)
+    assert "needs the network, but HF_HUB_OFFLINE is set" in capsys.readouterr().err
+    env = {**os.environ, "HF_TOKEN": TOKEN, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_OFFLINE": "0"}
     command = [sys.executable, "-m", "modeling_amsdff.push", str(folder), "test-org/model"]
-    for env, message in (
-        ({"HF_HUB_OFFLINE": "1"}, "needs the network, but HF_HUB_OFFLINE is set"),
-        ({"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:9"}, "the Hub could not be reached"),
-    ):
-        env = {**os.environ, "HF_TOKEN": TOKEN, "HF_HOME": str(tmp_path / "hf_home"), **env}
-        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
-        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**env, "HF_ENDPOINT": "http://127.0.0.1:9"},
+        timeout=300,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "on http://127.0.0.1:9 failed: the Hub could not be reached" in result.stderr
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
 
 
