@@ -231,6 +231,11 @@ def main(argv: list[str] | None = None) -> dict:
         revision=model_args.model_revision,
         token=model_args.token,
     )
+    if data_args.max_seq_length > tokenizer.model_max_length:  # said, as transformers' run_classification.py does
+        logger.warning(
+            f"--max_seq_length {data_args.max_seq_length} is longer than the model takes "
+            f"({tokenizer.model_max_length} tokens): using {tokenizer.model_max_length}."
+        )
     splits = tokenize_splits(splits, tokenizer, data_args, training_args)
     if strategy.density_weighting:
         weights = density_weights(
@@ -282,7 +287,7 @@ def main(argv: list[str] | None = None) -> dict:
     base_model = hub_id(path) if path else MINILM_HUB_ID
     card = {
         "base_model": base_model,
-        "hyperparameters": {"max_seq_length": data_args.max_seq_length},
+        "hyperparameters": {"max_seq_length": text_length(data_args, tokenizer)},  # the length used
         "template_values": {
             "regression": family.task == TEXT_REGRESSION,
             "base_model_url": path

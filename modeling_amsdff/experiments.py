@@ -257,7 +257,7 @@ def cross_validate(
     per_fold = []
     for number, (train_indices, held_indices) in enumerate(folds):
         with tempfile.TemporaryDirectory() as scratch:
-            args = side_run_arguments(training_args, scratch)
+            args = side_run_arguments(training_args, scratch, do_eval=True)  # whatever stages the run asked for
             set_seed(training_args.seed)
             splits = {"train": train.select(train_indices), "validation": train.select(held_indices)}
             trainer = make_trainer(args, build({}), splits)

@@ -157,16 +157,19 @@ def write_run_card(
     }
     metric_names = {f"{prefix}_{key}": metric for key, metric in CARD_METRICS.items() if f"{prefix}_{key}" in shown}
     summary, description, tags = family.describe(config)
+    # What the run did (the Trainer's state), not what was asked: --max_steps may end it before --num_train_epochs.
     hyperparameters = {
         "learning_rate": args.learning_rate,
-        "epochs": args.num_train_epochs,
+        "epochs": round(trainer.state.epoch or 0.0, 4),
+        "steps": trainer.state.global_step,
         "batch_size": args.per_device_train_batch_size,
+        "total_batch_size": args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size,
         "seed": args.seed,
         "optimizer": str(getattr(args.optim, "value", args.optim)),
         "optim_args": args.optim_args,
         "warmup_steps": args.warmup_steps,
         "weight_decay": args.weight_decay,
-        "lr_scheduler": str(args.lr_scheduler_type),
+        "lr_scheduler": str(getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type)),
         **hyperparameters,
     }
     import torch
@@ -481,7 +484,9 @@ def push_folder(
 ) -> str:
     """Upload a saved model folder (what train.py writes) to the Hub repository `repo_id` ("name" alone goes to
     the token's own namespace), creating it if needed. The token comes from `token`, else `HF_TOKEN` or the one saved
-    by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. Returns the commit URL.
+    by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. Pushing to an existing
+    repository updates it to the folder: files it no longer has are deleted (they stay in the repository's history).
+    Returns the commit URL.
 
     The model card's usage snippet and model-index name the repository, not the local folder. A LoRA run's adapter
     goes to `<repo_id>-lora`, so that `AutoPeftModelForSequenceClassification.from_pretrained` loads it; its base is
@@ -559,6 +564,13 @@ def _upload(api, folder: str, repo_id: str, private, revision, message: str, cre
     api.create_repo(repo_id, private=private, exist_ok=True)
     if revision and revision != "main":
         api.create_branch(repo_id, branch=revision, exist_ok=True)
+    # The repository ends up holding the folder's files: files of an earlier push that the folder no longer has are
+    # deleted in the same commit (the Hub keeps them in the repository's history; `.gitattributes` always stays).
     return api.upload_folder(
-        folder_path=folder, repo_id=repo_id, revision=revision, commit_message=message, create_pr=create_pr
+        folder_path=folder,
+        repo_id=repo_id,
+        revision=revision,
+        commit_message=message,
+        create_pr=create_pr,
+        delete_patterns="*",
     )

@@ -142,8 +142,11 @@ class HubTestServer:
                 if payload.get("type", "model") not in (None, "model"):
                     return self._error(400, "Only model repositories are supported by this test server")
                 repo_id = f"{payload.get('organization') or server.user}/{payload['name']}"
-                if repo_id in server.repos:
-                    return self._error(409, "You already created this model repo")
+                if repo_id in server.repos:  # as the Hub answers: the error, and the repository's url
+                    message = "You already created this model repo"
+                    return self._json(
+                        409, {"error": message, "url": f"{server.url}/{repo_id}"}, {"X-Error-Message": message}
+                    )
                 server.repos[repo_id] = Repository(bool(payload.get("private")))
                 self._json(200, {"url": f"{server.url}/{repo_id}", "name": repo_id})
 

@@ -198,3 +198,31 @@ def test_search_then_cross_validation_of_an_image_model(tmp_path):
     )
     with pytest.raises(DataError, match="larger than the smallest class"):
         train.main([*common, "--output_dir", str(tmp_path / "k"), "--cross_validation_folds", "20", *QUICK])
+
+
+# ---- every combination of stage flags ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stages", [[], ["--do_train"], ["--do_train", "--do_eval"], ["--do_train", "--do_predict"]])
+@pytest.mark.parametrize(
+    "tool",
+    [["--cross_validation_folds", "2"], ["--hyperparameter_search_trials", "1"]],
+    ids=["cross-validation", "search"],
+)
+def test_the_tools_run_with_any_stage_flags(tool, stages, tiny_encoder, tmp_path):
+    pytest.importorskip("optuna")
+    data = tmp_path / "data.csv"
+    words = ["warm", "dull", "sharp", "slow", "funny", "tedious"]
+    data.write_text("text,label\n" + "\n".join(f"a {words[i % 6]} film number {i},{i % 2}" for i in range(24)))
+    out = tmp_path / "out"
+    args = ["--model_name_or_path", tiny_encoder, "--train_file", str(data), "--output_dir", str(out), *FAST]
+    results = train.main([*args, *tool, *stages])
+    if tool[0] == "--cross_validation_folds":  # each fold evaluated on its own held-out part
+        report = json.loads((out / "cross_validation_results.json").read_text())
+        assert len(report["per_fold"]) == 2 and all("accuracy" in fold for fold in report["per_fold"])
+    else:
+        assert json.loads((out / "hyperparameter_search.json").read_text())["trials"][0]["state"] == "COMPLETE"
+    asked = set(stages) or {"--do_train", "--do_eval", "--do_predict"}  # none given: all three, as documented
+    assert ("eval_accuracy" in results) == ("--do_eval" in asked)
+    assert ("predict_accuracy" in results) == ("--do_predict" in asked)
+    assert (out / "model.safetensors").is_file()

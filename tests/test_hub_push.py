@@ -20,7 +20,7 @@ from transformers import (
     AutoTokenizer,
 )
 
-from helpers import FAST, run_without_package
+from helpers import FAST, PLOTS, run_without_package
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -236,6 +236,27 @@ def test_pushed_cards_name_the_repository_whatever_the_folder_is_called(hub, tin
         assert str(tmp_path) not in text and "/my-model/my-model" not in text.replace(repo_id, "")
         assert card.text.split("## How to use")[0] == local.text.split("## How to use")[0]  # the rest as written
     assert {path.name: path.read_bytes() for path in moved.iterdir()} == before  # nothing local changed
+
+
+def test_a_second_push_updates_the_repository_to_the_new_folder(hub, tiny_encoder, tmp_path):
+    pytest.importorskip("matplotlib", reason="the first run's plots are the files the second run does not have")
+    data = tmp_path / "data.csv"
+    data.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
+    common = ["--model_name_or_path", tiny_encoder, "--train_file", str(data), *FAST]
+    first, second = tmp_path / "first", tmp_path / "second"
+    train.main([*common, "--output_dir", str(first), *PLOTS])
+    train.main([*common, "--output_dir", str(second), "--learning_rate", "1e-2", "--seed", "7"])  # no plots
+    for folder in (first, second):
+        result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/updated"], hub, tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        if folder is first:
+            assert any(name.startswith("plots/") for name in hub.repos["test-org/updated"].files)
+    repo = hub.repos["test-org/updated"]
+    expected = {name for name in os.listdir(second) if name != "amsdff_manifest.json"}
+    assert set(repo.files) == expected  # the first run's plots are gone from the repository
+    assert repo.files["model.safetensors"] == (second / "model.safetensors").read_bytes()
+    assert repo.files["model.safetensors"] != (first / "model.safetensors").read_bytes()
+    assert len(repo.commits) == 3  # the initial commit, then one per push
 
 
 def test_a_push_without_the_network_says_so_and_changes_nothing(tiny_encoder, tmp_path, capsys):

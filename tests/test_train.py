@@ -322,6 +322,29 @@ def test_empty_split_and_empty_text(tiny_encoder, csv_data, tmp_path):
         )
 
 
+def test_the_card_states_the_budget_that_ran(tiny_encoder, csv_data, tmp_path, caplog):
+    # 18 rows: 14 train (batch 4: 4 steps an epoch); --max_steps 2 ends the run at half an epoch of the 3 asked.
+    out = tmp_path / "cut"
+    budget = [
+        "--num_train_epochs",
+        "3",
+        "--max_steps",
+        "2",
+        "--max_seq_length",
+        "1024",
+        "--lr_scheduler_type",
+        "cosine",
+    ]
+    args = ["--model_name_or_path", tiny_encoder, "--train_file", csv_data, "--output_dir", str(out), *FAST, *budget]
+    with caplog.at_level("WARNING", logger="train"):
+        train.main([*args, "--per_device_train_batch_size", "4"])
+    assert "--max_seq_length 1024 is longer than the model takes (512 tokens): using 512." in caplog.text
+    line = next(line for line in (out / "README.md").read_text().splitlines() if line.startswith("- hyperparameters"))
+    ran = json.loads(line.split(": ", 1)[1])
+    assert ran["epochs"] == 0.5 and ran["steps"] == 2 and ran["max_seq_length"] == 512, ran
+    assert ran["lr_scheduler"] == "cosine" and ran["total_batch_size"] == 4, ran
+
+
 def test_output_folder_holding_a_model_is_never_overwritten(tiny_encoder, csv_data, tmp_path):
     out = tmp_path / "taken"
     AmsdffForSequenceClassification(tiny_amsdff_config()).save_pretrained(out)
