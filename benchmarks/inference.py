@@ -11,7 +11,7 @@ on the GPU (fp32 and bf16).
 
 Usage:
     python benchmarks/inference.py                 # the README numbers (about 30 min on 2 CPU cores)
-    python benchmarks/inference.py --quick         # tiny budgets, to check that it runs
+    python benchmarks/inference.py --quick --output /tmp/inference   # tiny budgets, to check that it runs
 
 Writes benchmarks/results/inference.md and .json.
 """
@@ -154,11 +154,20 @@ def engines(loaded, onnx_dir: str, device: str = "cpu") -> dict:
     return result
 
 
-def evaluate(name, loaded, run, items, targets) -> float:
+def predict_all(loaded, run, items) -> np.ndarray:
     outputs = [
         run(inputs_for(loaded, items[start : start + LARGE_BATCH])) for start in range(0, len(items), LARGE_BATCH)
     ]
-    return metric(name, loaded, np.concatenate(outputs), targets)
+    return np.concatenate(outputs)
+
+
+def int8_agreement(name: str, fp32: np.ndarray, int8: np.ndarray) -> dict:
+    """How far int8 moves the fp32 graph's outputs on the test split: the share of items whose predicted class stays
+    the same (classifiers), and the largest change of an output."""
+    agreement = {"int8_max_abs_change": float(np.abs(int8 - fp32).max())}
+    if FAMILIES[name]["metric"] != "rmse":
+        agreement["int8_same_class"] = float((int8.argmax(-1) == fp32.argmax(-1)).mean())
+    return agreement
 
 
 def benchmark_family(name: str, args) -> list[dict]:
@@ -170,7 +179,7 @@ def benchmark_family(name: str, args) -> list[dict]:
     export = export_onnx(folder, onnx_dir, int8=True, overwrite=True)  # replaces only an earlier export's files
     loaded = load_for_inference(folder, max_length=MAX_LENGTH)
     items, targets = test_items(name, 256 if args.quick else None)
-    rows = []
+    rows, outputs = [], {}
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         for engine, run in engines(loaded, onnx_dir, device).items():
@@ -185,7 +194,10 @@ def benchmark_family(name: str, args) -> list[dict]:
                 row[f"batch{batch}_p95_ms"] = 1000 * float(np.percentile(times, 95))
                 row[f"batch{batch}_items_per_s"] = batch / statistics.median(times)
             if engine in ("eager", "ONNX Runtime", "ONNX Runtime int8", "eager bf16"):
-                row["test_" + FAMILIES[name]["metric"]] = evaluate(name, loaded, run, items, targets)
+                outputs[engine] = predict_all(loaded, run, items)
+                row["test_" + FAMILIES[name]["metric"]] = metric(name, loaded, outputs[engine], targets)
+            if engine == "ONNX Runtime int8":
+                row.update(int8_agreement(name, outputs["ONNX Runtime"], outputs[engine]))
             row["test_items"] = len(items)
             print(json.dumps(row), flush=True)
             rows.append(row)
@@ -198,16 +210,20 @@ def benchmark_family(name: str, args) -> list[dict]:
 def table(rows: list[dict]) -> str:
     lines = [
         "| family | device | engine | batch 1 p50 / p95 (ms) | batch 64 p50 / p95 (ms) | batch 64 items/s | "
-        "test metric | first call (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "test metric | int8 vs fp32 ONNX | first call (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         metric_key = next((key for key in row if key.startswith("test_") and key != "test_items"), None)
         shown = f"{metric_key[5:]} {row[metric_key]:.4f}" if metric_key else "(as eager)"
+        change = ""
+        if "int8_max_abs_change" in row:
+            same = f"same class {100 * row['int8_same_class']:.1f}%, " if "int8_same_class" in row else ""
+            change = f"{same}largest change {row['int8_max_abs_change']:.3f}"
         lines.append(
             f"| {row['family']} | {row['device']} | {row['engine']} | {row['batch1_p50_ms']:.1f} / "
             f"{row['batch1_p95_ms']:.1f} | {row['batch64_p50_ms']:.0f} / {row['batch64_p95_ms']:.0f} | "
-            f"{row['batch64_items_per_s']:.0f} | {shown} | {row['first_call_s']:.1f} |"
+            f"{row['batch64_items_per_s']:.0f} | {shown} | {change} | {row['first_call_s']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -225,13 +241,18 @@ def main() -> None:
     print(f"machine: {machine()}", flush=True)
     rows = [row for name in args.families for row in benchmark_family(name, args)]
     sizes = {row["family"]: (row["onnx_mib"], row["int8_mib"]) for row in rows}
+    budget = (
+        "--quick: 200 training examples and 1 epoch each, metrics on the first 256 test items"
+        if args.quick
+        else "AMSDFF: 2,000 Rotten Tomatoes snippets, 1 epoch; gated head: 2,000 VADER sentences, 1 epoch; "
+        "AMSRA-Net: 6,000 Fashion-MNIST images, 2 epochs; metrics on the whole test split"
+    )
     text = (
         f"Machine: {machine()}; torch threads {torch.get_num_threads()}, ONNX Runtime default threads. Models: "
-        "trained briefly with train.py on the offline data (AMSDFF: 2,000 Rotten Tomatoes snippets, 1 epoch; "
-        "gated head: 2,000 VADER sentences, 1 epoch; AMSRA-Net: 6,000 Fashion-MNIST images, 2 epochs). Texts "
-        f"padded to {MAX_LENGTH} tokens. Test metric on the whole test split (Rotten Tomatoes 1,913 snippets: "
-        "accuracy; VADER 3,543 sentences: RMSE over mean valence and rater std; Fashion-MNIST 10,000 images: "
-        "accuracy). ONNX / int8 file sizes (MiB): "
+        f"trained briefly with train.py on the offline data ({budget}). Texts padded to {MAX_LENGTH} tokens. Test "
+        "metric: Rotten Tomatoes (1,913 test snippets) accuracy; VADER (3,543 test sentences) RMSE over mean "
+        "valence and rater std; Fashion-MNIST (10,000 test images) accuracy. int8 vs fp32 ONNX: the share of test "
+        "items whose predicted class int8 keeps, and the largest change of an output. ONNX / int8 file sizes (MiB): "
         + ", ".join(f"{family} {onnx:.1f} / {int8:.1f}" for family, (onnx, int8) in sizes.items())
         + ".\n\n"
         + table(rows)
