@@ -152,7 +152,12 @@ class TextDataArguments(DataArguments):
     )
     max_seq_length: int = field(default=128, metadata={"help": "Tokens per text after truncation."})
     pad_to_max_length: bool = field(
-        default=False, metadata={"help": "Pad every text to max_seq_length instead of to the longest in the batch."}
+        default=False,
+        metadata={
+            "help": "Pad every text to max_seq_length instead of to the longest in the batch. Off by default, unlike "
+            "transformers' run_classification.py (on there): padding each batch to its longest text computes fewer "
+            "tokens whenever the texts are shorter than max_seq_length."
+        },
     )
     train_file: str | None = field(default=None, metadata={"help": "Training data (csv/tsv/json/jsonl/parquet)."})
     validation_file: str | None = field(default=None, metadata={"help": "Validation data file."})

@@ -156,6 +156,11 @@ def standard_splits(raw: DatasetDict, data_args, need_test: bool, validation_fra
         if split not in raw:
             raise DataError(f"--remove_splits: split {split!r} not found; the data has {sorted(raw)}.")
         raw.pop(split)
+        if split == (data_args.test_split_name or "test") and need_test:  # never cut a new test split from train
+            raise DataError(
+                f"--remove_splits {split} removes the test split, but the run predicts on one (--do_predict, or no "
+                "stage flag, which means all three): pass --do_train --do_eval, or keep the test split."
+            )
     chosen = (
         ("train", data_args.train_split_name),
         ("validation", data_args.validation_split_name),

@@ -159,7 +159,8 @@ def check_saved_labels(config, path: str, num_labels: int, label_names: list[str
     if config.num_labels != num_labels or (label_names and saved != list(label_names)):
         raise DataError(
             f"The saved model {path!r} predicts {config.num_labels} labels {saved}, but the data has {num_labels} "
-            f"{list(label_names or [])}. Start a new model instead, or use matching data."
+            f"{list(label_names or [])}. Pass --ignore_mismatched_sizes to give it a new head for these labels, start "
+            "a new model instead, or use matching data."
         )
 
 

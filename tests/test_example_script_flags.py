@@ -94,6 +94,12 @@ def test_splits_columns_regression_and_an_extra_metric(tiny_encoder, tmp_path):
         train.main([*common, "--remove_columns", "absent", "--output_dir", str(tmp_path / "a"), *FAST])
     with pytest.raises(ValueError, match="--metric_name 'no_such_metric_here' cannot be loaded"):
         train.main([*common, "--metric_name", "no_such_metric_here", "--output_dir", str(tmp_path / "b"), *FAST])
+    # A removed test split is never cut again from the training data: the run says it has none to predict on.
+    with_test = [*common, "--test_file", write_csv(tmp_path / "test.csv", 6), "--remove_splits", "test"]
+    with pytest.raises(ValueError, match="--remove_splits test removes the test split, but the run predicts on one"):
+        train.main([*with_test, "--output_dir", str(tmp_path / "c"), *FAST])
+    results = train.main([*with_test, "--do_train", "--do_eval", "--output_dir", str(tmp_path / "d"), *FAST])
+    assert "eval_samples" in results and not any(key.startswith("predict_") for key in results)
 
 
 def test_config_name_and_ignore_mismatched_sizes(tiny_encoder, tmp_path):
@@ -123,6 +129,10 @@ def test_config_name_and_ignore_mismatched_sizes(tiny_encoder, tmp_path):
     three = tmp_path / "three-labels"
     AmsdffForSequenceClassification.from_pretrained_backbone(tiny_encoder, num_labels=3).save_pretrained(three)
     AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(three)
+    with pytest.raises(ValueError, match="predicts 3 labels .* Pass --ignore_mismatched_sizes to give it a new head"):
+        train.main(
+            ["--model_name_or_path", str(three), "--train_file", data, "--output_dir", str(tmp_path / "x"), *FAST]
+        )
     out = tmp_path / "reheaded"
     results = train.main(
         [
