@@ -57,6 +57,7 @@ from modeling_amsdff.hub import hub_id
 from modeling_amsdff.image_data import (
     ImageAugmentationCollator,
     channel_statistics,
+    image_names,
     infer_image_geometry,
     prepare_image_data,
     process_images,
@@ -190,9 +191,10 @@ def main(argv: list[str] | None = None) -> dict:
     inputs = input_paths(model_args, data_args, training_args)
     training_args, push_to_hub = start_run(training_args, family, lora_args, inputs)
 
-    raw, facts = prepare_image_data(
-        data_args, family, training_args.do_predict, cache_dir=model_args.cache_dir, token=model_args.token
-    )
+    with training_args.main_process_first(desc="loading the data"):  # the other processes read the first's cache
+        raw, facts = prepare_image_data(
+            data_args, family, training_args.do_predict, cache_dir=model_args.cache_dir, token=model_args.token
+        )
     logger.info(f"Data: {facts.num_examples}, labels: {facts.label_names}")
     model, processor = build_image_model(
         model_args,
@@ -260,6 +262,7 @@ def main(argv: list[str] | None = None) -> dict:
         data_collator=default_data_collator,
         train_data_collator=augmentation,
         metric_name=data_args.metric_name,
+        predict_inputs=image_names(raw["test"], facts.image_column) if "test" in raw else None,
     )
 
 

@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"--max_seq_length {data_args.max_seq_length} is longer than the model takes "
             f"({tokenizer.model_max_length} tokens): using {tokenizer.model_max_length}."
         )
+    test_texts = splits["test"]["text"] if "test" in splits else None  # for predictions.csv
     splits = tokenize_splits(splits, tokenizer, data_args, training_args)
     if strategy.density_weighting:
         weights = density_weights(
@@ -307,6 +308,7 @@ def main(argv: list[str] | None = None) -> dict:
         card=card,
         build=lambda extra: build({**chosen_loss, **extra}),
         results=results,
+        predict_inputs=test_texts,
         callbacks=callbacks(),
         **trainer_kwargs,
     )

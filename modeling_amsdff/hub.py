@@ -237,6 +237,7 @@ def write_run_card(
 # own (see `push_folder`).
 PUSH_IGNORE = (
     MANIFEST_NAME,
+    "predictions.csv",  # the test inputs, one per row: the user's data, not part of the model
     "checkpoint-*",
     "runs",
     "__pycache__",

@@ -141,6 +141,19 @@ def _sample_images(dataset: datasets.Dataset, image_column: str, limit: int, spl
     return [open_image(undecoded[i][image_column], f"row {i} of the {split!r} split") for i in range(count)]
 
 
+def image_names(dataset: datasets.Dataset, image_column: str) -> list[str]:
+    """What names each image of a split for a person: its file (relative to the working folder when inside it), or
+    its row when the images have no files (an in-memory data set such as Fashion-MNIST)."""
+    values = dataset.cast_column(image_column, datasets.Image(decode=False))[image_column]
+    names = []
+    for index, value in enumerate(values):
+        path = value.get("path") if isinstance(value, dict) else None
+        if path and os.path.isabs(path) and os.path.commonpath([path, os.getcwd()]) == os.getcwd():
+            path = os.path.relpath(path)
+        names.append(path or f"row {index} of the test split")
+    return names
+
+
 def infer_image_geometry(train: datasets.Dataset, image_column: str, sample: int = 64) -> tuple[int, int]:
     """(channels, side) for a new model from the first training images: 1 channel if they are all greyscale, else 3;
     side = the smallest image side, capped at `MAX_DEFAULT_IMAGE_SIZE` (28 for Fashion-MNIST, 32 for CIFAR-10)."""

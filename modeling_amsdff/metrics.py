@@ -131,3 +131,58 @@ def build_compute_metrics(problem_type: str, target_names: list[str] | None = No
 def confusion(logits: np.ndarray, labels: np.ndarray, num_labels: int) -> list[list[int]]:
     """Confusion matrix of a single-label classifier (rows: true class, columns: predicted class)."""
     return confusion_matrix(labels, logits_of(logits).argmax(-1), labels=list(range(num_labels))).tolist()
+
+
+PREDICTIONS_FILE = "predictions.csv"
+
+
+def write_predictions(
+    path: str, predictions, label_ids: np.ndarray | None, problem_type: str, label_names: list[str], inputs: list[str]
+) -> int:
+    """One row per test example in the CSV file `path`, to read the model's errors: its index, the input (the text,
+    or the image's file or row), the true label, the prediction, and how sure the model was: the probability of the
+    predicted class (single-label), the predicted labels with their probabilities (multi-label), or each target's
+    true and predicted value (regression). Returns the number of rows."""
+    import csv
+
+    logits = np.asarray(logits_of(predictions), dtype=np.float64)
+    if problem_type == "regression":
+        values = logits.reshape(len(logits), -1)
+        header = ["index", "input", *label_names, *(f"predicted_{name}" for name in label_names)]
+        truth = np.asarray(label_ids, dtype=np.float64).reshape(len(values), -1) if label_ids is not None else None
+        rows = [
+            [i, inputs[i], *(truth[i] if truth is not None else [""] * len(label_names)), *values[i]]
+            for i in range(len(values))
+        ]
+    elif problem_type == "multi_label_classification":
+        probabilities = 1.0 / (1.0 + np.exp(-logits))
+        header = ["index", "input", "labels", "predicted_labels", *(f"probability_{name}" for name in label_names)]
+
+        def names(row) -> str:
+            return "|".join(name for name, on in zip(label_names, row) if on)
+
+        rows = [
+            [i, inputs[i], names(label_ids[i] > 0.5) if label_ids is not None else "", names(p > 0.5), *p.round(6)]
+            for i, p in enumerate(probabilities)
+        ]
+    else:
+        shifted = np.exp(logits - logits.max(-1, keepdims=True))
+        probabilities = shifted / shifted.sum(-1, keepdims=True)
+        predicted = probabilities.argmax(-1)
+        header = ["index", "input", "label", "predicted", "probability", "correct"]
+        rows = [
+            [
+                i,
+                inputs[i],
+                label_names[int(label_ids[i])] if label_ids is not None else "",
+                label_names[int(predicted[i])],
+                round(float(probabilities[i, predicted[i]]), 6),
+                bool(label_ids[i] == predicted[i]) if label_ids is not None else "",
+            ]
+            for i in range(len(probabilities))
+        ]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return len(rows)

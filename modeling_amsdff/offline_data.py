@@ -200,6 +200,9 @@ def load_rotten_tomatoes(
 
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # Debian package dataset-fashion-mnist
+FASHION_MNIST_HINT = (
+    "install them with `apt-get install dataset-fashion-mnist`, or set $FASHION_MNIST_DIR to their folder"
+)
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
     "Trouser",
@@ -223,8 +226,7 @@ def _read_idx(path: str, expected_dims: int) -> np.ndarray:
         with gzip.open(path, "rb") as handle:
             raw = handle.read()
     except FileNotFoundError as error:
-        hint = "install them with `apt-get install dataset-fashion-mnist`, or set $FASHION_MNIST_DIR to their folder"
-        raise DataError(f"{path} is missing: {hint}.") from error
+        raise DataError(f"{path} is missing: {FASHION_MNIST_HINT}.") from error
     except (OSError, EOFError, zlib.error) as error:
         raise DataError(f"{path} is not a readable gzip file ({error}).") from error
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] != expected_dims:
@@ -236,20 +238,49 @@ def _read_idx(path: str, expected_dims: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
 
 
-def load_fashion_mnist(seed: int = 42, validation_fraction: float = 0.1) -> DatasetDict:
+def _fashion_mnist_examples(images_path: str, labels_path: str, stamps: tuple):
+    """The examples of one Fashion-MNIST split, read from its IDX files: the generator behind the split's datasets
+    cache. `stamps` (each file's size and modification time) is only there to key that cache to the files' state."""
+    images = _read_idx(images_path, 3)
+    labels = _read_idx(labels_path, 1)
+    if len(images) != len(labels):
+        raise DataError(f"Fashion-MNIST {images_path}: {len(images)} images but {len(labels)} labels.")
+    for image, label in zip(images, labels.tolist()):
+        yield {"image": image, "label": label}
+
+
+def load_fashion_mnist(seed: int = 42, validation_fraction: float = 0.1, cache_dir: str | None = None) -> DatasetDict:
     """Fashion-MNIST (Zalando, MIT) from the Debian package's IDX files: `image` (28x28 greyscale `datasets.Image`)
     and `label` (`ClassLabel` with the ten class names); train/validation cut from the 60,000 training images
-    (stratified, fixed by `seed`), test = the official 10,000."""
+    (stratified, fixed by `seed`), test = the official 10,000.
+
+    Each split is an Arrow file in the datasets cache (`cache_dir`, default `HF_DATASETS_CACHE`), keyed by the IDX
+    files' paths, sizes and modification times: the images are read and encoded once, and later runs (and the other
+    processes of a multi-process run, which load after the first) read the cache."""
     folder = os.environ.get("FASHION_MNIST_DIR", FASHION_MNIST_DIR)
     label = datasets.ClassLabel(names=list(FASHION_MNIST_CLASSES))
     features = datasets.Features({"image": datasets.Image(), "label": label})
+    files = {}
+    for split, prefix in (("test", "t10k"), ("train", "train")):  # all four named before anything is read
+        paths = [os.path.join(folder, f"{prefix}-{kind}-ubyte.gz") for kind in ("images-idx3", "labels-idx1")]
+        stamps = []
+        for path in paths:
+            try:
+                status = os.stat(path)
+            except FileNotFoundError:
+                raise DataError(f"{path} is missing: {FASHION_MNIST_HINT}.") from None
+            stamps.append((status.st_size, status.st_mtime_ns))
+        files[split] = {"images_path": paths[0], "labels_path": paths[1], "stamps": tuple(stamps)}
     parts = {}
-    for split, prefix in (("train", "train"), ("test", "t10k")):
-        images = _read_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte.gz"), 3)
-        labels = _read_idx(os.path.join(folder, f"{prefix}-labels-idx1-ubyte.gz"), 1)
-        if len(images) != len(labels):
-            raise DataError(f"Fashion-MNIST {split}: {len(images)} images but {len(labels)} labels.")
-        parts[split] = datasets.Dataset.from_dict({"image": list(images), "label": labels.tolist()}, features=features)
+    for split, gen_kwargs in files.items():  # the test split first: the smaller one fails sooner when broken
+        try:
+            parts[split] = datasets.Dataset.from_generator(
+                _fashion_mnist_examples, features=features, gen_kwargs=gen_kwargs, cache_dir=cache_dir
+            )
+        except datasets.exceptions.DatasetGenerationError as error:
+            if isinstance(error.__cause__, DataError):  # a broken file: said as such, not as a datasets failure
+                raise error.__cause__ from None
+            raise
     splits = split_dataset(parts["train"], {"validation": validation_fraction}, seed, "label")
     splits["test"] = parts["test"]
     return splits

@@ -31,7 +31,7 @@ from .experiments import (
 from .hub import HubPushError, push_folder, write_run_card
 from .inference import load_saved_model
 from .lora import finish_lora, start_lora
-from .metrics import build_compute_metrics, confusion, per_class_report
+from .metrics import PREDICTIONS_FILE, build_compute_metrics, confusion, per_class_report, write_predictions
 from .output_dir import (
     RUN,
     DiskFullError,
@@ -322,6 +322,7 @@ def run_stages(
     build=None,
     results: dict | None = None,
     folds: list | None = None,
+    predict_inputs: list[str] | None = None,
     **trainer_kwargs,
 ) -> dict:
     """Train, evaluate and predict as the stages ask (`--do_train/--do_eval/--do_predict`), saving each stage's
@@ -330,6 +331,8 @@ def run_stages(
 
     Before training, when asked: the hyperparameter search (the run then trains with the best trial's values) and
     the cross-validation (on `folds`), both through `build(config_arguments)`, which makes a new model of the run.
+    With --do_predict, `predict_inputs` (the test texts, or the images' files) go into `predictions.csv` with each
+    example's prediction.
     """
     results = dict(results or {})
     experiments = {}
@@ -412,6 +415,17 @@ def run_stages(
             "predict", dict(metrics, predict_confusion_matrix=confusion_matrix, predict_per_class=per_class)
         )
         results.update(metrics)
+        if trainer.is_world_process_zero() and predict_inputs is not None:
+            path = os.path.join(training_args.output_dir, PREDICTIONS_FILE)
+            count = write_predictions(
+                path,
+                prediction.predictions,
+                prediction.label_ids,
+                facts.problem_type,
+                facts.label_names,
+                predict_inputs,
+            )
+            logger.info(f"Predictions for the {count} test examples: {path}")
 
     plots = []
     if not training_args.no_plots and trainer.is_world_process_zero():

@@ -2,6 +2,7 @@
 pipeline."""
 
 import json
+import os
 import textwrap
 
 import numpy as np
@@ -350,3 +351,38 @@ def test_corrupt_or_missing_fashion_mnist_files_are_named(fashion_mnist_availabl
     (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"not a gzip file")
     with pytest.raises(DataError, match="not a readable gzip file"):
         load_fashion_mnist()
+
+
+def write_idx(path, array) -> None:
+    """A gzipped IDX file of unsigned bytes (the MNIST format)."""
+    import gzip
+
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(size).to_bytes(4, "big") for size in array.shape)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_fashion_mnist_is_read_once_into_the_datasets_cache(tmp_path, monkeypatch):
+    from modeling_amsdff.offline_data import load_fashion_mnist
+
+    rng = np.random.default_rng(0)
+    for prefix, count in (("train", 40), ("t10k", 10)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (count, 28, 28)))
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(count) % 10)
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
+    cache = tmp_path / "cache"
+
+    def cached_files(splits) -> dict[str, float]:
+        return {f["filename"]: os.path.getmtime(f["filename"]) for s in splits.values() for f in s.cache_files}
+
+    first = load_fashion_mnist(cache_dir=str(cache))
+    assert {name: len(split) for name, split in first.items()} == {"train": 36, "validation": 4, "test": 10}
+    files = cached_files(first)
+    assert files and all(name.startswith(str(cache)) for name in files)  # memory-mapped Arrow files, not memory
+    second = load_fashion_mnist(cache_dir=str(cache))  # a second run, or the second process of a run
+    assert cached_files(second) == files  # the same files, not written again
+    assert second["test"]["label"] == first["test"]["label"] and second["train"]["label"] == first["train"]["label"]
+
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", (np.arange(10) + 1) % 10)  # the data changed: read again
+    third = load_fashion_mnist(cache_dir=str(cache))
+    assert third["test"]["label"] == [(i + 1) % 10 for i in range(10)]

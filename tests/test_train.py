@@ -1,6 +1,7 @@
 """train.py: an end-to-end run on real data with the real MiniLM encoder, the other problem types on a tiny encoder,
 and a clear error for every kind of bad input."""
 
+import csv
 import json
 import os
 import subprocess
@@ -207,6 +208,10 @@ def test_multi_label_from_jsonl_with_several_text_columns(tiny_encoder, tmp_path
     assert config["problem_type"] == "multi_label_classification"
     assert sorted(config["id2label"].values()) == ["long", "neg", "pos"]
     assert {"predict_f1_micro", "predict_f1_macro", "predict_accuracy"} <= set(results)
+    with open(out / "predictions.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 8 and rows[1]["input"] == "dull, dull, slow and far too long"  # the two text columns joined
+    assert rows[1]["labels"] == "long|neg" and set(rows[1]) >= {"predicted_labels", "probability_pos"}
 
 
 def test_regression_from_csv(tiny_encoder, tmp_path):
@@ -228,6 +233,11 @@ def test_regression_from_csv(tiny_encoder, tmp_path):
     )
     assert json.loads((out / "config.json").read_text())["problem_type"] == "regression"
     assert {"predict_rmse", "predict_mae", "predict_pearson"} <= set(results)
+    with open(out / "predictions.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == results["predict_samples"] and set(rows[0]) == {"index", "input", "score", "predicted_score"}
+    errors = [float(row["predicted_score"]) - float(row["score"]) for row in rows]
+    assert (sum(error**2 for error in errors) / len(errors)) ** 0.5 == pytest.approx(results["predict_rmse"], rel=1e-4)
 
 
 # ---- bad input: each names the problem --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """train.py for images: AMSRA-Net end to end on a slice of the real Fashion-MNIST, the ResNet-18 baseline on a local
 image folder, the CIFAR recipe and augmentation, and clear errors for bad image data."""
 
+import csv
 import json
 import os
 import subprocess
@@ -177,6 +178,20 @@ def test_resnet18_on_an_image_folder(tmp_path, monkeypatch):
     card = ModelCard.load(out / "README.md")
     assert "resnet" in card.data.tags and '"horizontal_flip": false' in card.text
     assert "augmentation of the training batches:\n  none" in card.text  # no crop by default, no flip asked for
+    with open(out / "predictions.csv") as handle:  # the test images cut from train_dir, named by file
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == results["predict_samples"] and set(rows[0]) == {
+        "index",
+        "input",
+        "label",
+        "predicted",
+        "probability",
+        "correct",
+    }
+    assert all(row["input"].startswith(train_dir) and row["input"].endswith(".png") for row in rows)
+    assert all(row["input"].split("/")[-2] == row["label"] for row in rows)  # the class folder is the label
+    accuracy = sum(row["correct"] == "True" for row in rows) / len(rows)
+    assert accuracy == pytest.approx(results["predict_accuracy"])
 
 
 def test_channels_last_is_refused_where_onednn_corrupts_memory():
