@@ -366,7 +366,7 @@ def test_fashion_mnist_is_read_once_into_the_datasets_cache(tmp_path, monkeypatc
     from modeling_amsdff.offline_data import load_fashion_mnist
 
     rng = np.random.default_rng(0)
-    for prefix, count in (("train", 40), ("t10k", 10)):
+    for prefix, count in (("train", 100), ("t10k", 10)):
         write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (count, 28, 28)))
         write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(count) % 10)
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
@@ -376,7 +376,7 @@ def test_fashion_mnist_is_read_once_into_the_datasets_cache(tmp_path, monkeypatc
         return {f["filename"]: os.path.getmtime(f["filename"]) for s in splits.values() for f in s.cache_files}
 
     first = load_fashion_mnist(cache_dir=str(cache))
-    assert {name: len(split) for name, split in first.items()} == {"train": 36, "validation": 4, "test": 10}
+    assert {name: len(split) for name, split in first.items()} == {"train": 90, "validation": 10, "test": 10}
     files = cached_files(first)
     assert files and all(name.startswith(str(cache)) for name in files)  # memory-mapped Arrow files, not memory
     second = load_fashion_mnist(cache_dir=str(cache))  # a second run, or the second process of a run
