@@ -319,7 +319,7 @@ def write_adapter_card(adapter_dir: str, merged_repo: str, task: str, descriptio
         card_data,
         template_path=str(MODEL_CARDS_DIR / "lora-adapter.md"),
         model_name=f"LoRA adapter of {os.path.basename(merged_repo.rstrip('/'))}",
-        usage=adapter_usage(adapter_dir, task, os.path.abspath(adapter_dir), base, merged_repo),
+        usage=adapter_usage(task, os.path.abspath(adapter_dir), base, merged_repo),
         description=description,
         r=adapter["r"],
         alpha=adapter["lora_alpha"],
@@ -375,9 +375,7 @@ def model_usage(
     )
 
 
-def adapter_usage(
-    adapter_dir: str, task: str, repo_id: str, base: str, merged_repo: str, hub_url: str | None = None
-) -> str:
+def adapter_usage(task: str, repo_id: str, base: str, merged_repo: str, hub_url: str | None = None) -> str:
     """The "How to use" section of a LoRA adapter's card: the adapter `repo_id`, the model `base` it applies to, and
     the merged model `merged_repo` (repository ids linked under `hub_url`, or local folders)."""
 
@@ -461,7 +459,7 @@ def staged_adapter(staged: str, repo_id: str, base_repo: str, merged_repo: str, 
         card = ModelCard.load(path)
         card.data.base_model = base_repo
         task = card.data.pipeline_tag or "text-classification"
-        with_usage(card, adapter_usage(staged, task, repo_id, base_repo, merged_repo, hub_url))
+        with_usage(card, adapter_usage(task, repo_id, base_repo, merged_repo, hub_url))
         rewrite(path, str(card))
 
 
