@@ -101,8 +101,9 @@ def test_overwrite_output_dir_refuses_folders_holding_user_files(
 ):
     out = tmp_path / "run"
     shutil.copytree(trained_run, out)
-    if not manifest:  # a folder written before runs recorded their files: judged by the names runs give them
+    if not manifest:  # a folder written before runs recorded their files: judged by the names runs gave them
         (out / MANIFEST_NAME).unlink()
+        (out / "predictions.csv").unlink()  # earlier versions did not write it
         (out / "README.md").unlink()  # a README.md is never taken for a run's: see the next test
     mine = put(
         out,
@@ -131,6 +132,7 @@ def test_an_earlier_versions_readme_or_an_edited_file_makes_overwrite_refuse(
     legacy = tmp_path / "legacy"
     shutil.copytree(trained_run, legacy)
     (legacy / MANIFEST_NAME).unlink()
+    (legacy / "predictions.csv").unlink()  # earlier versions did not write it
     before = snapshot(legacy)
     with pytest.raises(OutputDirError, match=r"README.md \(it has no amsdff_manifest.json"):
         train.main([*run_args(tiny_encoder, data_csv, legacy), "--overwrite_output_dir"])
@@ -160,6 +162,7 @@ def test_overwrite_replaces_a_runs_own_files(trained_run, tiny_encoder, data_csv
     legacy = tmp_path / "legacy"  # an earlier version's run without its card: only files runs write
     shutil.copytree(trained_run, legacy)
     (legacy / MANIFEST_NAME).unlink()
+    (legacy / "predictions.csv").unlink()  # earlier versions did not write it
     (legacy / "README.md").unlink()
     train.main([*run_args(tiny_encoder, data_csv, legacy), "--overwrite_output_dir"])
     assert (legacy / MANIFEST_NAME).is_file() and not (legacy / "checkpoint-2").exists()

@@ -69,6 +69,18 @@ def hub():
         yield server
 
 
+@pytest.fixture
+def online(hub, monkeypatch):
+    """This process talks to the test Hub (it is offline otherwise, conftest.py): `push.main` runs in it, quickly."""
+    from huggingface_hub import constants
+
+    from modeling_amsdff.push import main as push_main
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
+    return lambda *args: push_main([*args, "--token", TOKEN])
+
+
 def hub_env(server, tmp_path, token: str = TOKEN) -> dict:
     # A real client on a real (local) endpoint: online mode, its own cache, the token from HF_TOKEN.
     return {
@@ -205,7 +217,9 @@ def test_push_every_family_and_load_it_back_without_the_package(hub, tiny_encode
         torch.testing.assert_close(torch.tensor(report[repo]["outputs"]), expected, rtol=1e-4, atol=1e-5)
 
 
-def test_pushed_cards_name_the_repository_whatever_the_folder_is_called(hub, tiny_encoder, tmp_path):
+def test_pushed_cards_name_the_repository_whatever_the_folder_is_called(
+    hub, online, tiny_encoder, tmp_path, monkeypatch
+):
     data = tmp_path / "data.csv"
     data.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
     trained = tmp_path / "trained" / "my-model"
@@ -221,10 +235,8 @@ def test_pushed_cards_name_the_repository_whatever_the_folder_is_called(hub, tin
         (tmp_path, str(moved), "test-org/my-model-my-model"),
     ]
     for cwd, folder, repo_id in pushes:
-        env = {**os.environ, **hub_env(hub, tmp_path)}
-        command = [sys.executable, "-P", "-m", "modeling_amsdff.push", folder, repo_id]  # -P: not the folder's modules
-        result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
-        assert result.returncode == 0, result.stderr[-3000:]
+        monkeypatch.chdir(cwd)
+        assert online(folder, repo_id) == 0
         text = hub.repos[repo_id].files["README.md"].decode()
         card = ModelCard(text)
         assert card.data.license == "apache-2.0" and card.data.model_name == repo_id
@@ -238,7 +250,7 @@ def test_pushed_cards_name_the_repository_whatever_the_folder_is_called(hub, tin
     assert {path.name: path.read_bytes() for path in moved.iterdir()} == before  # nothing local changed
 
 
-def test_a_second_push_updates_the_repository_to_the_new_folder(hub, tiny_encoder, tmp_path):
+def test_a_second_push_updates_the_repository_to_the_new_folder(hub, online, tiny_encoder, tmp_path):
     pytest.importorskip("matplotlib", reason="the first run's plots are the files the second run does not have")
     data = tmp_path / "data.csv"
     data.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
@@ -247,8 +259,7 @@ def test_a_second_push_updates_the_repository_to_the_new_folder(hub, tiny_encode
     train.main([*common, "--output_dir", str(first), *PLOTS])
     train.main([*common, "--output_dir", str(second), "--learning_rate", "1e-2", "--seed", "7"])  # no plots
     for folder in (first, second):
-        result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/updated"], hub, tmp_path)
-        assert result.returncode == 0, result.stderr[-3000:]
+        assert online(str(folder), "test-org/updated") == 0
         if folder is first:
             assert any(name.startswith("plots/") for name in hub.repos["test-org/updated"].files)
     repo = hub.repos["test-org/updated"]
@@ -287,32 +298,34 @@ def test_a_push_without_the_network_says_so_and_changes_nothing(tiny_encoder, tm
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
 
 
-def test_push_refuses_incomplete_folders_and_bad_tokens(hub, tiny_encoder, tmp_path):
+def test_push_refuses_incomplete_folders_and_bad_tokens(hub, online, tiny_encoder, tmp_path, capsys):
     from modeling_amsdff import AmsdffForSequenceClassification
+    from modeling_amsdff.push import main as push_main
 
     from model_cases import tiny_amsdff_config
 
     folder = tmp_path / "saved"
     AmsdffForSequenceClassification(tiny_amsdff_config()).save_pretrained(folder)
-    result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/incomplete"], hub, tmp_path)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "missing: a tokenizer" in result.stderr and "README.md (the model card)" in result.stderr
+    assert online(str(folder), "test-org/incomplete") == 2
+    error = capsys.readouterr().err
+    assert "missing: a tokenizer" in error and "README.md (the model card)" in error
     assert hub.repos == {}  # checked before anything is created or uploaded
 
     AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
     (folder / "README.md").write_text("---\nlicense: apache-2.0\ntags: [custom_code\n---\n# broken YAML\n")
-    result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/incomplete"], hub, tmp_path)
-    assert result.returncode == 2 and "does not parse" in result.stderr
+    assert online(str(folder), "test-org/incomplete") == 2 and "does not parse" in capsys.readouterr().err
 
     (folder / "README.md").write_text("---\nlicense: apache-2.0\ntags: [custom_code]\n---\n# A model\n")
-    result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/model"], hub, tmp_path, token="wrong")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "HTTP 401" in result.stderr and "Check the token" in result.stderr
+    assert push_main([str(folder), "test-org/model", "--token", "wrong"]) == 2
+    error = capsys.readouterr().err
+    assert "HTTP 401" in error and "Check the token" in error
     assert hub.repos == {}
 
-    result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/model"], hub, tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert online(str(folder), "test-org/model") == 0
     assert set(hub.repos["test-org/model"].files) >= {"config.json", "README.md", "tokenizer.json"}
+    # The command line itself: one line, no traceback (a subprocess, as a user runs it).
+    result = run_command(["-m", "modeling_amsdff.push", str(folder), "test-org/model"], hub, tmp_path, token="wrong")
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "HTTP 401" in result.stderr
 
 
 def test_push_to_hub_needs_training(tmp_path):
