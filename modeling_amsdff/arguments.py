@@ -310,6 +310,13 @@ class RunTrainingArguments(TrainingArguments):
     hyperparameter_search_only: bool = field(
         default=False, metadata={"help": "Write hyperparameter_search.json and stop: no final training."}
     )
+    mlflow_registered_model_name: str | None = field(
+        default=None,
+        metadata={
+            "help": "With --report_to mlflow: register the final model (the files a push would publish, card and "
+            "plots included) as a new version of this registered model in the tracking store."
+        },
+    )
     no_plots: bool = field(
         default=False,
         metadata={

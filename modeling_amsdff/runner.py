@@ -47,7 +47,7 @@ from .output_dir import (
 )
 from .plots import plots_available, write_plots
 from .registry import TEXT_REGRESSION, ModelFamily
-from .tracking import check_tracking, log_run_outputs, mlflow_run
+from .tracking import check_tracking, log_run_outputs, tracked_runs
 from .training import StrategyTrainer
 
 
@@ -297,14 +297,15 @@ def cross_validation_folds(training_args, splits: datasets.DatasetDict, facts: D
 def train_evaluate_predict(
     model, family: ModelFamily, facts: DataFacts, splits, processing_class, training_args, lora_args, **kwargs
 ) -> dict:
-    """`run_stages` in the run's output folder (`writing_output_dir`), inside the run's MLflow run when it reports to
-    MLflow (`--report_to mlflow`), which then also gets the final metrics, the plots and the model card."""
+    """`run_stages` in the run's output folder (`writing_output_dir`), inside the run's MLflow and Weights & Biases
+    runs when it reports to them (`--report_to mlflow/wandb`), which then also get the final metrics, the plots and
+    the model card (and MLflow the registered model, `--mlflow_registered_model_name`)."""
     folds = cross_validation_folds(training_args, splits, facts)
-    with writing_output_dir(training_args), mlflow_run(training_args) as run:
+    with writing_output_dir(training_args), tracked_runs(training_args) as runs:
         results = run_stages(
             model, family, facts, splits, processing_class, training_args, lora_args, folds=folds, **kwargs
         )
-        log_run_outputs(run, training_args.output_dir, results)
+        log_run_outputs(runs, training_args.output_dir, results, training_args.mlflow_registered_model_name)
     return results
 
 

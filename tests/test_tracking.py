@@ -2,6 +2,7 @@
 components, plots and model card as artifacts), read back with `mlflow.search_runs`; without MLflow installed the
 flag is one clear error. (TensorBoard is checked in test_train.py's end-to-end run.)"""
 
+import json
 import os
 import sys
 
@@ -13,6 +14,10 @@ from helpers import FAST, PLOTS
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import train  # noqa: E402
+
+
+# A few seconds of training: the tiny encoder on 32 Rotten Tomatoes reviews.
+TINY_BUDGET = ["--max_train_samples", "32", "--max_eval_samples", "16", "--max_predict_samples", "16", *FAST]
 
 
 def test_report_to_mlflow_without_mlflow_is_one_clear_error(tmp_path, monkeypatch):
@@ -79,3 +84,136 @@ def test_mlflow_run_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     assert {"plots/learning_curves.png", "plots/confusion_matrix.png"} <= plots
     history = client.get_metric_history(run["run_id"], "loss")
     assert len(history) >= 2 and all(point.step > 0 for point in history)
+
+
+# ---- Weights & Biases ----------------------------------------------------------------------------------------------
+
+
+def wandb_records(path):
+    """The records of an offline run's `.wandb` file (wandb's LevelDB-style log: a 7-byte file header, then
+    32 KiB blocks of chunks, each with a 7-byte header of checksum, length and kind: full, first, middle or last)."""
+    from wandb.proto import wandb_internal_pb2
+
+    data, position, pending = open(path, "rb").read(), 7, b""
+    while position + 7 <= len(data):
+        if 32768 - position % 32768 < 7:  # a block's tail too short for a chunk header is padding
+            position += 32768 - position % 32768
+            continue
+        length, kind = int.from_bytes(data[position + 4 : position + 6], "little"), data[position + 6]
+        pending += data[position + 7 : position + 7 + length]
+        position += 7 + length
+        if kind in (1, 4):  # full, or the last chunk of a record
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            pending = b""
+            yield record
+
+
+@pytest.fixture
+def fresh_wandb():
+    """wandb keeps its settings (the mode among them) in a process-wide singleton: each test starts a new one."""
+    import wandb
+
+    wandb.teardown()
+    yield
+    wandb.teardown()
+
+
+@pytest.mark.usefixtures("fresh_wandb")
+def test_wandb_offline_run_holds_training_logs_final_metrics_and_plots(tiny_encoder, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+    monkeypatch.setenv("WANDB_PROJECT", "amsdff-tests")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    out = tmp_path / "tracked"
+    flags = ["--eval_strategy", "epoch", "--report_to", "wandb", "--run_name", "tiny", *PLOTS]
+    results = train.main(["--model_name_or_path", tiny_encoder, "--output_dir", str(out), *TINY_BUDGET, *flags])
+
+    (run_dir,) = (tmp_path / "wandb").glob("offline-run-*")
+    records = list(wandb_records(next(run_dir.glob("run-*.wandb"))))
+    (run,) = [record.run for record in records if record.HasField("run")]
+    assert run.project == "amsdff-tests" and run.display_name == "tiny"
+    history = [
+        {item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in record.history.item}
+        for record in records
+        if record.HasField("history")
+    ]
+    assert any("train/loss" in row and "train/loss_ce" in row for row in history)  # the loss components too
+    assert any("eval/accuracy" in row for row in history)
+    summary = {}
+    for record in records:
+        if record.HasField("summary"):
+            summary.update({item.key: json.loads(item.value_json) for item in record.summary.update})
+    assert summary["predict_accuracy"] == pytest.approx(results["predict_accuracy"])
+    assert summary["eval_accuracy"] == pytest.approx(results["eval_accuracy"])
+    config = {}
+    for record in records:
+        if record.HasField("config"):
+            config.update({item.key: json.loads(item.value_json) for item in record.config.update})
+    assert config["model_type"] == "amsdff" and config["learning_rate"] == 5e-5
+    # the card, metric files and plots are files of the run, copied (an offline run outlives the output folder)
+    for name in ("README.md", "all_results.json", "plots/learning_curves.png", "plots/confusion_matrix.png"):
+        kept = run_dir / "files" / name
+        assert not kept.is_symlink() and kept.read_bytes() == (out / name).read_bytes(), name
+    saved = {path for record in records if record.HasField("files") for path in (f.path for f in record.files.files)}
+    assert {"README.md", "plots/learning_curves.png"} <= saved
+
+
+@pytest.mark.usefixtures("fresh_wandb")
+def test_wandb_without_a_login_is_one_line_before_anything_is_loaded(tmp_path, monkeypatch):
+    for name in ("WANDB_MODE", "WANDB_API_KEY", "WANDB_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc, no wandb settings
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"--report_to wandb: No API key configured.*WANDB_MODE=offline"):
+        train.main(["--output_dir", str(tmp_path / "out"), *TINY_BUDGET, "--max_steps", "1", "--report_to", "wandb"])
+    assert not (tmp_path / "out").exists() and not (tmp_path / "wandb").exists()
+
+
+# ---- MLflow model registry -----------------------------------------------------------------------------------------
+
+
+def test_mlflow_registers_each_trained_model_as_a_new_version(tiny_encoder, tmp_path, monkeypatch):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+    from transformers import AutoModelForSequenceClassification
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    monkeypatch.chdir(tmp_path)  # MLflow's default artifact store is ./mlruns
+    flags = ["--report_to", "mlflow", "--mlflow_registered_model_name", "sentiment", *PLOTS]
+    for name in ("first", "second"):
+        train.main(["--model_name_or_path", tiny_encoder, "--output_dir", str(tmp_path / name), *TINY_BUDGET, *flags])
+
+    client = MlflowClient(store)
+    versions = sorted(client.search_model_versions("name='sentiment'"), key=lambda version: int(version.version))
+    assert [int(version.version) for version in versions] == [1, 2]
+    runs = mlflow.search_runs(experiment_ids=["0"], order_by=["start_time"])
+    assert [version.run_id for version in versions] == list(runs["run_id"])
+    second = versions[1]
+    assert second.tags == {"model_type": "amsdff"} and "## How to use" in second.description
+    folder = mlflow.artifacts.download_artifacts(f"models:/sentiment/{second.version}", dst_path=str(tmp_path / "dl"))
+    shipped = set(os.listdir(folder))
+    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md", "plots"} <= shipped
+    assert "amsdff_manifest.json" not in shipped and "predictions.csv" not in shipped  # as a push publishes it
+    assert (tmp_path / "dl" / "model.safetensors").read_bytes() == (
+        tmp_path / "second" / "model.safetensors"
+    ).read_bytes()
+    model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)
+    assert model.config.model_type == "amsdff"
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--mlflow_registered_model_name", "m"], "it needs --report_to mlflow"),
+        (["--mlflow_registered_model_name", " ", "--report_to", "mlflow"], "is empty"),
+        (["--mlflow_registered_model_name", "m", "--report_to", "mlflow", "--do_eval"], "it needs --do_train"),
+    ],
+)
+def test_registering_needs_mlflow_and_training(flags, message, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    with pytest.raises(ValueError, match=message):
+        train.main(["--output_dir", str(tmp_path / "out"), *FAST, *flags])
+    assert not (tmp_path / "out").exists()
