@@ -60,7 +60,7 @@ from modeling_amsdff.arguments import (
     parse_config_overrides,
 )
 from modeling_amsdff.augmentation import Eda, TextAugmentationCollator, check_augmentation, load_wordnet
-from modeling_amsdff.data import DataError, DataFacts, prepare_text_data
+from modeling_amsdff.data import DataError, DataFacts, clean_splits, prepare_text_data
 from modeling_amsdff.experiments import side_run_arguments
 from modeling_amsdff.hub import hub_id
 from modeling_amsdff.inference import load_saved_model
@@ -84,6 +84,7 @@ from modeling_amsdff.runner import (
     start_run,
     train_evaluate_predict,
 )
+from modeling_amsdff.text_cleaning import ALL_STEPS, check_steps
 from modeling_amsdff.training import ProgressiveFreezingCallback, RandomTokenMaskingCollator, density_weights
 
 
@@ -142,6 +143,15 @@ def build_model(
     load = family.model_class.from_pretrained_backbone
     model = load_saved_model(load, path, backbone_kwargs=hub_kwargs, **arguments)
     return model, path
+
+
+def text_cleaning_of_run(asked: bool, config, path: str) -> list[str] | None:
+    """The cleaning steps of the run: a saved model's own (`text_cleaning` in its config: it was trained on cleaned
+    texts, so it keeps them, with or without --clean_text), else all steps with --clean_text, else none."""
+    saved = check_steps(getattr(config, "text_cleaning", None), f"text_cleaning in {path}'s config")
+    if saved and not asked:
+        logger.info(f"{path} was trained on cleaned texts: this run cleans them the same way ({saved}).")
+    return saved or (list(ALL_STEPS) if asked else None)
 
 
 def text_length(data_args: TextDataArguments, tokenizer) -> int:
@@ -221,9 +231,16 @@ def main(argv: list[str] | None = None) -> dict:
     logger.info(f"Data: {facts.num_examples}, problem: {facts.problem_type}, labels: {facts.label_names}")
 
     def build(extra: dict):
-        return build_model(model_args, family, preset_arguments, facts, {**overrides, **extra})[0]
+        new_model = build_model(model_args, family, preset_arguments, facts, {**overrides, **extra})[0]
+        if cleaning:
+            new_model.config.text_cleaning = cleaning
+        return new_model
 
     model, model_path = build_model(model_args, family, preset_arguments, facts, overrides, training_args.do_train)
+    cleaning = text_cleaning_of_run(data_args.clean_text, model.config, model_path)
+    if cleaning:
+        model.config.text_cleaning = cleaning
+    splits = clean_splits(splits, cleaning, data_args.drop_empty_texts)
     tokenizer = AutoTokenizer.from_pretrained(
         model_args.tokenizer_name or model_path,
         cache_dir=model_args.cache_dir,

@@ -163,6 +163,15 @@ class TextDataArguments(DataArguments):
     validation_file: str | None = field(default=None, metadata={"help": "Validation data file."})
     test_file: str | None = field(default=None, metadata={"help": "Test data file."})
     drop_empty_texts: bool = field(default=False, metadata={"help": "Drop rows with empty text instead of failing."})
+    clean_text: bool = field(
+        default=False,
+        metadata={
+            "help": "Clean every text before tokenizing: HTML tags removed and entities decoded, URLs, e-mail "
+            "addresses and @handles removed, whitespace runs collapsed (modeling_amsdff/text_cleaning.py). Saved in "
+            "the model's config (text_cleaning), so that serving cleans the same way; a saved model trained so keeps "
+            "cleaning when it is trained further."
+        },
+    )
     augmentation: str | None = field(
         default=None,
         metadata={

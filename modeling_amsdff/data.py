@@ -22,6 +22,7 @@ from datasets import DatasetDict, load_dataset
 from .hub import slug
 from .offline_data import OFFLINE_DATASETS, DataError, split_dataset
 from .registry import TEXT_REGRESSION, ModelFamily
+from .text_cleaning import clean_text
 
 
 # Column added to rows read from the user's files: where each row came from ("row 12 of train.csv"), so that an error
@@ -346,24 +347,60 @@ def join_text_columns(
             texts.append(delimiter.join(parts))
         return {"text": texts}
 
-    out = DatasetDict()
-    for split, dataset in raw.items():
-        dataset = dataset.map(join, batched=True, desc=f"joining text columns ({split})")
-        empty = [i for i, text in enumerate(dataset["text"]) if not text]
-        if empty and drop_empty:
-            dataset = dataset.filter(lambda text: bool(text), input_columns="text")
-            if len(dataset) == 0:
-                raise DataError(
-                    f"Every text of the {split!r} split is empty ({len(empty)} row(s)): no text is left after "
-                    f"--drop_empty_texts. Check --text_column_names (now {list(text_columns)})."
-                )
-        elif empty:
-            raise DataError(
-                f"{len(empty)} row(s) of the {split!r} split have an empty text (the first: "
-                f"{locate(dataset, empty[0], split)}); clean the data or pass --drop_empty_texts."
+    hint = f"Check --text_column_names (now {list(text_columns)})."
+    return DatasetDict(
+        {
+            split: without_empty_texts(
+                dataset.map(join, batched=True, desc=f"joining text columns ({split})"), split, drop_empty, hint
             )
-        out[split] = dataset
-    return out
+            for split, dataset in raw.items()
+        }
+    )
+
+
+def without_empty_texts(
+    dataset: datasets.Dataset, split: str, drop_empty: bool, hint: str, after: str = ""
+) -> datasets.Dataset:
+    """`dataset` without its empty texts when `drop_empty`, else refused if it has any; `after` names what made them
+    empty (e.g. " after --clean_text"), `hint` what to check when nothing is left."""
+    empty = [i for i, text in enumerate(dataset["text"]) if not text]
+    if empty and drop_empty:
+        dataset = dataset.filter(lambda text: bool(text), input_columns="text")
+        if len(dataset) == 0:
+            raise DataError(
+                f"Every text of the {split!r} split is empty{after} ({len(empty)} row(s)): no text is left after "
+                f"--drop_empty_texts. {hint}"
+            )
+    elif empty:
+        raise DataError(
+            f"{len(empty)} row(s) of the {split!r} split have an empty text{after} (the first: "
+            f"{locate(dataset, empty[0], split)}); clean the data or pass --drop_empty_texts."
+        )
+    return dataset
+
+
+def clean_splits(splits: DatasetDict, steps: list[str] | None, drop_empty: bool) -> DatasetDict:
+    """Every split's `text` after the cleaning `steps` (`text_cleaning.clean_text`); a text left empty is refused, or
+    dropped with `drop_empty`, as an empty text of the data is."""
+    if not steps:
+        return splits
+
+    def clean(batch):
+        return {"text": [clean_text(text, steps) for text in batch["text"]]}
+
+    hint = f"--clean_text removed every character of them (steps: {steps})."
+    return DatasetDict(
+        {
+            split: without_empty_texts(
+                dataset.map(clean, batched=True, desc=f"cleaning texts ({split})"),
+                split,
+                drop_empty,
+                hint,
+                after=" after --clean_text",
+            )
+            for split, dataset in splits.items()
+        }
+    )
 
 
 def label_kind(raw: DatasetDict, do_regression: bool | None, sources: dict[str, str] | None = None) -> str:

@@ -369,6 +369,7 @@ def model_usage(
         kind="image" if image else "text",
         repo_id=repo_id,
         regression=config.get("problem_type") == "regression",
+        text_cleaning=config.get("text_cleaning"),
         lora_adapter=adapter,
         lora_adapter_url=f"{hub_url}/{adapter}" if hub_url and adapter else adapter,
         lora_base=lora_base,

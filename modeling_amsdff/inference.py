@@ -22,6 +22,7 @@ from transformers import (
 )
 
 from .registry import FAMILIES_BY_MODEL_TYPE, TEXT_REGRESSION
+from .text_cleaning import check_steps, clean_text
 
 
 class InferenceInputError(ValueError):
@@ -94,6 +95,7 @@ class LoadedModel:
     folder: str
     max_length: int = 128
     problem_type: str = "single_label_classification"
+    text_cleaning: list[str] | None = None  # the config's cleaning steps (`text_cleaning.clean_text`), for texts
 
     @property
     def config(self):
@@ -112,6 +114,7 @@ class LoadedModel:
             "labels": [self.config.id2label[i] for i in range(self.config.num_labels)],
             "num_parameters": sum(p.numel() for p in self.model.parameters()),
             "model": os.path.basename(os.path.normpath(self.folder)),  # not the server's own file system path
+            **({"text_cleaning": self.text_cleaning} if self.kind == "text" else {}),
         }
 
     def preprocess(self, items: list, padding: bool | str = True) -> dict[str, torch.Tensor]:
@@ -131,6 +134,14 @@ class LoadedModel:
                         f"Item {i} is not valid Unicode text: {error.object[error.start : error.end]!r} at position "
                         f"{error.start} is half of a surrogate pair, not a character."
                     ) from None
+            if self.text_cleaning:
+                items = [clean_text(text, self.text_cleaning) for text in items]
+                for i, text in enumerate(items):
+                    if not text:
+                        raise InferenceInputError(
+                            f"Item {i} is empty after the model's text cleaning ({', '.join(self.text_cleaning)}): "
+                            "nothing of it is left for the model to read."
+                        )
             encoded = self.processor(
                 items, padding=padding, truncation=True, max_length=self.max_length, return_tensors="pt"
             )
@@ -197,6 +208,10 @@ def load_for_inference(folder: str, max_length: int = 128, trust_remote_code: bo
         raise SavedModelError(f"{config_path!r} cannot be read as JSON: {error}") from error
     if not isinstance(config, dict):
         raise SavedModelError(f"{config_path!r} holds a JSON {type(config).__name__}, not a model config (an object).")
+    try:
+        cleaning = check_steps(config.get("text_cleaning"), f"text_cleaning in {config_path}")
+    except ValueError as error:
+        raise SavedModelError(str(error)) from None
     model_type = config.get("model_type")
     if model_type in FAMILIES_BY_MODEL_TYPE:
         family = FAMILIES_BY_MODEL_TYPE[model_type]
@@ -218,4 +233,4 @@ def load_for_inference(folder: str, max_length: int = 128, trust_remote_code: bo
     problem_type = model.config.problem_type or "single_label_classification"
     if model_type in FAMILIES_BY_MODEL_TYPE and FAMILIES_BY_MODEL_TYPE[model_type].task == TEXT_REGRESSION:
         problem_type = "regression"
-    return LoadedModel(model.eval(), processor, kind, folder, max_length, problem_type)
+    return LoadedModel(model.eval(), processor, kind, folder, max_length, problem_type, cleaning)
