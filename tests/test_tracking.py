@@ -62,6 +62,7 @@ def test_mlflow_run_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"  # a local file store, as MLflow's default is (in the working folder)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "amsdff-tests")
+    monkeypatch.chdir(tmp_path)  # MLflow's default artifact store is ./mlruns
     out = tmp_path / "tracked"
     budget = ["--max_train_samples", "48", "--max_eval_samples", "32", "--max_predict_samples", "32", *FAST]
     flags = ["--learning_rate", "1e-4", "--eval_strategy", "epoch", "--report_to", "mlflow", *PLOTS]
