@@ -1,7 +1,7 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
 """What every benchmark script shares: the offline environment and the repository on the import path (set when this
 module is imported, so import it before the package), the folders, the machine line, mean ± std of seeds, and
-writing the results table (.md) and the raw runs (.json) that the README links."""
+writing the results table (.md) and the raw runs (.json) that docs/results.md includes (scripts/build_docs.py)."""
 
 from __future__ import annotations
 

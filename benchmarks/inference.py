@@ -10,7 +10,7 @@ test metric of eager, ONNX and int8 on the whole test split. On a CUDA machine t
 on the GPU (fp32 and bf16).
 
 Usage:
-    python benchmarks/inference.py                 # the README numbers (about 30 min on 2 CPU cores)
+    python benchmarks/inference.py                 # the numbers in docs/results.md (about 30 min on 2 CPU cores)
     python benchmarks/inference.py --quick --output /tmp/inference   # tiny budgets, to check that it runs
 
 Writes benchmarks/results/inference.md and .json.

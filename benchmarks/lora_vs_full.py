@@ -6,7 +6,7 @@ standard deviation). Same data, budget and seeds for both; each gets its usual l
 need a larger one). Reports trainable parameters, test metrics and training speed.
 
 Usage:
-    python benchmarks/lora_vs_full.py                     # the README numbers (about 35 min on 2 CPU cores)
+    python benchmarks/lora_vs_full.py         # the numbers in docs/results.md (about 35 min on 2 CPU cores)
     python benchmarks/lora_vs_full.py --seeds 0 --max_train_samples 300 --epochs 1   # a quick look
 
 Writes benchmarks/results/lora_vs_full.md (table) and .json (every run).

