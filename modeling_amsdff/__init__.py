@@ -13,6 +13,7 @@ from .configuration_amsdff import AmsdffConfig
 from .configuration_amsra_net import AmsraNetConfig
 from .configuration_cifar_resnet import CifarResNetConfig
 from .configuration_emotion_regression import EmotionRegressionConfig
+from .configuration_versions import PACKAGE_VERSION
 from .image_processing_amsra_net import AmsraNetImageProcessor
 from .image_processing_channel_conversion import ChannelConvertingImageProcessor
 from .image_processing_cifar_resnet import CifarResNetImageProcessor
@@ -27,7 +28,7 @@ from .modeling_emotion_regression import (
 from .registry import FAMILIES
 
 
-__version__ = "0.2.0"
+__version__ = PACKAGE_VERSION
 
 for _family in FAMILIES:
     AutoConfig.register(_family.model_type, _family.config_class, exist_ok=True)

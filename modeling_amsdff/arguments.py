@@ -374,10 +374,6 @@ class ImageTrainingArguments(RunTrainingArguments):
     )
 
 
-# Config arguments renamed since version 0.1.0 (configs saved with the old names still load).
-RENAMED_CONFIG_ARGUMENTS = {"loss_type": "classification_loss (classifiers) or regression_loss (regression models)"}
-
-
 # Names in a config field's annotation, and the Python types of the values each one admits.
 ANNOTATION_TYPES = {
     "int": (int,),
@@ -424,9 +420,8 @@ def parse_config_overrides(text: str | None, config_class) -> dict:
             raise ValueError(f"--config_overrides: {name} must be {fields_[name].type}, got {value!r}.")
     unknown = sorted(set(overrides) - set(fields_))
     if unknown:
-        renamed = [
-            f"{name} is now {RENAMED_CONFIG_ARGUMENTS[name]}" for name in unknown if name in RENAMED_CONFIG_ARGUMENTS
-        ]
+        renamed_arguments = getattr(config_class, "renamed_arguments", {})  # read from saved configs, not here
+        renamed = [f"{name} is now {renamed_arguments[name]}" for name in unknown if name in renamed_arguments]
         hint = f" ({'; '.join(renamed)})" if renamed else ""
         raise ValueError(f"--config_overrides: unknown {config_class.__name__} argument(s) {unknown}{hint}.")
     return overrides

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from transformers import DistilBertConfig, PreTrainedConfig
 
+from .configuration_versions import VersionedConfigMixin
 from .losses import validate_classification_loss_settings
 
 
@@ -18,7 +19,7 @@ def _as_tuple(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-class AmsdffConfig(PreTrainedConfig):
+class AmsdffConfig(VersionedConfigMixin, PreTrainedConfig):
     r"""
     Configuration of an AMSDFF (Advanced Multi-Scale Dynamic Feature Fusion) text classifier: a pretrained encoder
     followed by a feature enhancer, a multi-scale attention module, a dynamic expert-fusion module (three pre-norm
@@ -58,8 +59,9 @@ class AmsdffConfig(PreTrainedConfig):
         architecture_revision (`int`, *optional*, defaults to 2):
             2: the modules described here. 1: the modules of versions 0.1-0.2 (post-norm residuals, random
             initialisation, one hidden x hidden pointwise convolution per scale and a query projection, experts
-            `hidden_size // 2` wide), kept so that the models they saved load and give the same outputs; a saved
-            config without this key is read as revision 1.
+            `hidden_size // 2` wide), kept so that the models they saved load and give the same outputs: a config
+            saved without this key and without a package version (by 0.1-0.2) is read as revision 1
+            (`configuration_versions.py`).
         router_aux_loss_coef (`float`, *optional*, defaults to 0.01):
             Weight of the load-balance loss (squared coefficient of variation of the experts' importance over the
             batch) added to the training loss. 0 disables it. The reference implementation had none, so its gate
@@ -123,6 +125,7 @@ class AmsdffConfig(PreTrainedConfig):
     sub_configs_defaults = {"backbone_config": DistilBertConfig}
     # Extra outputs that Trainer must not gather as predictions.
     keys_to_ignore_at_inference = ["hidden_states", "attentions", "router_logits", "aux_loss", "loss_components"]
+    renamed_arguments = {"loss_type": "classification_loss"}  # configs saved by 0.1
 
     backbone_config: dict | PreTrainedConfig | None = None
     use_feature_enhancer: bool = True
@@ -160,8 +163,6 @@ class AmsdffConfig(PreTrainedConfig):
             "focal_alpha",
         ):
             setattr(self, name, _as_tuple(getattr(self, name)))
-        if "loss_type" in kwargs:  # the name of `classification_loss` in configs saved before version 0.2
-            self.classification_loss = kwargs.pop("loss_type")
         super().__post_init__(**kwargs)
         self._validate_amsdff()
 
@@ -223,11 +224,9 @@ class AmsdffConfig(PreTrainedConfig):
         validate_classification_loss_settings(self)
 
     @classmethod
-    def from_dict(cls, config_dict: dict, **kwargs) -> AmsdffConfig:
-        """A saved config without `architecture_revision` was written by version 0.2 or earlier: revision 1."""
-        if "architecture_revision" not in config_dict:
-            config_dict = {**config_dict, "architecture_revision": 1}
-        return super().from_dict(config_dict, **kwargs)
+    def from_unversioned(cls, config_dict: dict) -> dict:
+        """A config saved without `architecture_revision` was written by version 0.2 or earlier: revision 1."""
+        return {"architecture_revision": 1, **config_dict}
 
     def multi_scale_width(self) -> int:
         """Channels of the multi-scale attention's convolutions and attention, with the default resolved: a quarter

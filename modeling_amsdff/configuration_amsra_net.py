@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
+from .configuration_versions import VersionedConfigMixin
 from .losses import validate_classification_loss_settings
 
 
@@ -12,7 +13,7 @@ def _as_tuple(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-class AmsraNetConfig(PreTrainedConfig):
+class AmsraNetConfig(VersionedConfigMixin, PreTrainedConfig):
     r"""
     Configuration of AMSRA-Net, an image classifier built from four cascaded hierarchical multimodal residual attention
     blocks (HMRAB), one per stage. Each HMRAB stacks `depths[i]` residual units made of multi-scale feature decouplers
@@ -54,8 +55,8 @@ class AmsraNetConfig(PreTrainedConfig):
         lgsa_key_value_size (`int`, *optional*, defaults to 8):
             Keys and values of the LGSA come from the stage's map average-pooled to at most this many positions per
             side (spatial-reduction attention), so attention costs `HW x size^2` instead of `(HW)^2`; `None` attends
-            over all positions (SAGAN). Configs saved before version 0.3 have no such key and are read as `None`, the
-            engine they were trained with.
+            over all positions (SAGAN). Configs saved before version 0.3 have no such key and no package version: they
+            are read as `None`, the engine they were trained with (`configuration_versions.py`).
         use_lgsa_gate (`bool`, *optional*, defaults to `True`):
             Scale the attention output by a learned per-position sigmoid gate (1x1 convolution) before the residual
             add; `False` keeps only SAGAN's learnable scalar `gamma` (initialised at 0).
@@ -89,6 +90,7 @@ class AmsraNetConfig(PreTrainedConfig):
     """
 
     model_type = "amsra_net"
+    renamed_arguments = {"loss_type": "classification_loss"}  # configs saved by 0.1
     keys_to_ignore_at_inference = ["hidden_states", "loss_components"]
 
     num_channels: int = 3
@@ -119,20 +121,17 @@ class AmsraNetConfig(PreTrainedConfig):
     def __post_init__(self, **kwargs):
         for name in ("hidden_sizes", "depths", "msfd_kernel_sizes", "msfd_dilations", "loss_weights", "focal_alpha"):
             setattr(self, name, _as_tuple(getattr(self, name)))
-        if "loss_type" in kwargs:  # the name of `classification_loss` in configs saved before version 0.2
-            self.classification_loss = kwargs.pop("loss_type")
         super().__post_init__(**kwargs)
         self._validate_amsra()
 
     @classmethod
-    def from_dict(cls, config_dict: dict, **kwargs) -> AmsraNetConfig:
-        """A saved config without `lgsa_key_value_size` was written before version 0.3: its LGSA attended over all
+    def from_unversioned(cls, config_dict: dict) -> dict:
+        """A config saved without `lgsa_key_value_size` was written before version 0.3: its LGSA attended over all
         positions and its residual units held two MSFDs, so it loads as such and the model gives the outputs it was
         trained to give."""
-        if "lgsa_key_value_size" not in config_dict:
-            before = {"lgsa_key_value_size": None, "decouplers_per_unit": 2, "zero_init_residual": True}
-            config_dict = {**before, **config_dict}
-        return super().from_dict(config_dict, **kwargs)
+        if "lgsa_key_value_size" in config_dict:
+            return config_dict
+        return {"lgsa_key_value_size": None, "decouplers_per_unit": 2, "zero_init_residual": True, **config_dict}
 
     def zero_init_last_norm(self) -> bool:
         """`zero_init_residual` with its default resolved: on for units of two MSFDs, off for units of one."""

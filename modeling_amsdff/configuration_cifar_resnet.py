@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from transformers import ResNetConfig
 
+from .configuration_versions import VersionedConfigMixin
 
-class CifarResNetConfig(ResNetConfig):
+
+class CifarResNetConfig(VersionedConfigMixin, ResNetConfig):
     r"""
     [`ResNetConfig`] of a ResNet for small images (the CIFAR variant: a 3x3 stride-1 stem, no max-pool). The defaults
     are ResNet-18 (11.17M parameters for 10 classes): basic blocks, two per stage, 64/128/256/512 channels. Every

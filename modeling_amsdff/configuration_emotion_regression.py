@@ -7,6 +7,7 @@ import logging
 
 from transformers import DistilBertConfig, PreTrainedConfig
 
+from .configuration_versions import VersionedConfigMixin
 from .losses import validate_regression_loss_settings
 from .regression_heads import GATE_ACTIVATIONS
 
@@ -21,7 +22,7 @@ def _as_tuple(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-class EmotionRegressionConfig(PreTrainedConfig):
+class EmotionRegressionConfig(VersionedConfigMixin, PreTrainedConfig):
     r"""
     Configuration of a text encoder with a multi-dimensional regression head: `num_labels` continuous scores per text
     (the seed document regresses 8 emotion dimensions; the offline VADER data gives mean valence and rater
@@ -78,6 +79,7 @@ class EmotionRegressionConfig(PreTrainedConfig):
     """
 
     model_type = "emotion_regression"
+    renamed_arguments = {"loss_type": "regression_loss"}  # configs saved by 0.1
     # A dict `backbone_config` is read by its own `model_type` (any encoder); with none, DistilBERT-base.
     sub_configs_defaults = {"backbone_config": DistilBertConfig}
     keys_to_ignore_at_inference = [
@@ -109,8 +111,6 @@ class EmotionRegressionConfig(PreTrainedConfig):
     def __post_init__(self, **kwargs):
         self.label_means = _as_tuple(self.label_means)
         self.label_scales = _as_tuple(self.label_scales)
-        if "loss_type" in kwargs:  # the name of `regression_loss` in configs saved before version 0.2
-            self.regression_loss = kwargs.pop("loss_type")
         kwargs.setdefault("problem_type", "regression")
         if self.problem_type is None:
             self.problem_type = kwargs.pop("problem_type")

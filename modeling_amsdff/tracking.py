@@ -51,13 +51,13 @@ def check_tracking(training_args) -> None:
     """The tracking flags, checked before anything is loaded, each failure in one clear line: the tool installed, an
     MLflow tracking store it can write (`check_tracking_store`), Weights & Biases logged in unless offline
     (`check_wandb_login`), and a registered model name only for a run that reports to MLflow and trains."""
-    for tracker, package in (("mlflow", "mlflow"), ("wandb", "wandb")):
+    for tracker, name in (("mlflow", "MLflow"), ("wandb", "wandb")):
         if reports_to(training_args, tracker):
             try:
-                __import__(package)
+                __import__(tracker)
             except ImportError:
                 raise ValueError(
-                    f"--report_to {tracker} needs {package}: pip install 'modeling_amsdff[tracking]'."
+                    f"--report_to {tracker} needs {name}: pip install 'modeling_amsdff[tracking]'."
                 ) from None
     registered = training_args.mlflow_registered_model_name
     if registered is not None:

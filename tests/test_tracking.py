@@ -20,6 +20,19 @@ import train  # noqa: E402
 TINY_BUDGET = ["--max_train_samples", "32", "--max_eval_samples", "16", "--max_predict_samples", "16", *FAST]
 
 
+def use_store(store: str, monkeypatch) -> None:
+    """MLflow's tracking store for this test: the environment, as a user sets it, and MLflow's process-wide setting,
+    which an earlier test's `mlflow.set_tracking_uri` would otherwise keep (it wins over the environment)."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    monkeypatch.setattr(mlflow.tracking._tracking_service.utils, "_tracking_uri", None)
+    monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)  # and its experiment, likewise
+    # ... which mlflow.set_experiment also exports: unset it now, and again after the test (setenv records its absence)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "unset")
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID")
+
+
 def test_report_to_mlflow_without_mlflow_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "mlflow", None)  # import mlflow now raises ImportError
     with pytest.raises(ValueError, match=r"--report_to mlflow needs MLflow: pip install 'modeling_amsdff\[tracking"):
@@ -60,7 +73,7 @@ def test_mlflow_run_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     from mlflow.tracking import MlflowClient
 
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"  # a local file store, as MLflow's default is (in the working folder)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    use_store(store, monkeypatch)
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "amsdff-tests")
     monkeypatch.chdir(tmp_path)  # MLflow's default artifact store is ./mlruns
     out = tmp_path / "tracked"
@@ -68,7 +81,6 @@ def test_mlflow_run_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     flags = ["--learning_rate", "1e-4", "--eval_strategy", "epoch", "--report_to", "mlflow", *PLOTS]
     results = train.main(["--output_dir", str(out), *budget, *flags])
 
-    mlflow.set_tracking_uri(store)
     runs = mlflow.search_runs(experiment_names=["amsdff-tests"])
     assert len(runs) == 1
     run = runs.iloc[0]
@@ -181,7 +193,7 @@ def test_mlflow_registers_each_trained_model_as_a_new_version(tiny_encoder, tmp_
     from transformers import AutoModelForSequenceClassification
 
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    use_store(store, monkeypatch)
     monkeypatch.chdir(tmp_path)  # MLflow's default artifact store is ./mlruns
     flags = ["--report_to", "mlflow", "--mlflow_registered_model_name", "sentiment", *PLOTS]
     for name in ("first", "second"):

@@ -1,0 +1,71 @@
+# Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
+"""One rule for the versions of saved configs, shared by every family's config (and saved with each).
+
+Every config this package saves names the package version that wrote it (`modeling_amsdff_version`, beside
+transformers' own `transformers_version`). Reading a config:
+
+- a dict that names the version that wrote it is read as it says (AMSDFF's `architecture_revision` included);
+- a dict written by `save_pretrained` before the version was recorded (it has `transformers_version` but no
+  `modeling_amsdff_version`: versions 0.1-0.2, and 0.3 models saved before this rule) is migrated by its family's
+  `from_unversioned`, which knows what those versions meant by a missing key;
+- any other dict (written by hand: `AmsdffConfig.from_dict({"num_labels": 3})`) is today's config, exactly as the
+  constructor builds it.
+
+Arguments renamed since 0.1.0 (`renamed_arguments`, old name -> today's) are read under their old name by the
+constructor and by `from_dict` alike, and saved under the new one. This file imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import logging
+
+
+logger = logging.getLogger(__name__)
+
+PACKAGE_VERSION = "0.3.0"  # the version of modeling_amsdff (`modeling_amsdff.__version__` is this)
+VERSION_KEY = "modeling_amsdff_version"
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".")[:3] if part.isdigit())
+
+
+class VersionedConfigMixin:
+    """The version rule above, for a `PreTrainedConfig` subclass (put it first among the bases)."""
+
+    # Arguments renamed since 0.1.0: old name -> today's name.
+    renamed_arguments: dict[str, str] = {}
+
+    def __post_init__(self, **kwargs):
+        for old, new in self.renamed_arguments.items():
+            if old in kwargs:
+                setattr(self, new, kwargs.pop(old))
+        kwargs.pop(VERSION_KEY, None)  # a saved dict handed to the constructor: the version is not an argument
+        super().__post_init__(**kwargs)
+
+    @classmethod
+    def from_unversioned(cls, config_dict: dict) -> dict:
+        """A dict saved before the version was recorded, rewritten as today's config reads it (the family's rules)."""
+        return config_dict
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs):
+        config_dict = dict(config_dict)
+        saved_by = config_dict.pop(VERSION_KEY, None)
+        if saved_by is None and "transformers_version" in config_dict:
+            config_dict = cls.from_unversioned(config_dict)
+        elif saved_by is not None and _version_tuple(str(saved_by)) > _version_tuple(PACKAGE_VERSION):
+            logger.warning(
+                f"This {cls.__name__} was saved by modeling_amsdff {saved_by}, newer than this code "
+                f"({PACKAGE_VERSION}): arguments it added are kept as plain attributes."
+            )
+        return super().from_dict(config_dict, **kwargs)
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), VERSION_KEY: PACKAGE_VERSION}
+
+    def to_diff_dict(self) -> dict:
+        return {**super().to_diff_dict(), VERSION_KEY: PACKAGE_VERSION}
+
+
+__all__ = ["PACKAGE_VERSION", "VERSION_KEY", "VersionedConfigMixin"]
