@@ -40,17 +40,20 @@ BLOCK_PACKAGE = textwrap.dedent(
     """
 )
 
-# argv: folder auto_class output_key; reads folder/inputs.json, prints the output tensor as JSON.
+# argv: a JSON list of [folder, auto_class, output_key]; for each, reads folder/inputs.json and runs the model that
+# `auto_class.from_pretrained(folder, trust_remote_code=True)` loads; prints the output tensors as one JSON list.
 LOAD_AND_RUN = textwrap.dedent(
     """
     import json, sys, torch
     import transformers
-    folder, auto_class, output_key = sys.argv[1:4]
-    inputs = {k: torch.tensor(v) for k, v in json.load(open(folder + "/inputs.json")).items()}
-    model = getattr(transformers, auto_class).from_pretrained(folder, trust_remote_code=True).eval()
-    assert model.__class__.__module__.startswith("transformers_modules."), model.__class__.__module__
-    with torch.no_grad():
-        print(json.dumps(model(**inputs)[output_key].tolist()))
+    outputs = []
+    for folder, auto_class, output_key in json.loads(sys.argv[1]):
+        inputs = {k: torch.tensor(v) for k, v in json.load(open(folder + "/inputs.json")).items()}
+        model = getattr(transformers, auto_class).from_pretrained(folder, trust_remote_code=True).eval()
+        assert model.__class__.__module__.startswith("transformers_modules."), model.__class__.__module__
+        with torch.no_grad():
+            outputs.append(model(**inputs)[output_key].tolist())
+    print(json.dumps(outputs))
     """
 )
 

@@ -161,7 +161,7 @@ def test_configs_saved_before_the_lightweight_attention_load_with_full_attention
     config.save_pretrained(tmp_path)
     assert AmsraNetConfig.from_pretrained(tmp_path).lgsa_key_value_size == 8
     saved = config.to_dict()
-    for key in ("lgsa_key_value_size", "decouplers_per_unit", "zero_init_residual"):
+    for key in ("lgsa_key_value_size", "decouplers_per_unit", "zero_init_residual", "modeling_amsdff_version"):
         del saved[key]  # what versions before 0.3 wrote
     old = AmsraNetConfig.from_dict(saved)
     assert old.lgsa_key_value_size is None and old.decouplers_per_unit == 2 and old.zero_init_last_norm()

@@ -67,8 +67,7 @@ def test_a_writable_or_allowed_tracking_store_passes(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.slow
-def test_mlflow_run_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_available, tmp_path, monkeypatch):
+def test_mlflow_run_on_rotten_tomatoes(tiny_encoder, rotten_tomatoes_available, tmp_path, monkeypatch):
     import mlflow
     from mlflow.tracking import MlflowClient
 
@@ -79,7 +78,7 @@ def test_mlflow_run_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     out = tmp_path / "tracked"
     budget = ["--max_train_samples", "48", "--max_eval_samples", "32", "--max_predict_samples", "32", *FAST]
     flags = ["--learning_rate", "1e-4", "--eval_strategy", "epoch", "--report_to", "mlflow", *PLOTS]
-    results = train.main(["--output_dir", str(out), *budget, *flags])
+    results = train.main(["--output_dir", str(out), "--model_name_or_path", tiny_encoder, *budget, *flags])
 
     runs = mlflow.search_runs(experiment_names=["amsdff-tests"])
     assert len(runs) == 1

@@ -46,7 +46,7 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
             "--config_overrides",
             SMALL_AMSRA,
             "--max_train_samples",
-            "3000",
+            "1500",
             "--max_eval_samples",
             "200",
             "--max_predict_samples",
