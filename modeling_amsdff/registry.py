@@ -1,7 +1,9 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
 """The model families of this package, one entry each: what `train.py --model_type` builds, and every fact about a
 family that the training scripts, the model card, LoRA, the inference helpers, the `Auto*` registration and the tests
-need. Adding a family means its own configuration/modeling files plus one `ModelFamily` entry in `FAMILIES`.
+need. Adding a family means its own configuration/modeling files plus one `ModelFamily` entry in `FAMILIES` (or, from
+outside the package, one `register_family` call): the exports, the `Auto*` registration, `train.py --model_type`, the
+card, LoRA, export, serving and the shared tests follow from the entry.
 
 Never copied to the Hub (no file a saved model carries imports it).
 """
@@ -11,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from transformers import AutoModelForImageClassification, AutoModelForSequenceClassification, PreTrainedConfig
+from transformers import (
+    AutoConfig,
+    AutoImageProcessor,
+    AutoModel,
+    AutoModelForImageClassification,
+    AutoModelForSequenceClassification,
+    PreTrainedConfig,
+)
 
 from .configuration_amsdff import AmsdffConfig
 from .configuration_amsra_net import AmsraNetConfig
@@ -200,7 +209,7 @@ AMSDFF_BASELINE_ARGUMENTS = {
     "classification_loss": "cross_entropy",
 }
 
-FAMILIES = (
+BUILT_IN_FAMILIES = (
     ModelFamily(
         config_class=AmsdffConfig,
         body_class=AmsdffModel,
@@ -256,9 +265,50 @@ FAMILIES = (
     ),
 )
 
-FAMILIES_BY_MODEL_TYPE = {family.model_type: family for family in FAMILIES}
+FAMILIES: list[ModelFamily] = []
+FAMILIES_BY_MODEL_TYPE: dict[str, ModelFamily] = {}
 # `--model_type` name -> (family, config arguments of that preset)
-MODEL_TYPES = {name: (family, arguments) for family in FAMILIES for name, arguments in family.presets.items()}
+MODEL_TYPES: dict[str, tuple[ModelFamily, dict]] = {}
+
+
+def register_family(family: ModelFamily) -> None:
+    """Make `family` one of the package's: known to `train.py --model_type` (its presets), to the card, LoRA, export
+    and serving (`family_for`), registered with the `Auto*` classes, and its classes marked for saving with their
+    code. Refused when its model type or a preset name is taken, or its task is unknown."""
+    if family.task not in TASKS:
+        raise ValueError(f"ModelFamily {family.model_type!r}: task must be one of {TASKS}, got {family.task!r}.")
+    if family.model_type in FAMILIES_BY_MODEL_TYPE:
+        raise ValueError(f"A model family {family.model_type!r} is registered already.")
+    taken = sorted(set(family.presets) & set(MODEL_TYPES))
+    if taken or not family.presets:
+        raise ValueError(f"ModelFamily {family.model_type!r}: its presets must be new names, {taken} are taken.")
+    FAMILIES.append(family)
+    FAMILIES_BY_MODEL_TYPE[family.model_type] = family
+    MODEL_TYPES.update({name: (family, arguments) for name, arguments in family.presets.items()})
+    AutoConfig.register(family.model_type, family.config_class, exist_ok=True)
+    AutoModel.register(family.config_class, family.body_class, exist_ok=True)
+    family.auto_class.register(family.config_class, family.model_class, exist_ok=True)
+    family.config_class.register_for_auto_class()
+    family.body_class.register_for_auto_class("AutoModel")
+    family.model_class.register_for_auto_class(family.auto_class.__name__)
+    if family.image_processor_class is not None:
+        AutoImageProcessor.register(
+            family.config_class, image_processor_classes={"pil": family.image_processor_class}, exist_ok=True
+        )
+        family.image_processor_class.register_for_auto_class("AutoImageProcessor")
+
+
+def unregister_family(model_type: str) -> None:
+    """Forget a family that `register_family` added (its `Auto*` registration stays, as transformers has no undo)."""
+    family = FAMILIES_BY_MODEL_TYPE.pop(model_type)
+    FAMILIES.remove(family)
+    for name in family.presets:
+        MODEL_TYPES.pop(name, None)
+
+
+for _family in BUILT_IN_FAMILIES:
+    register_family(_family)
+del _family
 
 
 def family_for(config_or_model_type: PreTrainedConfig | str | dict) -> ModelFamily:
