@@ -62,7 +62,7 @@ from modeling_amsdff.image_data import (
     prepare_image_data,
     process_images,
 )
-from modeling_amsdff.inference import load_saved_model
+from modeling_amsdff.inference import load_saved
 from modeling_amsdff.lora import check_lora_arguments
 from modeling_amsdff.registry import ModelFamily, preset
 from modeling_amsdff.runner import (
@@ -103,7 +103,7 @@ def build_image_model(
     remote = {"trust_remote_code": model_args.trust_remote_code, **model_args.hub_kwargs()}
     if path:
         model = continue_saved_model(model_args, family, path, facts, overrides)
-        return model, load_saved_model(AutoImageProcessor.from_pretrained, path, **remote)
+        return model, load_saved(AutoImageProcessor.from_pretrained, path, **remote)
 
     if not trains:
         raise ValueError(UNTRAINED_HEAD)
@@ -111,7 +111,7 @@ def build_image_model(
         preset_arguments = config_arguments(model_args, family)
     processor = None
     if image_processor_name:
-        processor = load_saved_model(AutoImageProcessor.from_pretrained, image_processor_name, **remote)
+        processor = load_saved(AutoImageProcessor.from_pretrained, image_processor_name, **remote)
         if not isinstance(processor, ChannelConvertingImageProcessor):
             raise DataError(
                 f"--image_processor_name {image_processor_name!r} holds a {type(processor).__name__}; image models "

@@ -63,7 +63,7 @@ from modeling_amsdff.augmentation import Eda, TextAugmentationCollator, check_au
 from modeling_amsdff.data import DataError, DataFacts, clean_splits, prepare_text_data
 from modeling_amsdff.experiments import side_run_arguments
 from modeling_amsdff.hub import hub_id
-from modeling_amsdff.inference import load_saved_model
+from modeling_amsdff.inference import load_saved
 from modeling_amsdff.lora import check_lora_arguments
 from modeling_amsdff.offline_data import MINILM_HUB_ID, minilm_path
 from modeling_amsdff.registry import (
@@ -125,9 +125,7 @@ def build_model(
     model and the folder or Hub id its tokenizer comes from. A new model is refused when the run does not train."""
     path = model_args.model_name_or_path or minilm_path()
     hub_kwargs = model_args.hub_kwargs()
-    config = load_saved_model(
-        AutoConfig.from_pretrained, path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs
-    )
+    config = load_saved(AutoConfig.from_pretrained, path, trust_remote_code=model_args.trust_remote_code, **hub_kwargs)
     if config.model_type == family.model_type:
         return continue_saved_model(model_args, family, path, facts, overrides, config), path
     if config.model_type in FAMILIES_BY_MODEL_TYPE:
@@ -141,7 +139,7 @@ def build_model(
         preset_arguments = config_arguments(model_args, family)
     arguments = {**preset_arguments, **overrides, **label_arguments(family, facts)}
     load = family.model_class.from_pretrained_backbone
-    model = load_saved_model(load, path, backbone_kwargs=hub_kwargs, **arguments)
+    model = load_saved(load, path, backbone_kwargs=hub_kwargs, **arguments)
     return model, path
 
 

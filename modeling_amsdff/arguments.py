@@ -208,8 +208,8 @@ class ImageDataArguments(DataArguments):
         default=0,
         metadata={
             "help": "Training images: pad by this many pixels and crop back at random (0: off, the default). 4 is the "
-            "CIFAR recipe of long runs (tens of epochs); at 1-3 epochs it cost both models 1-3 points of test "
-            "accuracy on Fashion-MNIST (benchmarks/image_classification.py)."
+            "CIFAR recipe of long runs (tens of epochs); at the budgets measured here it cost both models accuracy on "
+            "Fashion-MNIST (benchmarks/results/image_classification.md, rows 'random crop 4 px')."
         },
     )
     horizontal_flip: bool | None = field(

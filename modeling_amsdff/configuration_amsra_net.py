@@ -33,7 +33,7 @@ class AmsraNetConfig(VersionedConfigMixin, PreTrainedConfig):
         hidden_sizes (`tuple[int]`, *optional*, defaults to `(64, 128, 256, 512)`):
             Channels of the four stages; stages 2-4 halve the resolution (32 -> 32, 16, 8, 4 for 32x32 inputs).
         depths (`tuple[int]`, *optional*, defaults to `(2, 2, 2, 2)`):
-            Residual MSFD units per stage (each unit: two MSFDs and a shortcut, as a ResNet basic block).
+            Residual MSFD units per stage (each unit: `decouplers_per_unit` MSFDs and a shortcut).
         decouplers_per_unit (`int`, *optional*, defaults to 1):
             MSFDs per residual unit: 1, a bottleneck block with a multi-scale middle (1x1, parallel dilated 3x3s,
             1x1: three convolutions deep), or 2, a ResNet basic block of MSFDs (six deep; the design before version

@@ -19,7 +19,6 @@ import datasets
 import numpy as np
 from datasets import DatasetDict, load_dataset
 
-from .hub import slug
 from .offline_data import OFFLINE_DATASETS, DataError, split_dataset
 from .registry import TEXT_REGRESSION, ModelFamily
 from .text_cleaning import clean_text
@@ -45,7 +44,7 @@ class DataFacts:
         problem_type: `"single_label_classification"`, `"multi_label_classification"` or `"regression"`.
         label_names: the class names, or the names of the regression targets.
         num_examples: examples per split after truncation.
-        target_means, target_scales: per-target mean and standard deviation of the training split (regression).
+        label_means, label_scales: per-target mean and standard deviation of the training split (regression).
         image_column: the column that holds the images (image data).
     """
 
@@ -56,9 +55,20 @@ class DataFacts:
     problem_type: str
     label_names: list[str]
     num_examples: dict[str, int] = field(default_factory=dict)
-    target_means: tuple[float, ...] | None = None
-    target_scales: tuple[float, ...] | None = None
+    label_means: tuple[float, ...] | None = None
+    label_scales: tuple[float, ...] | None = None
     image_column: str | None = None
+
+
+def slug(text: str, limit: int = 64) -> str:
+    """`text` as a lowercase id of words joined by hyphens, at most `limit` characters, never cut inside a word."""
+    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+    kept = []
+    for word in words:
+        if len("-".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    return "-".join(kept) or "data"
 
 
 def describe_source(dataset_name: str | None, local: str | None) -> dict:
@@ -295,7 +305,7 @@ def prepare_text_data(
         num_examples=sizes,
     )
     if regression:
-        facts.target_means, facts.target_scales = target_statistics(splits["train"], label_names)
+        facts.label_means, facts.label_scales = target_statistics(splits["train"], label_names)
     return splits, facts
 
 

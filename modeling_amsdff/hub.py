@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from .data import slug
 from .output_dir import MANIFEST_NAME
 
 
@@ -41,17 +42,6 @@ CARD_METRICS = {
     "mae": ("mae", "MAE", None),
     "pearson": ("pearsonr", "Pearson r", None),
 }
-
-
-def slug(text: str, limit: int = 64) -> str:
-    """`text` as a lowercase id of words joined by hyphens, at most `limit` characters, never cut inside a word."""
-    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
-    kept = []
-    for word in words:
-        if len("-".join([*kept, word])) > limit:
-            break
-        kept.append(word)
-    return "-".join(kept) or "data"
 
 
 def write_model_card(

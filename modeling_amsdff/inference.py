@@ -178,7 +178,7 @@ class LoadedModel:
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
 
-def load_saved_model(load, path: str, **kwargs):
+def load_saved(load, path: str, **kwargs):
     """`load(path, **kwargs)` (a `from_pretrained`), with an error that names the folder and its weights file when the
     saved model cannot be read (a truncated `model.safetensors`, a missing file ...)."""
     try:
@@ -225,7 +225,7 @@ def load_for_inference(folder: str, max_length: int = 128, trust_remote_code: bo
     else:
         is_image = os.path.isfile(os.path.join(folder, "preprocessor_config.json"))
         auto_class = AutoModelForImageClassification if is_image else AutoModelForSequenceClassification
-    model = load_saved_model(auto_class.from_pretrained, folder, trust_remote_code=trust_remote_code)
+    model = load_saved(auto_class.from_pretrained, folder, trust_remote_code=trust_remote_code)
     if is_image:
         processor, kind = AutoImageProcessor.from_pretrained(folder, trust_remote_code=trust_remote_code), "image"
     else:

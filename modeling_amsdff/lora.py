@@ -17,30 +17,31 @@ from transformers import PreTrainedModel, Trainer
 
 from .arguments import LoraArguments
 from .hub import LORA_ADAPTER_DIR, LORA_BASE_DIR, write_adapter_card, write_lora_base_card
-from .registry import family_for
+from .registry import ModelFamily, family_for
 
 
 logger = logging.getLogger(__name__)
 
 
-def lora_body(model: PreTrainedModel) -> tuple[str, nn.Module]:
+def lora_body(model: PreTrainedModel, family: ModelFamily) -> tuple[str, nn.Module]:
     """(name, module) of the pretrained part LoRA adapts: the encoder of the text families (`get_encoder()`), the
     network of the image families (everything but the classifier)."""
     if model.base_model is model:
         raise ValueError(f"{type(model).__name__} is a body without a task head; apply LoRA to a task model.")
-    body = model.base_model if family_for(model.config).is_image else model.get_encoder()
+    body = model.base_model if family.is_image else model.get_encoder()
     for name, module in model.named_modules():
         if module is body:
             return name, body
     raise ValueError(f"Cannot locate the body of {type(model).__name__}.")
 
 
-def default_lora_target_modules(model: PreTrainedModel) -> list[str]:
+def default_lora_target_modules(model: PreTrainedModel, family: ModelFamily | None = None) -> list[str]:
     """Full names of the Linear / Conv2d modules of the body whose name (or dotted name suffix) the family's registry
     entry lists in `lora_target_modules`; when the model has none of them (AMSRA-Net without its attention engines),
-    every convolution of the body."""
-    prefix, body = lora_body(model)
-    wanted = family_for(model.config).lora_target_modules
+    every convolution of the body. `family`: the model's, looked up from its config when not given."""
+    family = family or family_for(model.config)
+    prefix, body = lora_body(model, family)
+    wanted = family.lora_target_modules
     adaptable = (nn.Linear, nn.Conv2d)
     targets = [
         f"{prefix}.{name}"
@@ -54,11 +55,11 @@ def default_lora_target_modules(model: PreTrainedModel) -> list[str]:
     return targets
 
 
-def default_modules_to_save(model: PreTrainedModel) -> list[str]:
+def default_modules_to_save(model: PreTrainedModel, family: ModelFamily | None = None) -> list[str]:
     """The largest modules that hold parameters and do not contain the body, trained in full and saved with the
     adapter (e.g. AMSDFF's `amsdff.multi_scale_attention`, `amsdff.dynamic_fusion`, ..., and `classifier`), plus the
     body's BatchNorm layers."""
-    body_name, body = lora_body(model)
+    body_name, body = lora_body(model, family or family_for(model.config))
     inside_body = {id(module) for module in body.modules()}
     found = []
 
@@ -87,6 +88,7 @@ def lora_config_for(
     lora_dropout: float = 0.1,
     target_modules: list[str] | str | None = None,
     modules_to_save: list[str] | None = None,
+    family: ModelFamily | None = None,
 ) -> LoraConfig:
     """A `LoraConfig` with this package's defaults for `model` (any family); every argument can be given instead.
 
@@ -97,13 +99,14 @@ def lora_config_for(
         raise ValueError(f"LoRA rank r must be >= 1, got {r}.")
     if not 0.0 <= lora_dropout < 1.0:
         raise ValueError(f"lora_dropout must be in [0, 1), got {lora_dropout}.")
+    family = family or family_for(model.config)
     return LoraConfig(
-        task_type=None if family_for(model.config).is_image else "SEQ_CLS",
+        task_type=None if family.is_image else "SEQ_CLS",
         r=r,
         lora_alpha=lora_alpha,
         lora_dropout=lora_dropout,
-        target_modules=target_modules or default_lora_target_modules(model),
-        modules_to_save=modules_to_save if modules_to_save is not None else default_modules_to_save(model),
+        target_modules=target_modules or default_lora_target_modules(model, family),
+        modules_to_save=modules_to_save if modules_to_save is not None else default_modules_to_save(model, family),
     )
 
 
@@ -129,8 +132,10 @@ def check_lora_arguments(lora_args: LoraArguments, training_args, is_image: bool
         )
 
 
-def start_lora(model: PreTrainedModel, processing_class, lora_args: LoraArguments, training_args) -> tuple:
-    """`model` wrapped in LoRA adapters, and the facts of the adapter for the model card.
+def start_lora(
+    model: PreTrainedModel, family: ModelFamily, processing_class, lora_args: LoraArguments, training_args
+) -> tuple:
+    """`model` wrapped in LoRA adapters, and a summary of the adapter for the model card.
 
     The adapter records the model it applies to: the saved model this run continues, or, for a new model, its starting
     point saved complete (code, weights, processor) to output_dir/lora_base, so the adapter always reloads on a model
@@ -142,7 +147,7 @@ def start_lora(model: PreTrainedModel, processing_class, lora_args: LoraArgument
             model.save_pretrained(base)
             processing_class.save_pretrained(base)
             adapter = os.path.abspath(os.path.join(training_args.output_dir, LORA_ADAPTER_DIR))
-            write_lora_base_card(base, adapter, family_for(model.config).describe(model.config)[1])
+            write_lora_base_card(base, adapter, family.describe(model.config)[1])
     model.name_or_path = os.path.abspath(base) if os.path.isdir(base) else base  # peft's base_model_name_or_path
     targets = lora_args.lora_target_modules
     if targets and targets != "all-linear":
@@ -153,23 +158,24 @@ def start_lora(model: PreTrainedModel, processing_class, lora_args: LoraArgument
         lora_alpha=lora_args.lora_alpha,
         lora_dropout=lora_args.lora_dropout,
         target_modules=targets or None,
+        family=family,
     )
     trainable, total = model.get_nb_trainable_parameters()
     logger.info(
         f"LoRA: {trainable:,} of {total:,} parameters train ({100 * trainable / total:.2f}%), adapters on "
         f"{len(model.peft_config['default'].target_modules)} modules"
     )
-    facts = {
+    summary = {
         "r": lora_args.lora_r,
         "alpha": lora_args.lora_alpha,
         "dropout": lora_args.lora_dropout,
         "trainable_parameters": trainable,
         "base": model.peft_config["default"].base_model_name_or_path,
     }
-    return model, facts
+    return model, summary
 
 
-def finish_lora(trainer: Trainer, processing_class) -> None:
+def finish_lora(trainer: Trainer, family: ModelFamily, processing_class) -> None:
     """Save the adapter to output_dir/lora_adapter and put the merged model in its place in the trainer (what the
     output folder then holds: a complete model that needs neither `peft` nor the base)."""
     if trainer.args.should_save:
@@ -177,7 +183,6 @@ def finish_lora(trainer: Trainer, processing_class) -> None:
         trainer.model.save_pretrained(adapter_dir)
         processing_class.save_pretrained(adapter_dir)
         config = trainer.model.get_base_model().config
-        family = family_for(config)
         task = "image-classification" if family.is_image else "text-classification"
         write_adapter_card(adapter_dir, os.path.abspath(trainer.args.output_dir), task, family.describe(config)[1])
     trainer.model = trainer.model_wrapped = trainer.model.merge_and_unload()

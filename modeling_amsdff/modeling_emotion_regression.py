@@ -90,9 +90,9 @@ class EmotionRegressionPreTrainedModel(PretrainedEncoderMixin, PreTrainedModel):
         super()._init_weights(module)  # the gate's and router's last layers (`zero_init`) start at zero: uniform
         # Non-persistent buffers are not in the weights file; they are rebuilt from the config on every load.
         if isinstance(module, EmotionRegressionForSequenceClassification):
-            means, stds = module.label_statistics(self.config)
+            means, scales = module.label_statistics(self.config)
             init.copy_(module.label_means, means)
-            init.copy_(module.label_scales, stds)
+            init.copy_(module.label_scales, scales)
 
 
 class EmotionRegressionModel(EmotionRegressionPreTrainedModel):
@@ -174,10 +174,10 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
                 f"{config.num_labels} outputs; they describe other targets and are dropped."
             )
             config.label_means = config.label_scales = None
-        means, stds = self.label_statistics(config)
+        means, scales = self.label_statistics(config)
         # Non-persistent: the statistics live in the config, so the weights file does not duplicate them.
         self.register_buffer("label_means", means, persistent=False)
-        self.register_buffer("label_scales", stds, persistent=False)
+        self.register_buffer("label_scales", scales, persistent=False)
         # register_for_auto_class records one Auto class per class: name the body too, so that a saved folder also
         # loads with AutoModel.
         if self.is_remote_code():
@@ -191,8 +191,8 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
     def label_statistics(config: EmotionRegressionConfig) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-dimension target mean and standard deviation (0 and 1 when the config has none)."""
         means = config.label_means if config.label_means is not None else (0.0,) * config.num_labels
-        stds = config.label_scales if config.label_scales is not None else (1.0,) * config.num_labels
-        return torch.tensor(means, dtype=torch.float32), torch.tensor(stds, dtype=torch.float32)
+        scales = config.label_scales if config.label_scales is not None else (1.0,) * config.num_labels
+        return torch.tensor(means, dtype=torch.float32), torch.tensor(scales, dtype=torch.float32)
 
     def forward(
         self,
@@ -233,8 +233,8 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
             normalised, router_logits, router_weights, aux_loss = self.classifier(features)
         else:
             normalised = self.classifier(features)  # (bs, num_labels)
-        stds, means = self.label_scales.to(normalised.dtype), self.label_means.to(normalised.dtype)
-        logits = normalised * stds + means  # original units
+        scales, means = self.label_scales.to(normalised.dtype), self.label_means.to(normalised.dtype)
+        logits = normalised * scales + means  # original units
 
         loss = components = None
         if labels is not None:
@@ -246,7 +246,7 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
             labels = labels.to(normalised.device).float().reshape(normalised.shape)
             loss = compute_regression_loss(
                 normalised,
-                (labels - means) / stds,
+                (labels - means) / scales,
                 self.config.regression_loss,
                 self.config.huber_delta,
                 sample_weight,

@@ -29,7 +29,7 @@ from .experiments import (
     with_arguments,
 )
 from .hub import HubPushError, push_folder, write_run_card
-from .inference import load_saved_model
+from .inference import load_saved
 from .lora import finish_lora, start_lora
 from .metrics import PREDICTIONS_FILE, build_compute_metrics, confusion, per_class_report, write_predictions
 from .output_dir import (
@@ -172,7 +172,7 @@ def label_arguments(family: ModelFamily, facts: DataFacts) -> dict:
         "label2id": {name: i for i, name in enumerate(facts.label_names)},
     }
     if family.task == TEXT_REGRESSION:
-        arguments["label_means"], arguments["label_scales"] = facts.target_means, facts.target_scales
+        arguments["label_means"], arguments["label_scales"] = facts.label_means, facts.label_scales
     else:
         arguments["problem_type"] = facts.problem_type
     return arguments
@@ -186,7 +186,7 @@ def continue_saved_model(
     re-heads a model)."""
     if config is None:
         remote = {"trust_remote_code": model_args.trust_remote_code, **model_args.hub_kwargs()}
-        config = load_saved_model(AutoConfig.from_pretrained, path, **remote)
+        config = load_saved(AutoConfig.from_pretrained, path, **remote)
     if config.model_type != family.model_type:
         raise DataError(
             f"{path!r} holds a {config.model_type} model; --model_type {model_args.model_type} continues "
@@ -198,13 +198,13 @@ def continue_saved_model(
         # A one-output regression of a classifier family names no classes: only the count is compared.
         unnamed = facts.problem_type == "regression" and family.task != TEXT_REGRESSION
         check_saved_labels(config, path, len(facts.label_names), None if unnamed else facts.label_names)
-    return load_saved_model(family.model_class.from_pretrained, path, **model_args.hub_kwargs(), **overrides)
+    return load_saved(family.model_class.from_pretrained, path, **model_args.hub_kwargs(), **overrides)
 
 
 def config_arguments(model_args, family: ModelFamily) -> dict:
     """The arguments of the config that --config_name names (of the model's family), without the ones that describe
     the encoder, the labels or the targets: they replace the --model_type preset of a new model."""
-    config = load_saved_model(family.config_class.from_pretrained, model_args.config_name, **model_args.hub_kwargs())
+    config = load_saved(family.config_class.from_pretrained, model_args.config_name, **model_args.hub_kwargs())
     if config.model_type != family.model_type:
         raise DataError(
             f"--config_name {model_args.config_name!r} holds a {config.model_type} config; --model_type "
@@ -377,57 +377,19 @@ def run_stages(
         set_seed(training_args.seed)
     lora = None
     if lora_args.use_lora:
-        model, lora = start_lora(model, processing_class, lora_args, training_args)
+        model, lora = start_lora(model, family, processing_class, lora_args, training_args)
     trainer = make_trainer(model, training_args, splits, processing_class, facts, **trainer_kwargs)
     if training_args.do_train:
-        train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-        metrics = dict(train_result.metrics, train_samples=len(splits["train"]))
-        if lora_args.use_lora:
-            finish_lora(trainer, processing_class)
-        try:
-            trainer.save_model()
-        except Exception as error:
-            if training_args.should_save and is_disk_full(error, training_args.output_dir):
-                removed = remove_final_model(training_args.output_dir)
-                logger.error(f"The final model's save was cut short; removed its partial weights {removed}.")
-            raise
-        trainer.log_metrics("train", metrics)
-        trainer.save_metrics("train", dict(metrics, **results))
-        trainer.save_state()
-        results.update(metrics)
+        results.update(train_and_save(trainer, family, processing_class, len(splits["train"]), lora_args, results))
     if training_args.do_eval:
         metrics = dict(trainer.evaluate(), eval_samples=len(splits["validation"]))
         trainer.log_metrics("eval", metrics)
         trainer.save_metrics("eval", metrics)
         results.update(metrics)
-    confusion_matrix = per_class = prediction = None
+    prediction, report = None, {}
     if training_args.do_predict:
-        prediction = trainer.predict(splits["test"], metric_key_prefix="predict")
-        metrics = dict(prediction.metrics, predict_samples=len(splits["test"]))
-        trainer.log_metrics("predict", metrics)
-        if facts.problem_type == "single_label_classification":
-            confusion_matrix = confusion(prediction.predictions, prediction.label_ids, len(facts.label_names))
-            logger.info(f"Test confusion matrix (rows: true {facts.label_names}):\n{np.array(confusion_matrix)}")
-        if facts.problem_type != "regression":
-            per_class = per_class_report(
-                prediction.predictions, prediction.label_ids, facts.problem_type, facts.label_names
-            )
-        trainer.save_metrics(
-            "predict", dict(metrics, predict_confusion_matrix=confusion_matrix, predict_per_class=per_class)
-        )
+        prediction, metrics, report = predict_test_split(trainer, splits["test"], facts, predict_inputs)
         results.update(metrics)
-        if trainer.is_world_process_zero() and predict_inputs is not None:
-            path = os.path.join(training_args.output_dir, PREDICTIONS_FILE)
-            count = write_predictions(
-                path,
-                prediction.predictions,
-                prediction.label_ids,
-                facts.problem_type,
-                facts.label_names,
-                predict_inputs,
-            )
-            logger.info(f"Predictions for the {count} test examples: {path}")
-
     plots = []
     if not training_args.no_plots and trainer.is_world_process_zero():
         if plots_available():
@@ -437,29 +399,73 @@ def run_stages(
             logger.warning("No plots: matplotlib is not installed (pip install 'modeling_amsdff[plots]'); --no_plots.")
     if training_args.do_train and trainer.is_world_process_zero():
         write_run_card(
-            trainer,
-            family,
-            facts,
-            results,
-            confusion_matrix=confusion_matrix,
-            per_class=per_class,
-            plots=plots,
-            experiments=experiments,
-            lora=lora,
-            **card,
+            trainer, family, facts, results, plots=plots, experiments=experiments, lora=lora, **report, **card
         )
         if push_to_hub:
-            repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
-            url = push_folder(
-                training_args.output_dir,
-                repo_id,
-                token=training_args.hub_token,
-                private=training_args.hub_private_repo,
-                revision=training_args.hub_revision,
-            )
-            print(f"Pushed {training_args.output_dir} to the Hub: {url}", flush=True)  # shown at any log level
-            results["hub_commit_url"] = url
+            results["hub_commit_url"] = push_output_dir(training_args)
     return results
+
+
+def train_and_save(trainer, family: ModelFamily, processing_class, train_samples: int, lora_args, results) -> dict:
+    """Train (resuming when asked), merge a LoRA adapter into the model, save the final model (a save cut short by a
+    full disk leaves no partial weights) and the training metrics and state; returns the training metrics."""
+    args = trainer.args
+    train_result = trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+    metrics = dict(train_result.metrics, train_samples=train_samples)
+    if lora_args.use_lora:
+        finish_lora(trainer, family, processing_class)
+    try:
+        trainer.save_model()
+    except Exception as error:
+        if args.should_save and is_disk_full(error, args.output_dir):
+            removed = remove_final_model(args.output_dir)
+            logger.error(f"The final model's save was cut short; removed its partial weights {removed}.")
+        raise
+    trainer.log_metrics("train", metrics)
+    trainer.save_metrics("train", dict(metrics, **results))
+    trainer.save_state()
+    return metrics
+
+
+def predict_test_split(trainer, test_split, facts: DataFacts, predict_inputs: list[str] | None) -> tuple:
+    """Predict the test split: its metrics (saved as predict_results.json, with the confusion matrix and per-class
+    scores of a classifier), and `predictions.csv` when the inputs are given. Returns the prediction, its metrics and
+    the card's `confusion_matrix` / `per_class`."""
+    prediction = trainer.predict(test_split, metric_key_prefix="predict")
+    metrics = dict(prediction.metrics, predict_samples=len(test_split))
+    trainer.log_metrics("predict", metrics)
+    confusion_matrix = per_class = None
+    if facts.problem_type == "single_label_classification":
+        confusion_matrix = confusion(prediction.predictions, prediction.label_ids, len(facts.label_names))
+        logger.info(f"Test confusion matrix (rows: true {facts.label_names}):\n{np.array(confusion_matrix)}")
+    if facts.problem_type != "regression":
+        per_class = per_class_report(
+            prediction.predictions, prediction.label_ids, facts.problem_type, facts.label_names
+        )
+    trainer.save_metrics(
+        "predict", dict(metrics, predict_confusion_matrix=confusion_matrix, predict_per_class=per_class)
+    )
+    if trainer.is_world_process_zero() and predict_inputs is not None:
+        path = os.path.join(trainer.args.output_dir, PREDICTIONS_FILE)
+        count = write_predictions(
+            path, prediction.predictions, prediction.label_ids, facts.problem_type, facts.label_names, predict_inputs
+        )
+        logger.info(f"Predictions for the {count} test examples: {path}")
+    return prediction, metrics, {"confusion_matrix": confusion_matrix, "per_class": per_class}
+
+
+def push_output_dir(training_args) -> str:
+    """Push the finished output folder (`push_folder`) to --hub_model_id (default: the folder's name); its URL."""
+    repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
+    url = push_folder(
+        training_args.output_dir,
+        repo_id,
+        token=training_args.hub_token,
+        private=training_args.hub_private_repo,
+        revision=training_args.hub_revision,
+    )
+    print(f"Pushed {training_args.output_dir} to the Hub: {url}", flush=True)  # shown at any log level
+    return url
 
 
 def run_command_line(main) -> None:

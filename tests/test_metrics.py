@@ -93,7 +93,7 @@ def test_compute_metrics_for_the_trainer():
 
 
 def test_card_ids_are_cut_between_words():
-    from modeling_amsdff.hub import slug
+    from modeling_amsdff.data import slug
 
     name = "VADER sentence ground truth (Hutto & Gilbert, ICWSM 2014): valence of tweets, movie reviews"
     assert slug(name) == "vader-sentence-ground-truth-hutto-gilbert-icwsm-2014-valence-of"
