@@ -6,7 +6,7 @@ from __future__ import annotations
 from transformers import DistilBertConfig, PreTrainedConfig
 
 from .configuration_versions import VersionedConfigMixin
-from .losses import validate_classification_loss_settings
+from .losses import LossSettings, validate_classification_loss_settings
 
 
 AMSDFF_POOLING_MODES = ("attention", "cls", "max", "mean")
@@ -19,7 +19,7 @@ def _as_tuple(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-class AmsdffConfig(VersionedConfigMixin, PreTrainedConfig):
+class AmsdffConfig(VersionedConfigMixin, LossSettings, PreTrainedConfig):
     r"""
     Configuration of an AMSDFF (Advanced Multi-Scale Dynamic Feature Fusion) text classifier: a pretrained encoder
     followed by a feature enhancer, a multi-scale attention module, a dynamic expert-fusion module (three pre-norm
@@ -144,13 +144,6 @@ class AmsdffConfig(VersionedConfigMixin, PreTrainedConfig):
     classifier_hidden_sizes: list[int] | tuple[int, ...] | None = ()
     classifier_dropout: float | list[float] | tuple[float, ...] = 0.1
     hidden_dropout_prob: float = 0.1
-    classification_loss: str = "combined"
-    loss_weights: list[float] | tuple[float, ...] = (0.4, 0.4, 0.2)
-    focal_gamma: float = 2.0
-    focal_alpha: float | list[float] | tuple[float, ...] | None = None
-    label_smoothing: float = 0.1
-    regression_loss: str = "mse"
-    huber_delta: float = 1.0
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):

@@ -6,14 +6,14 @@ from __future__ import annotations
 from transformers import PreTrainedConfig
 
 from .configuration_versions import VersionedConfigMixin
-from .losses import validate_classification_loss_settings
+from .losses import LossSettings, validate_classification_loss_settings
 
 
 def _as_tuple(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-class AmsraNetConfig(VersionedConfigMixin, PreTrainedConfig):
+class AmsraNetConfig(VersionedConfigMixin, LossSettings, PreTrainedConfig):
     r"""
     Configuration of AMSRA-Net, an image classifier built from four cascaded hierarchical multimodal residual attention
     blocks (HMRAB), one per stage. Each HMRAB stacks `depths[i]` residual units made of multi-scale feature decouplers
@@ -109,13 +109,7 @@ class AmsraNetConfig(VersionedConfigMixin, PreTrainedConfig):
     use_lgsa_gate: bool = True
     zero_init_residual: bool | None = None
     classifier_dropout: float = 0.0
-    classification_loss: str = "label_smoothing"
-    loss_weights: list[float] | tuple[float, ...] = (0.4, 0.4, 0.2)
-    focal_gamma: float = 2.0
-    focal_alpha: float | list[float] | tuple[float, ...] | None = None
-    label_smoothing: float = 0.1
-    regression_loss: str = "mse"
-    huber_delta: float = 1.0
+    classification_loss: str = "label_smoothing"  # the other loss arguments: `LossSettings`' defaults
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):

@@ -14,6 +14,8 @@ References:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import torch
 import torch.nn.functional as F
 
@@ -21,16 +23,24 @@ import torch.nn.functional as F
 CLASSIFICATION_LOSSES = ("cross_entropy", "focal", "label_smoothing", "combined")
 REGRESSION_LOSSES = ("mse", "huber")
 PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
-# The config arguments `classification_loss_from_config` reads; every config that uses it defines all of them.
-CLASSIFICATION_LOSS_SETTINGS = (
-    "classification_loss",
-    "loss_weights",
-    "focal_gamma",
-    "focal_alpha",
-    "label_smoothing",
-    "regression_loss",
-    "huber_delta",
-)
+
+
+@dataclass
+class LossSettings:
+    """The config arguments `classification_loss_from_config` reads, declared once for every config that computes its
+    own classification loss (a base of `AmsdffConfig` and `AmsraNetConfig`, whose docstrings document them); a config
+    may give one another default by declaring it again."""
+
+    classification_loss: str = "combined"
+    loss_weights: list[float] | tuple[float, ...] = (0.4, 0.4, 0.2)
+    focal_gamma: float = 2.0
+    focal_alpha: float | list[float] | tuple[float, ...] | None = None
+    label_smoothing: float = 0.1
+    regression_loss: str = "mse"
+    huber_delta: float = 1.0
+
+
+CLASSIFICATION_LOSS_SETTINGS = tuple(field.name for field in fields(LossSettings))
 IGNORE_INDEX = -100
 
 
