@@ -11,7 +11,7 @@ family is exported by its registry entry. This file is never copied to the Hub.
 
 import sys
 
-from .configuration_versions import PACKAGE_VERSION
+from .configuration_common import PACKAGE_VERSION
 from .image_processing_channel_conversion import ChannelConvertingImageProcessor  # noqa: F401 (shared, exported)
 from .registry import FAMILIES
 

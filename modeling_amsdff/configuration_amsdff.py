@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from transformers import DistilBertConfig, PreTrainedConfig
 
-from .configuration_versions import VersionedConfigMixin
+from .configuration_common import VersionedConfigMixin
 from .losses import LossSettings, validate_classification_loss_settings
 
 
@@ -61,7 +61,7 @@ class AmsdffConfig(VersionedConfigMixin, LossSettings, PreTrainedConfig):
             initialisation, one hidden x hidden pointwise convolution per scale and a query projection, experts
             `hidden_size // 2` wide), kept so that the models they saved load and give the same outputs: a config
             saved without this key and without a package version (by 0.1-0.2) is read as revision 1
-            (`configuration_versions.py`).
+            (`configuration_common.py`).
         router_aux_loss_coef (`float`, *optional*, defaults to 0.01):
             Weight of the load-balance loss (squared coefficient of variation of the experts' importance over the
             batch) added to the training loss. 0 disables it. The reference implementation had none, so its gate

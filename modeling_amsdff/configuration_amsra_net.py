@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
-from .configuration_versions import VersionedConfigMixin
+from .configuration_common import VersionedConfigMixin
 from .losses import LossSettings, validate_classification_loss_settings
 
 
@@ -56,7 +56,7 @@ class AmsraNetConfig(VersionedConfigMixin, LossSettings, PreTrainedConfig):
             Keys and values of the LGSA come from the stage's map average-pooled to at most this many positions per
             side (spatial-reduction attention), so attention costs `HW x size^2` instead of `(HW)^2`; `None` attends
             over all positions (SAGAN). Configs saved before version 0.3 have no such key and no package version: they
-            are read as `None`, the engine they were trained with (`configuration_versions.py`).
+            are read as `None`, the engine they were trained with (`configuration_common.py`).
         use_lgsa_gate (`bool`, *optional*, defaults to `True`):
             Scale the attention output by a learned per-position sigmoid gate (1x1 convolution) before the residual
             add; `False` keeps only SAGAN's learnable scalar `gamma` (initialised at 0).

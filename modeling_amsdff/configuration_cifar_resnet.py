@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from transformers import ResNetConfig
 
-from .configuration_versions import VersionedConfigMixin
+from .configuration_common import VersionedConfigMixin
 
 
 class CifarResNetConfig(VersionedConfigMixin, ResNetConfig):

@@ -7,7 +7,7 @@ import logging
 
 from transformers import DistilBertConfig, PreTrainedConfig
 
-from .configuration_versions import VersionedConfigMixin
+from .configuration_common import VersionedConfigMixin
 from .losses import validate_regression_loss_settings
 from .regression_heads import GATE_ACTIVATIONS
 

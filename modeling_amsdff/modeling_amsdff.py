@@ -27,6 +27,7 @@ from transformers import initialization as init
 from transformers.modeling_outputs import ModelOutput, SequenceClassifierOutput
 
 from .configuration_amsdff import AmsdffConfig
+from .configuration_common import name_body_in_auto_map
 from .losses import classification_loss_from_config, load_balance_loss
 from .modeling_amsdff_revision1 import AmsdffDynamicFusionRevision1, AmsdffMultiScaleAttentionRevision1
 from .pooling import masked_max, masked_mean
@@ -371,13 +372,7 @@ class AmsdffForSequenceClassification(AmsdffPreTrainedModel):
         self.num_labels = config.num_labels
         self.amsdff = AmsdffModel(config)
         self.classifier = AmsdffClassificationHead(config)
-        # register_for_auto_class records one Auto class per class: name the body too, so that a saved folder also
-        # loads with AutoModel.
-        if self.is_remote_code():
-            self.config.auto_map = {
-                **(getattr(self.config, "auto_map", None) or {}),
-                "AutoModel": f"{__name__.split('.')[-1]}.AmsdffModel",
-            }
+        name_body_in_auto_map(self, AmsdffModel)
         self.post_init()
 
     def forward(

@@ -3,7 +3,7 @@
 per scale fused by a query projection, separate experts), kept apart from today's architecture in
 `modeling_amsdff.py` so that the models those versions saved load and give the outputs they were trained to give
 (`AmsdffConfig(architecture_revision=1)`, which an unversioned saved config without `architecture_revision` reads as;
-see `configuration_versions.py`). Ships with every AMSDFF model, since the import walk cannot tell which it needs."""
+see `configuration_common.py`). Ships with every AMSDFF model, since the import walk cannot tell which it needs."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from transformers.modeling_outputs import (
 )
 
 from .configuration_amsra_net import AmsraNetConfig
+from .configuration_common import name_body_in_auto_map
 from .losses import classification_loss_from_config
 
 
@@ -250,13 +251,7 @@ class AmsraNetForImageClassification(AmsraNetPreTrainedModel):
         self.amsra_net = AmsraNetModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
-        # register_for_auto_class records one Auto class per class: name the body too, so that a saved folder also
-        # loads with AutoModel.
-        if self.is_remote_code():
-            self.config.auto_map = {
-                **(getattr(self.config, "auto_map", None) or {}),
-                "AutoModel": f"{__name__.split('.')[-1]}.AmsraNetModel",
-            }
+        name_body_in_auto_map(self, AmsraNetModel)
         self.post_init()
 
     def forward_head(self, pooled: torch.Tensor) -> torch.Tensor:

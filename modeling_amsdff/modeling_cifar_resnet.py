@@ -10,6 +10,7 @@ from torch import nn
 from transformers import ResNetForImageClassification, ResNetModel
 
 from .configuration_cifar_resnet import CifarResNetConfig
+from .configuration_common import name_body_in_auto_map
 
 
 def _cifar_stem(config: CifarResNetConfig) -> nn.Module:
@@ -37,13 +38,7 @@ class CifarResNetForImageClassification(ResNetForImageClassification):
         super().__init__(config)
         # The parent built an ImageNet-stem body; swap in the CIFAR one (a construction-time cost only).
         self.resnet = CifarResNetModel(config)
-        # register_for_auto_class records one Auto class per class: name the body too, so that a saved folder also
-        # loads with AutoModel.
-        if self.is_remote_code():
-            self.config.auto_map = {
-                **(getattr(self.config, "auto_map", None) or {}),
-                "AutoModel": f"{__name__.split('.')[-1]}.CifarResNetModel",
-            }
+        name_body_in_auto_map(self, CifarResNetModel)
         self.post_init()
 
 

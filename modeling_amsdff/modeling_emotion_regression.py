@@ -19,6 +19,7 @@ from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.modeling_outputs import ModelOutput, SequenceClassifierOutput
 
+from .configuration_common import name_body_in_auto_map
 from .configuration_emotion_regression import EmotionRegressionConfig
 from .losses import compute_regression_loss
 from .pooling import masked_mean
@@ -178,13 +179,7 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
         # Non-persistent: the statistics live in the config, so the weights file does not duplicate them.
         self.register_buffer("label_means", means, persistent=False)
         self.register_buffer("label_scales", scales, persistent=False)
-        # register_for_auto_class records one Auto class per class: name the body too, so that a saved folder also
-        # loads with AutoModel.
-        if self.is_remote_code():
-            self.config.auto_map = {
-                **(getattr(self.config, "auto_map", None) or {}),
-                "AutoModel": f"{__name__.split('.')[-1]}.EmotionRegressionModel",
-            }
+        name_body_in_auto_map(self, EmotionRegressionModel)
         self.post_init()
 
     @staticmethod

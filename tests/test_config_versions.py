@@ -1,4 +1,4 @@
-"""One rule for config versions (modeling_amsdff/configuration_versions.py): every saved config names the package
+"""One rule for config versions (modeling_amsdff/configuration_common.py): every saved config names the package
 version that wrote it; a dict that carries a version, or none at all (written by hand), reads exactly as the
 constructor builds it; only a dict saved before versions were recorded is migrated by its family's rules."""
 
@@ -9,7 +9,7 @@ import pytest
 
 import modeling_amsdff
 from modeling_amsdff import AmsdffConfig, AmsraNetConfig, EmotionRegressionConfig
-from modeling_amsdff.configuration_versions import PACKAGE_VERSION, VERSION_KEY
+from modeling_amsdff.configuration_common import PACKAGE_VERSION, VERSION_KEY
 from modeling_amsdff.registry import FAMILIES
 
 from model_cases import TINY_CONFIGS

@@ -21,7 +21,7 @@ from transformers import (
 from transformers.modeling_outputs import BaseModelOutputWithPooling, SequenceClassifierOutput
 
 import modeling_amsdff
-from modeling_amsdff.configuration_versions import VersionedConfigMixin
+from modeling_amsdff.configuration_common import VersionedConfigMixin
 from modeling_amsdff.inference import load_for_inference
 from modeling_amsdff.pooling import masked_mean
 from modeling_amsdff.pretrained_encoder import PretrainedEncoderMixin, encoder_from_config

@@ -1,5 +1,6 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""One rule for the versions of saved configs, shared by every family's config (and saved with each).
+"""What every family's config shares (saved with each): one rule for the versions of saved configs, the arguments
+renamed since 0.1.0, and the body's entry in `auto_map`.
 
 Every config this package saves names the package version that wrote it (`modeling_amsdff_version`, beside
 transformers' own `transformers_version`). Reading a config:
@@ -68,4 +69,15 @@ class VersionedConfigMixin:
         return {**super().to_diff_dict(), VERSION_KEY: PACKAGE_VERSION}
 
 
-__all__ = ["PACKAGE_VERSION", "VERSION_KEY", "VersionedConfigMixin"]
+def name_body_in_auto_map(model, body_class: type) -> None:
+    """A task model's saved config names its body for `AutoModel` too: `register_for_auto_class` records one Auto
+    class per class, so without this a saved folder would load with the task's Auto class only. Call it in the task
+    model's `__init__` (it does nothing where the model is not saved with its code)."""
+    if model.is_remote_code():
+        model.config.auto_map = {
+            **(getattr(model.config, "auto_map", None) or {}),
+            "AutoModel": f"{body_class.__module__.split('.')[-1]}.{body_class.__name__}",
+        }
+
+
+__all__ = ["PACKAGE_VERSION", "VERSION_KEY", "VersionedConfigMixin", "name_body_in_auto_map"]
