@@ -24,12 +24,15 @@ from transformers import (
 
 from .configuration_amsdff import AmsdffConfig
 from .configuration_amsra_net import AmsraNetConfig
+from .configuration_cct import CctConfig
 from .configuration_cifar_resnet import CifarResNetConfig
 from .configuration_emotion_regression import EmotionRegressionConfig
 from .image_processing_amsra_net import AmsraNetImageProcessor
+from .image_processing_cct import CctImageProcessor
 from .image_processing_cifar_resnet import CifarResNetImageProcessor
 from .modeling_amsdff import AmsdffForSequenceClassification, AmsdffModel
 from .modeling_amsra_net import AmsraNetForImageClassification, AmsraNetModel
+from .modeling_cct import CctForImageClassification, CctModel
 from .modeling_cifar_resnet import CifarResNetForImageClassification, CifarResNetModel
 from .modeling_emotion_regression import EmotionRegressionForSequenceClassification, EmotionRegressionModel
 
@@ -196,6 +199,22 @@ def describe_cifar_resnet(config: CifarResNetConfig) -> tuple[str, str, tuple[st
     )
 
 
+def describe_cct(config: CctConfig) -> tuple[str, str, tuple[str, ...]]:
+    summary = (
+        f"CCT-{config.num_hidden_layers}/{config.tokenizer_kernel_size}x1: convolutional tokenizer "
+        f"({config.num_tokens()} tokens of width {config.hidden_size}), {config.num_hidden_layers} transformer layers "
+        f"({config.num_attention_heads} heads, MLP ratio {config.mlp_ratio:g}), sequence pooling, "
+        f"{config.num_channels} input channel(s); loss {config.classification_loss}"
+    )
+    return (
+        summary,
+        "A **Compact Convolutional Transformer** (Hassani et al., 2021) for small images: a convolutional tokenizer, "
+        "a small transformer encoder and sequence pooling, trained from scratch; the transformer baseline of "
+        "AMSRA-Net.",
+        ("cct", "vision-transformer", "image-classification"),
+    )
+
+
 # ---- the families ----------------------------------------------------------------------------------------------
 
 # Every AMSDFF module off: "encoder + CLS pooling + linear head" trained with cross-entropy, the baseline of the paper.
@@ -248,6 +267,18 @@ BUILT_IN_FAMILIES = (
         lora_target_modules=("query", "key", "value"),  # LGSA's 1x1 projections
         default_dataset=FASHION_MNIST_NAME,
         image_processor_class=AmsraNetImageProcessor,
+    ),
+    ModelFamily(
+        config_class=CctConfig,
+        body_class=CctModel,
+        model_class=CctForImageClassification,
+        auto_class=AutoModelForImageClassification,
+        task=IMAGE_CLASSIFICATION,
+        presets={"cct": {}},
+        describe=describe_cct,
+        lora_target_modules=("qkv", "proj"),  # the attention's projections
+        default_dataset=FASHION_MNIST_NAME,
+        image_processor_class=CctImageProcessor,
     ),
     ModelFamily(
         config_class=CifarResNetConfig,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from modeling_amsdff import AmsdffConfig, AmsraNetConfig, CifarResNetConfig, EmotionRegressionConfig
+from modeling_amsdff import AmsdffConfig, AmsraNetConfig, CctConfig, CifarResNetConfig, EmotionRegressionConfig
 from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS, FAMILIES_BY_MODEL_TYPE, TEXT_REGRESSION
 
 
@@ -98,6 +98,14 @@ def tiny_amsra_config(**kwargs) -> AmsraNetConfig:
     return AmsraNetConfig(**defaults)
 
 
+def tiny_cct_config(**kwargs) -> CctConfig:
+    defaults = dict(
+        num_channels=3, image_size=16, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, num_labels=3
+    )
+    defaults.update(kwargs)
+    return CctConfig(**defaults)
+
+
 def tiny_resnet_config(**kwargs):
     defaults = dict(embedding_size=8, hidden_sizes=(8, 16, 16, 32), depths=(1, 1, 1, 1), num_labels=3)
     defaults.update(kwargs)
@@ -181,6 +189,7 @@ TINY_CONFIGS: dict[str, Callable] = {
     EmotionRegressionConfig.model_type: tiny_emotion_config,
     AmsraNetConfig.model_type: tiny_amsra_config,
     CifarResNetConfig.model_type: tiny_resnet_config,
+    CctConfig.model_type: tiny_cct_config,
 }
 
 MODEL_CASES = [
@@ -225,4 +234,7 @@ MODEL_CASES = [
     ),
     # The ResNet body is transformers' own (its pooled output keeps 1x1 spatial axes), so only the task model runs.
     ModelCase("resnet18-cifar-baseline", "cifar_resnet"),
+    ModelCase("cct-model", "cct", body=True),
+    ModelCase("cct-classifier", "cct"),
+    ModelCase("cct-no-pool-focal", "cct", config_kwargs=dict(tokenizer_pool=False, classification_loss="focal")),
 ]

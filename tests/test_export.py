@@ -90,7 +90,7 @@ def default_size_model(family: str, minilm_path: str, folder) -> str:
     for Fashion-MNIST; the CIFAR ResNet-18 at 32x32 colour) with its processor, its parameters moved a little as a
     short training moves them: straight after construction some are equal (zero gates, unit norms), and the ONNX
     exporter merges equal constants, which hid the int8 failure of trained AMSRA-Nets."""
-    from modeling_amsdff import AmsraNetConfig, CifarResNetConfig
+    from modeling_amsdff import AmsraNetConfig, CctConfig, CctForImageClassification, CifarResNetConfig
 
     torch.manual_seed(0)
     if family == "amsdff":
@@ -101,6 +101,8 @@ def default_size_model(family: str, minilm_path: str, folder) -> str:
         )
     elif family == "amsra_net":
         model, channels, side = AmsraNetForImageClassification(AmsraNetConfig(num_channels=1, image_size=28)), 1, 28
+    elif family == "cct":
+        model, channels, side = CctForImageClassification(CctConfig(num_channels=1, image_size=28)), 1, 28
     else:
         model, channels, side = CifarResNetForImageClassification(CifarResNetConfig()), 3, 32
     with torch.no_grad():
@@ -114,7 +116,7 @@ def default_size_model(family: str, minilm_path: str, folder) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("family", ["amsdff", "moe_regression", "amsra_net", "resnet18"])
+@pytest.mark.parametrize("family", ["amsdff", "moe_regression", "amsra_net", "cct", "resnet18"])
 def test_export_and_int8_of_every_family_at_default_size(family, minilm_path, fashion_mnist_available, tmp_path):
     from PIL import Image
 

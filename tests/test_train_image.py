@@ -18,6 +18,7 @@ from PIL import Image
 
 from modeling_amsdff.data import DataError
 from modeling_amsdff.image_data import ImageAugmentationCollator, channel_statistics, infer_image_geometry
+from modeling_amsdff.inference import load_for_inference
 
 from helpers import run_without_package
 
@@ -113,6 +114,50 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
     )
     top = json.loads(run_without_package(script, [str(out), str(picture)], tmp_path))
     assert len(top) == 3 and {entry["label"] for entry in top} <= set(config["id2label"].values())
+
+
+def test_cct_on_an_image_folder_cards_exports_and_loads_without_the_package(tmp_path):
+    from modeling_amsdff.export import export_onnx
+
+    out = tmp_path / "cct"
+    results = train.main(
+        [
+            "--model_type",
+            "cct",
+            "--train_dir",
+            write_image_folder(tmp_path / "train", 24),
+            "--output_dir",
+            str(out),
+            "--config_overrides",
+            "hidden_size=16,num_hidden_layers=2,num_attention_heads=2",
+            "--num_train_epochs",
+            "1",
+            "--per_device_train_batch_size",
+            "16",
+            *QUICK,
+        ]
+    )
+    assert 0.0 <= results["predict_accuracy"] <= 1.0
+    config = json.loads((out / "config.json").read_text())
+    assert config["model_type"] == "cct" and config["image_size"] == 20 and config["num_channels"] == 3
+    assert (out / "modeling_cct.py").is_file() and (out / "image_processing_cct.py").is_file()
+    assert not any("amsra" in path.name or "resnet" in path.name for path in out.iterdir())
+    card = ModelCard.load(out / "README.md")
+    assert "cct" in card.data.tags and "Compact Convolutional Transformer" in card.text
+    picture = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(picture)
+    expected = load_for_inference(str(out)).predict([str(picture)])[0]["label"]
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from transformers import pipeline
+        classifier = pipeline("image-classification", model=sys.argv[1], trust_remote_code=True, top_k=1)
+        print(json.dumps(classifier(sys.argv[2])))
+        """
+    )
+    assert json.loads(run_without_package(script, [str(out), str(picture)], tmp_path))[0]["label"] == expected
+    report = export_onnx(str(out), str(tmp_path / "cct-onnx"))
+    assert report["max_abs_difference"] <= 1e-4
 
 
 def write_image_folder(root, per_class: int, mode: str = "RGB", size: int = 20, seed: int = 0) -> str:
