@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""AMSRA-Net, its ablations from the paper (no LGSA; single-scale MSFD) and the CIFAR ResNet-18: parameters and
+"""AMSRA-Net, its ablations from the paper (no LGSA; single-scale MSFD), the CIFAR ResNet-18 and the Compact
+Convolutional Transformer CCT-7/3x1 (the paper's transformer baseline): parameters and
 multiply-accumulates per image, CPU training and inference throughput relative to ResNet-18 (default layout and
 channels_last), and Fashion-MNIST test accuracy after budgets counted in epochs of the whole 54,000-image training
 split, trained by train.py with its image recipe (whatever its defaults are: nothing here overrides them).
@@ -37,13 +38,8 @@ import torch
 from common import QUIET_CPU_RUN, RESULTS_DIR, cpu_model, machine, mean_std
 from torch.utils.flop_counter import FlopCounterMode
 
-from modeling_amsdff import (
-    AmsraNetConfig,
-    AmsraNetForImageClassification,
-    CifarResNetConfig,
-    CifarResNetForImageClassification,
-)
 from modeling_amsdff.arguments import ImageDataArguments, parse_config_overrides
+from modeling_amsdff.registry import preset
 
 import train
 
@@ -77,6 +73,7 @@ MODELS = {
         "decouplers_per_unit=2,lgsa_key_value_size=None",
     ),
     "resnet18": BenchModel("ResNet-18 (CIFAR stem)", "resnet18"),
+    "cct": BenchModel("CCT-7/3x1", "cct"),
     "amsra-channels-last": BenchModel(
         "AMSRA-Net, train.py --channels_last", "amsra_net", train_flags=("--channels_last",)
     ),
@@ -95,20 +92,28 @@ def crop_of(name: str) -> int:
     return int(flags[flags.index(CROP_FLAG) + 1]) if CROP_FLAG in flags else DEFAULT_CROP
 
 
-COST_MODELS = ("amsra", "amsra-no-lgsa", "amsra-single-scale", "amsra-two-decouplers", "amsra-0.2", "resnet18")
-ACCURACY_MODELS = ("amsra", "resnet18")
+COST_MODELS = (
+    "amsra",
+    "amsra-no-lgsa",
+    "amsra-single-scale",
+    "amsra-two-decouplers",
+    "amsra-0.2",
+    "resnet18",
+    "cct",
+)
+ACCURACY_MODELS = ("amsra", "resnet18", "cct")
 COMPILED_MODELS = ("amsra", "resnet18")  # also timed compiled (torch.compile, channels_last): minutes to compile each
 LAYOUTS = ("default", "channels_last", "compiled")
 
 
 def build(name: str, channels: int, size: int) -> torch.nn.Module:
-    model_type, overrides = MODELS[name].model_type, MODELS[name].overrides
-    if model_type == "resnet18":
-        return CifarResNetForImageClassification(CifarResNetConfig(num_channels=channels, num_labels=10))
-    arguments = parse_config_overrides(overrides, AmsraNetConfig)
-    return AmsraNetForImageClassification(
-        AmsraNetConfig(num_channels=channels, image_size=size, num_labels=10, **arguments)
-    )
+    """The model as train.py builds it for `channels` x `size` x `size` images and 10 classes (its family's preset,
+    then the entry's overrides)."""
+    family, arguments = preset(MODELS[name].model_type)
+    arguments.update(parse_config_overrides(MODELS[name].overrides, family.config_class))
+    if "image_size" in family.config_class.__dataclass_fields__:  # a model built for one input side
+        arguments.setdefault("image_size", size)
+    return family.model_class(family.config_class(num_channels=channels, num_labels=10, **arguments))
 
 
 def macs_per_image(model: torch.nn.Module, channels: int, size: int) -> float:
