@@ -5,18 +5,13 @@ from __future__ import annotations
 
 from transformers import DistilBertConfig, PreTrainedConfig
 
-from .configuration_common import VersionedConfigMixin
+from .configuration_common import VersionedConfigMixin, as_tuple
 from .losses import LossSettings, validate_classification_loss_settings
 
 
 AMSDFF_POOLING_MODES = ("attention", "cls", "max", "mean")
 AMSDFF_POOLING_FUSIONS = ("residual", "concat", "weighted")
 AMSDFF_ARCHITECTURE_REVISIONS = (1, 2)
-
-
-def _as_tuple(value):
-    """JSON turns tuples into lists; normalise so that a config round-trips to an equal object."""
-    return tuple(value) if isinstance(value, list) else value
 
 
 class AmsdffConfig(VersionedConfigMixin, LossSettings, PreTrainedConfig):
@@ -155,7 +150,7 @@ class AmsdffConfig(VersionedConfigMixin, LossSettings, PreTrainedConfig):
             "loss_weights",
             "focal_alpha",
         ):
-            setattr(self, name, _as_tuple(getattr(self, name)))
+            setattr(self, name, as_tuple(getattr(self, name)))
         super().__post_init__(**kwargs)
         self._validate_amsdff()
 

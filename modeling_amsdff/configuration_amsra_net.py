@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
-from .configuration_common import VersionedConfigMixin
+from .configuration_common import VersionedConfigMixin, as_tuple
 from .losses import LossSettings, validate_classification_loss_settings
-
-
-def _as_tuple(value):
-    return tuple(value) if isinstance(value, list) else value
 
 
 class AmsraNetConfig(VersionedConfigMixin, LossSettings, PreTrainedConfig):
@@ -114,7 +110,7 @@ class AmsraNetConfig(VersionedConfigMixin, LossSettings, PreTrainedConfig):
 
     def __post_init__(self, **kwargs):
         for name in ("hidden_sizes", "depths", "msfd_kernel_sizes", "msfd_dilations", "loss_weights", "focal_alpha"):
-            setattr(self, name, _as_tuple(getattr(self, name)))
+            setattr(self, name, as_tuple(getattr(self, name)))
         super().__post_init__(**kwargs)
         self._validate_amsra()
 

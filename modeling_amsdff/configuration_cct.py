@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
-from .configuration_common import VersionedConfigMixin
+from .configuration_common import VersionedConfigMixin, as_tuple
 from .losses import LossSettings, validate_classification_loss_settings
 
 
@@ -71,9 +71,7 @@ class CctConfig(VersionedConfigMixin, LossSettings, PreTrainedConfig):
 
     def __post_init__(self, **kwargs):
         for name in ("loss_weights", "focal_alpha"):
-            value = getattr(self, name)
-            if isinstance(value, list):
-                setattr(self, name, tuple(value))
+            setattr(self, name, as_tuple(getattr(self, name)))
         super().__post_init__(**kwargs)
         self._validate_cct()
 

@@ -69,6 +69,11 @@ class VersionedConfigMixin:
         return {**super().to_diff_dict(), VERSION_KEY: PACKAGE_VERSION}
 
 
+def as_tuple(value):
+    """JSON turns tuples into lists; normalise so that a config round-trips to an equal object."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def name_body_in_auto_map(model, body_class: type) -> None:
     """A task model's saved config names its body for `AutoModel` too: `register_for_auto_class` records one Auto
     class per class, so without this a saved folder would load with the task's Auto class only. Call it in the task
@@ -80,4 +85,4 @@ def name_body_in_auto_map(model, body_class: type) -> None:
         }
 
 
-__all__ = ["PACKAGE_VERSION", "VERSION_KEY", "VersionedConfigMixin", "name_body_in_auto_map"]
+__all__ = ["PACKAGE_VERSION", "VERSION_KEY", "VersionedConfigMixin", "as_tuple", "name_body_in_auto_map"]

@@ -7,7 +7,7 @@ import logging
 
 from transformers import DistilBertConfig, PreTrainedConfig
 
-from .configuration_common import VersionedConfigMixin
+from .configuration_common import VersionedConfigMixin, as_tuple
 from .losses import validate_regression_loss_settings
 from .regression_heads import GATE_ACTIVATIONS
 
@@ -16,10 +16,6 @@ logger = logging.getLogger(__name__)
 
 EMOTION_HEAD_TYPES = ("base", "gated", "moe")
 EMOTION_POOLINGS = ("auto", "pooler", "cls", "mean")
-
-
-def _as_tuple(value):
-    return tuple(value) if isinstance(value, list) else value
 
 
 class EmotionRegressionConfig(VersionedConfigMixin, PreTrainedConfig):
@@ -109,8 +105,8 @@ class EmotionRegressionConfig(VersionedConfigMixin, PreTrainedConfig):
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):
-        self.label_means = _as_tuple(self.label_means)
-        self.label_scales = _as_tuple(self.label_scales)
+        self.label_means = as_tuple(self.label_means)
+        self.label_scales = as_tuple(self.label_scales)
         kwargs.setdefault("problem_type", "regression")
         if self.problem_type is None:
             self.problem_type = kwargs.pop("problem_type")

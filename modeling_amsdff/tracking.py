@@ -248,7 +248,7 @@ def log_run_outputs(runs: dict, output_dir: str, results: dict, registered_model
         if registered_model_name:
             register_model(runs["mlflow"], output_dir, registered_model_name)
     if runs["wandb"] is not None:
-        log_to_wandb(output_dir, results)
+        log_to_wandb(runs["wandb"], output_dir, results)
 
 
 def log_to_mlflow(run, output_dir: str, results: dict) -> None:
@@ -260,14 +260,9 @@ def log_to_mlflow(run, output_dir: str, results: dict) -> None:
         mlflow.log_artifact(os.path.join(output_dir, name), artifact_path=folder, run_id=run.info.run_id)
 
 
-def log_to_wandb(output_dir: str, results: dict) -> None:
-    """Into the active Weights & Biases run: the final metrics in its summary, the files copied into the run's
-    folder (kept with an offline run until it is synced) and saved."""
-    import wandb
-
-    run = wandb.run
-    if run is None:
-        return
+def log_to_wandb(run, output_dir: str, results: dict) -> None:
+    """Into the Weights & Biases run: the final metrics in its summary, the files copied into the run's folder (kept
+    with an offline run until it is synced) and saved."""
     run.summary.update(final_metrics(results))
     for name in run_files(output_dir):
         copy = os.path.join(run.dir, name)
