@@ -62,6 +62,19 @@ COMMON = [
 ]
 # name -> (--model_type, --config_overrides, other train.py arguments)
 MODELS = {"baseline": ("baseline", "", ()), "amsdff": ("amsdff", "", ())}
+# AMSDFF's variants, by name, so that a table row says what ran (each run also records its overrides); they train at
+# the learning rate chosen for AMSDFF (--learning_rate_from amsdff)
+ABLATIONS = {
+    "amsdff-start-point": "use_feature_enhancer=False,use_multi_scale_attention=False,use_dynamic_fusion=False",
+    "amsdff-no-enhancer": "use_feature_enhancer=False",
+    "amsdff-no-multi-scale": "use_multi_scale_attention=False",
+    "amsdff-no-fusion": "use_dynamic_fusion=False",
+    "amsdff-cross-entropy": "classification_loss=cross_entropy",
+    "amsdff-revision-1": "architecture_revision=1",
+}
+MODELS.update({name: ("amsdff", overrides, ()) for name, overrides in ABLATIONS.items()})
+# the new modules at a higher learning rate than the encoder (as the emotion-regression seed trains its head)
+MODELS["amsdff-head-lr-1e-3"] = ("amsdff", "", ("--head_learning_rate", "1e-3"))
 
 
 # ---- the tasks ---------------------------------------------------------------------------------------------------
@@ -251,7 +264,9 @@ def run_model(
     def ensure(learning_rate: float, seed: int) -> None:
         keys = {"model": model, "task": task, "regime": regime, "learning_rate": learning_rate, "seed": seed}
         if not find(runs, **keys):
-            runs.append({**keys, **train_model(model, task, regime, learning_rate, seed)})
+            _, overrides, extra = MODELS[model]
+            definition = {"config_overrides": overrides, "arguments": list(extra)} if is_ablation(model) else {}
+            runs.append({**keys, **definition, **train_model(model, task, regime, learning_rate, seed)})
             save_results(runs)
 
     if learning_rate_from:
@@ -362,31 +377,39 @@ def table(runs: list[dict]) -> str:
         if done and all(chosen(runs, "amsdff", task, regime) for task in present):
             lines += [
                 f"Ablation ({regime} regime): each variant minus AMSDFF, points of test accuracy (macro-F1), "
-                "same learning rate as AMSDFF, mean over the seeds the variant ran (AMSDFF on the same seeds):",
+                "same learning rate as AMSDFF, paired by seed: mean ± std of the per-seed differences over the seeds "
+                "the variant ran. better / worse: the tasks where the variant's mean accuracy is above / below "
+                "AMSDFF's by more than the larger of their two seed standard deviations.",
                 "",
-                "| variant | seeds | " + " | ".join(present) + " | mean |",
-                "|---|---|" + "---|" * (len(present) + 1),
+                "| variant | seeds | " + " | ".join(present) + " | mean | better / worse |",
+                "|---|---|" + "---|" * (len(present) + 2),
             ]
             for model in done:
-                cells, totals, seeds = [], [], set()
+                cells, totals, seeds, better, worse = [], [], set(), [], []
                 for task in present:
                     variant_runs = chosen(runs, model, task, regime)
                     seeds |= {run["seed"] for run in variant_runs}
                     reference_runs = {run["seed"]: run for run in chosen(runs, "amsdff", task, regime)}
-                    parts = []
+                    pairs = [(run, reference_runs[run["seed"]]) for run in variant_runs if run["seed"] in reference_runs]
+                    parts, texts = [], []
                     for metric in ("accuracy", "f1_macro"):
-                        paired = [
-                            run[metric] - reference_runs[run["seed"]][metric]
-                            for run in variant_runs
-                            if run["seed"] in reference_runs
-                        ]
-                        parts.append(100 * statistics.mean(paired))
+                        paired = [100 * (ours[metric] - theirs[metric]) for ours, theirs in pairs]
+                        parts.append(statistics.mean(paired))
+                        spread = f" ± {statistics.stdev(paired):.1f}" if len(paired) > 1 else ""
+                        texts.append(f"{parts[-1]:+.1f}{spread}")
+                    if len(pairs) > 1:
+                        stds = [100 * statistics.stdev([pair[i]["accuracy"] for pair in pairs]) for i in (0, 1)]
+                        if abs(parts[0]) > max(stds):
+                            (better if parts[0] > 0 else worse).append(task)
                     totals.append(parts)
-                    cells.append(f"{parts[0]:+.1f} ({parts[1]:+.1f})")
+                    cells.append(f"{texts[0]} ({texts[1]})")
                 mean = [statistics.mean(total[i] for total in totals) for i in (0, 1)]
                 seed_list = ", ".join(map(str, sorted(seeds)))
+                verdict = f"{', '.join(better) or '-'} / {', '.join(worse) or '-'}" if len(seeds) > 1 else ""
                 lines.append(
-                    f"| {model} | {seed_list} | " + " | ".join(cells) + f" | {mean[0]:+.1f} ({mean[1]:+.1f}) |"
+                    f"| {model} | {seed_list} | "
+                    + " | ".join(cells)
+                    + f" | {mean[0]:+.1f} ({mean[1]:+.1f}) | {verdict} |"
                 )
             lines.append("")
     return "\n".join(lines)
