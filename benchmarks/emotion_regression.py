@@ -43,16 +43,34 @@ LEARNING_RATE = 1e-4  # AdamW, cosine schedule, 10% warmup, weight decay 0.01, g
 SEEDS = (0, 1, 2)
 TARGETS = ("valence_mean", "valence_std")
 
-# --heads name -> (table label, --model_type, --config_overrides); every gate is named, so that runs stay what they
-# were when the default changes
+# --heads name -> (table label, --model_type, --config_overrides, other train.py arguments); every gate is named, so
+# that runs stay what they were when the default changes
 HEADS = {
-    "base": ("base", "bert_regression", None),
-    "gated-scaled-sigmoid": ("gated (scaled sigmoid)", "gated_bert", "gate_activation=scaled_sigmoid"),
-    "gated-scaled-softmax": ("gated (scaled softmax)", "gated_bert", "gate_activation=scaled_softmax"),
-    "gated-softmax": ("gated (softmax, as the seed states)", "gated_bert", "gate_activation=softmax"),
-    "gated-sigmoid": ("gated (sigmoid)", "gated_bert", "gate_activation=sigmoid"),
-    "moe": ("moe (4 experts)", "moe_regression", None),
+    "base": ("base", "bert_regression", None, ()),
+    "gated-scaled-sigmoid": ("gated (scaled sigmoid)", "gated_bert", "gate_activation=scaled_sigmoid", ()),
+    "gated-scaled-softmax": ("gated (scaled softmax)", "gated_bert", "gate_activation=scaled_softmax", ()),
+    "gated-softmax": ("gated (softmax, as the seed states)", "gated_bert", "gate_activation=softmax", ()),
+    "gated-sigmoid": ("gated (sigmoid)", "gated_bert", "gate_activation=sigmoid", ()),
+    "moe": ("moe (4 experts)", "moe_regression", None, ()),
+    # what the sparse mixture-of-experts literature does to make a router choose (issue 27, item 4)
+    "moe-head-lr": ("moe, head and router at lr 1e-3", "moe_regression", None, ("--head_learning_rate", "1e-3")),
+    "moe-balance-0.001": ("moe, balance coefficient 0.001", "moe_regression", "router_aux_loss_coef=0.001", ()),
+    "moe-z-loss": ("moe, router z-loss 0.001", "moe_regression", "router_z_loss_coef=0.001", ()),
+    "moe-top-2": ("moe, top-2 routing", "moe_regression", "router_top_k=2", ()),
+    "moe-noisy-top-2": (
+        "moe, noisy top-2 routing",
+        "moe_regression",
+        "router_top_k=2,router_noisy_gating=True",
+        (),
+    ),
+    "moe-noisy-top-2-head-lr": (
+        "moe, noisy top-2, head and router at lr 1e-3",
+        "moe_regression",
+        "router_top_k=2,router_noisy_gating=True",
+        ("--head_learning_rate", "1e-3"),
+    ),
 }
+ROUTING_KEYS = ("routing_entropy", "load_entropy", "domain_information_bits")
 DEFAULT_GATE = "gated-" + EmotionRegressionConfig().gate_activation.replace("_", "-")
 DEFAULT_HEADS = ("base", DEFAULT_GATE, "moe")
 
@@ -93,7 +111,7 @@ def predict(folder: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray | Non
 
 
 def train_head(name: str, seed: int, args, workdir: str, test_split) -> dict:
-    _, model_type, overrides = HEADS[name]
+    _, model_type, overrides, extra = HEADS[name]
     out = os.path.join(workdir, f"{model_type}-{seed}-{len(os.listdir(workdir))}")
     argv = [
         "--output_dir",
@@ -124,7 +142,7 @@ def train_head(name: str, seed: int, args, workdir: str, test_split) -> dict:
     ]
     if overrides:
         argv += ["--config_overrides", overrides]
-    results = train.main(argv)
+    results = train.main(argv + list(extra))
     predictions, routing = predict(out, test_split["text"])
     targets = np.stack([test_split[t] for t in TARGETS], 1)
     model = EmotionRegressionForSequenceClassification.from_pretrained(out)
@@ -141,7 +159,36 @@ def train_head(name: str, seed: int, args, workdir: str, test_split) -> dict:
         run["router_weights_by_domain"] = {
             d: routing[domains == d].mean(0).round(4).tolist() for d in sorted(set(domains))
         }
+        run.update(routing_statistics(routing, domains))
     return run
+
+
+def entropy(p: np.ndarray) -> np.ndarray:
+    """Shannon entropy in bits along the last axis (0 log 0 = 0)."""
+    p = np.clip(p, 0.0, 1.0)
+    return -(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)).sum(-1)
+
+
+def routing_statistics(routing: np.ndarray, domains: np.ndarray) -> dict:
+    """How the router uses its experts on the test split. `routing_entropy`: the mean over examples of the entropy of
+    the example's router weights, as a fraction of log2(num_experts) (1 = every example spread evenly over every
+    expert, 0 = each example to one expert). `load_entropy`: the same for the experts' mean weight over the split
+    (1 = the experts share the work evenly). `domain_information_bits`: the mutual information between the domain and
+    the expert chosen (an example's router weights read as the probability of each expert): 0 when every domain is
+    routed alike, at most log2(4 domains) = 2 bits."""
+    bits = np.log2(routing.shape[1])
+    load = routing.mean(0)
+    information = 0.0
+    for domain in sorted(set(domains)):
+        share = float((domains == domain).mean())
+        by_domain = routing[domains == domain].mean(0)
+        used = by_domain > 0  # an expert a domain never uses adds nothing (0 log 0 = 0)
+        information += share * float((by_domain[used] * np.log2(by_domain[used] / load[used])).sum())
+    return {
+        "routing_entropy": round(float(entropy(routing).mean() / bits), 4),
+        "load_entropy": round(float(entropy(load) / bits), 4),
+        "domain_information_bits": round(information, 4),
+    }
 
 
 def load_runs(path: str, budget: dict) -> list[dict]:
@@ -181,22 +228,40 @@ def write_report(path: str, budget: dict, references: dict, runs: list[dict]) ->
             params = f"{mine[0]['parameters'] / 1e6:.2f}M ({mine[0]['head_parameters'] / 1e3:.0f}k)"
             label = HEADS[name][0] + (", the default" if name == DEFAULT_GATE else "")
             lines.append(row(label, mine, speed, params))
-    moe = [r for r in runs if "router_weights_by_domain" in r]
+    moe = [name for name in HEADS if any("routing_entropy" in r for r in runs if r["head"] == name)]
     if moe:
-        domains = sorted(moe[0]["router_weights_by_domain"])
-        header = "| seed | domain | " + " | ".join(f"expert {i}" for i in range(4)) + " |"
         lines += [
             "",
-            "Mean router weight per expert, by domain, on the test split (mixture of experts; one table row "
-            "per seed and domain; each row sums to 1):",
+            "How each mixture uses its experts on the test split (mean ± std over seeds). routing entropy: the mean "
+            "entropy of an example's router weights as a fraction of log2(4) (1 = every example spread evenly over "
+            "the four experts, 0.5 = two experts evenly); load entropy: the same for the experts' mean weight (1 = "
+            "the work shared evenly); domain information: the mutual information between the domain and the expert "
+            "(bits; 0 = every domain routed alike, at most 2).",
             "",
-            header,
+            "| model | seeds | routing entropy | load entropy | domain information (bits) | RMSE valence "
+            "| RMSE disagreement |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name in moe:
+            mine = [r for r in runs if r["head"] == name and "routing_entropy" in r]
+            cells = [mean_std([r[key] for r in mine], 3) for key in ROUTING_KEYS]
+            cells += [mean_std([r[f"rmse_{t}"] for r in mine], 3) for t in TARGETS]
+            seed_list = ", ".join(str(r["seed"]) for r in sorted(mine, key=lambda r: r["seed"]))
+            lines.append(f"| {HEADS[name][0]} | {seed_list} | " + " | ".join(cells) + " |")
+        domains = sorted(next(r for r in runs if "routing_entropy" in r)["router_weights_by_domain"])
+        lines += [
+            "",
+            "Mean router weight per expert, by domain, on the test split, seed 0 of each mixture (expert numbers are "
+            "arbitrary; each row sums to 1):",
+            "",
+            "| model | domain | " + " | ".join(f"expert {i}" for i in range(4)) + " |",
             "|---|---|---|---|---|---|",
         ]
-        for run in sorted(moe, key=lambda run: run["seed"]):
-            for domain in domains:
-                weights = run["router_weights_by_domain"][domain]
-                lines.append(f"| {run['seed']} | {domain} | " + " | ".join(f"{w:.3f}" for w in weights) + " |")
+        for name in moe:
+            for run in (r for r in runs if r["head"] == name and r["seed"] == 0 and "routing_entropy" in r):
+                for domain in domains:
+                    weights = run["router_weights_by_domain"][domain]
+                    lines.append(f"| {HEADS[name][0]} | {domain} | " + " | ".join(f"{w:.3f}" for w in weights) + " |")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".md", "w") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -210,6 +275,7 @@ def main() -> None:
     parser.add_argument("--max_train_samples", type=int, default=MAX_TRAIN_SAMPLES)
     parser.add_argument("--epochs", type=float, default=EPOCHS)
     parser.add_argument("--heads", nargs="+", default=list(DEFAULT_HEADS), choices=list(HEADS), help="Heads to train.")
+    parser.add_argument("--rerun", action="store_true", help="Train the --heads again (their runs are replaced).")
     parser.add_argument("--output", default=os.path.join(RESULTS_DIR, "emotion_regression"))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
@@ -224,6 +290,8 @@ def main() -> None:
     }
     print(json.dumps(references), flush=True)
     runs = load_runs(args.output, budget)
+    if args.rerun:
+        runs = [run for run in runs if run["head"] not in args.heads]
     with tempfile.TemporaryDirectory() as workdir:
         for seed in args.seeds:
             for name in args.heads:

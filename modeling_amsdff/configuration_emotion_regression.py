@@ -54,6 +54,17 @@ class EmotionRegressionConfig(VersionedConfigMixin, PreTrainedConfig):
         router_aux_loss_coef (`float`, *optional*, defaults to 0.01):
             Weight of the load-balance loss: `var(importance) / mean(importance)^2` with
             `importance = router_weights.sum(0)` over the batch. 0 disables it.
+        router_top_k (`int`, *optional*):
+            Route each example to its `router_top_k` experts with the largest router weights (renormalised to sum to
+            1; the other experts get 0 and learn nothing from it), as sparse mixtures do (Shazeer et al. 2017;
+            Mixtral). At least 2 (one renormalised weight is always 1, which gives the router no gradient) and at
+            most `num_experts`. `None` (the default): every expert, the seed's dense softmax.
+        router_noisy_gating (`bool`, *optional*, defaults to `False`):
+            In training, add Gaussian noise to the router logits with a standard deviation learned per example and
+            expert (Shazeer et al.'s noisy gating; 0.69 at the start); none at inference.
+        router_z_loss_coef (`float`, *optional*, defaults to 0.0):
+            Weight of ST-MoE's router z-loss (`logsumexp(router_logits) ** 2`, mean over the batch; Zoph et al. 2022),
+            which keeps the router logits small. 0 disables it.
         output_router_logits (`bool`, *optional*, defaults to `False`):
             Also return the router's logits (the softmaxed `router_weights` are always returned for `"moe"`).
         regression_loss (`str`, *optional*, defaults to `"huber"`):
@@ -97,6 +108,9 @@ class EmotionRegressionConfig(VersionedConfigMixin, PreTrainedConfig):
     num_experts: int = 4
     router_hidden_size: int = 256
     router_aux_loss_coef: float = 0.01
+    router_top_k: int | None = None
+    router_noisy_gating: bool = False
+    router_z_loss_coef: float = 0.0
     output_router_logits: bool = False
     regression_loss: str = "huber"
     huber_delta: float = 0.6
@@ -161,6 +175,16 @@ class EmotionRegressionConfig(VersionedConfigMixin, PreTrainedConfig):
             fail("router_hidden_size", "a positive integer", self.router_hidden_size)
         if self.router_aux_loss_coef < 0:
             fail("router_aux_loss_coef", ">= 0", self.router_aux_loss_coef)
+        if self.router_top_k is not None and (
+            isinstance(self.router_top_k, bool)
+            or not isinstance(self.router_top_k, int)
+            or not 2 <= self.router_top_k <= self.num_experts
+        ):
+            fail("router_top_k", f"None or an integer from 2 to num_experts ({self.num_experts})", self.router_top_k)
+        if not isinstance(self.router_noisy_gating, bool):
+            fail("router_noisy_gating", "True or False", self.router_noisy_gating)
+        if not self.router_z_loss_coef >= 0:
+            fail("router_z_loss_coef", ">= 0", self.router_z_loss_coef)
         validate_regression_loss_settings(self)
         if (self.label_means is None) != (self.label_scales is None):
             fail("label_means/label_scales", "both set or both None", (self.label_means, self.label_scales))

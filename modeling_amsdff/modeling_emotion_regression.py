@@ -24,7 +24,7 @@ from .configuration_emotion_regression import EmotionRegressionConfig
 from .losses import compute_regression_loss
 from .pooling import masked_mean
 from .pretrained_encoder import PretrainedEncoderMixin, encoder_from_config
-from .regression_heads import GatedRegressionHead, MixtureOfExpertsRegressionHead, RegressionHead
+from .regression_heads import GatedRegressionHead, MixtureOfExpertsRegressionHead, RegressionHead, router_z_loss
 
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ class EmotionRegressionOutput(SequenceClassifierOutput):
 
     Args:
         router_weights (`torch.FloatTensor` of shape `(batch_size, num_experts)`, *optional*):
-            Softmaxed router weights (`head_type="moe"`), for inspection.
+            The weights that mix the experts (`head_type="moe"`; zero outside the top k with `router_top_k`), for
+            inspection.
         router_logits (`torch.FloatTensor` of shape `(batch_size, num_experts)`, *optional*):
             Router logits, when `config.output_router_logits`.
         gate_weights (`torch.FloatTensor` of shape `(batch_size, num_labels)`, *optional*):
@@ -66,7 +67,7 @@ class EmotionRegressionOutput(SequenceClassifierOutput):
         aux_loss (`torch.FloatTensor` of shape `()`, *optional*):
             The unweighted load-balance loss (added to `loss` times `router_aux_loss_coef`).
         loss_components (`dict[str, torch.Tensor]`, *optional*):
-            Detached loss terms (`huber` or `mse`, `load_balance`) for `LossComponentsCallback`.
+            Detached loss terms (`huber` or `mse`, `load_balance`, `router_z`) for `LossComponentsCallback`.
     """
 
     router_weights: torch.FloatTensor | None = None
@@ -164,7 +165,13 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
             )
         elif config.head_type == "moe":
             self.classifier = MixtureOfExpertsRegressionHead(
-                hidden, config.num_labels, config.num_experts, config.classifier_dropout, config.router_hidden_size
+                hidden,
+                config.num_labels,
+                config.num_experts,
+                config.classifier_dropout,
+                config.router_hidden_size,
+                top_k=config.router_top_k,
+                noisy_gating=config.router_noisy_gating,
             )
         else:
             self.classifier = RegressionHead(hidden, config.num_labels, config.classifier_dropout)
@@ -250,6 +257,10 @@ class EmotionRegressionForSequenceClassification(EmotionRegressionPreTrainedMode
             if aux_loss is not None and self.config.router_aux_loss_coef > 0:
                 loss = loss + self.config.router_aux_loss_coef * aux_loss
                 components["load_balance"] = aux_loss.detach()
+            if router_logits is not None and self.config.router_z_loss_coef > 0:
+                z_loss = router_z_loss(router_logits)
+                loss = loss + self.config.router_z_loss_coef * z_loss
+                components["router_z"] = z_loss.detach()
 
         output = EmotionRegressionOutput(
             loss=loss,

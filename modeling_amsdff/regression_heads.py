@@ -87,7 +87,15 @@ class GatedRegressionHead(nn.Module):
 class MixtureOfExpertsRegressionHead(nn.Module):
     """Mixture-of-experts head of the seed: `num_experts` heads shaped like `RegressionHead`, mixed per example by a
     2-layer MLP router with softmax (its last Linear starts at zero: the router starts uniform); returns the
-    prediction, the router logits, the router weights and the load-balance loss."""
+    prediction, the router logits, the router weights and the load-balance loss.
+
+    Two options from the sparse mixture-of-experts literature, both off by default (the seed's dense softmax):
+    `top_k` keeps each example's `top_k` largest router weights, renormalised to sum to 1, and zeroes the rest, so
+    that an expert learns only from the examples sent to it (Shazeer et al. 2017; Mixtral); at least 2, since one
+    renormalised weight is always 1 and gives the router no gradient. `noisy_gating` adds Gaussian noise to the router
+    logits in training, with a standard deviation learned per example and expert (`softplus(Linear(hidden))`, 0.69 at
+    the start), Shazeer et al.'s noisy gating that lets the top-k choice explore.
+    """
 
     def __init__(
         self,
@@ -96,17 +104,38 @@ class MixtureOfExpertsRegressionHead(nn.Module):
         num_experts: int = 4,
         dropout: float = 0.3,
         router_hidden_size: int = 256,
+        top_k: int | None = None,
+        noisy_gating: bool = False,
     ):
         super().__init__()
+        if top_k is not None and not 2 <= top_k <= num_experts:
+            raise ValueError(f"top_k must be None or between 2 and num_experts ({num_experts}), got {top_k!r}.")
         self.experts = nn.ModuleList(RegressionHead(in_features, num_outputs, dropout) for _ in range(num_experts))
         self.router = nn.Sequential(
             nn.Linear(in_features, router_hidden_size), nn.ReLU(), nn.Linear(router_hidden_size, num_experts)
         )
         self.router[-1].zero_init = True
+        self.router_noise = nn.Linear(router_hidden_size, num_experts) if noisy_gating else None
+        if noisy_gating:
+            self.router_noise.zero_init = True  # noise standard deviation softplus(0) = 0.69 at the start
+        self.top_k = top_k
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        router_logits = self.router(features)  # (bs, num_experts)
+        hidden = self.router[1](self.router[0](features))  # (bs, router_hidden_size)
+        router_logits = self.router[2](hidden)  # (bs, num_experts)
+        if self.router_noise is not None and self.training:
+            noise_scale = nn.functional.softplus(self.router_noise(hidden))
+            router_logits = router_logits + torch.randn_like(router_logits) * noise_scale
         weights = router_logits.float().softmax(-1)
+        if self.top_k is not None:
+            kept, chosen = weights.topk(self.top_k, dim=-1)  # (bs, top_k)
+            weights = torch.zeros_like(weights).scatter(-1, chosen, kept / kept.sum(-1, keepdim=True))
         predictions = torch.stack([expert(features) for expert in self.experts], dim=1)  # (bs, num_experts, out)
         mixed = (weights.unsqueeze(-1).to(predictions.dtype) * predictions).sum(1)  # (bs, out)
         return mixed, router_logits, weights, load_balance_loss(weights)
+
+
+def router_z_loss(router_logits: torch.Tensor) -> torch.Tensor:
+    """ST-MoE's router z-loss (Zoph et al. 2022): the mean over examples of `logsumexp(router_logits) ** 2`, which
+    keeps the router's logits small (0 would need every logit at -log(num_experts))."""
+    return torch.logsumexp(router_logits.float(), dim=-1).pow(2).mean()
