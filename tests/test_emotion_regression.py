@@ -100,6 +100,54 @@ def test_gates_and_router_learn_from_their_uniform_start():
         assert weights.std() > 1e-4, head_type
 
 
+def test_top_k_routing_mixes_only_the_chosen_experts():
+    torch.manual_seed(0)
+    model = EmotionRegressionForSequenceClassification(
+        tiny_emotion_config(head_type="moe", num_experts=4, router_top_k=2, label_means=None, label_scales=None)
+    ).eval()
+    torch.nn.init.normal_(model.classifier.router[-1].weight)  # a trained router: weights differ per example
+    with torch.no_grad():
+        output = model(**text_inputs(batch=6))
+        features = model.emotion_regression(**text_inputs(batch=6)).pooler_output
+        dense = model.classifier.router(features).softmax(-1)
+        experts = torch.stack([expert(features) for expert in model.classifier.experts], 1)  # (6, 4, 2)
+    weights = output.router_weights
+    assert ((weights > 0).sum(-1) == 2).all()
+    torch.testing.assert_close(weights.sum(-1), torch.ones(6))
+    top = dense.topk(2, -1)
+    torch.testing.assert_close(weights.gather(-1, top.indices), top.values / top.values.sum(-1, keepdim=True))
+    torch.testing.assert_close(output.logits, (weights.unsqueeze(-1) * experts).sum(1))
+
+
+def test_noisy_gating_is_noise_in_training_only_and_learns_its_scale():
+    torch.manual_seed(0)
+    model = EmotionRegressionForSequenceClassification(
+        tiny_emotion_config(head_type="moe", router_top_k=2, router_noisy_gating=True, classifier_dropout=0.0)
+    )
+    inputs = text_inputs(batch=8)
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(**inputs).router_weights, model(**inputs).router_weights)
+    model.train()
+    first, second = model(**inputs, labels=torch.randn(8, 2)), model(**inputs)
+    assert not torch.equal(first.router_weights, second.router_weights)
+    first.loss.backward()
+    assert model.classifier.router_noise.weight.grad.abs().sum() > 0
+
+
+def test_router_z_loss_is_added_with_its_coefficient():
+    torch.manual_seed(0)
+    config = tiny_emotion_config(head_type="moe", router_z_loss_coef=0.1, output_router_logits=True)
+    model = EmotionRegressionForSequenceClassification(config).eval()
+    torch.nn.init.normal_(model.classifier.router[-1].weight)
+    with torch.no_grad():
+        output = model(**text_inputs(batch=5), labels=torch.randn(5, 2))
+    z_loss = torch.logsumexp(output.router_logits, -1).pow(2).mean()
+    torch.testing.assert_close(output.loss_components["router_z"], z_loss)
+    expected = output.loss_components["huber"] + 0.01 * output.loss_components["load_balance"] + 0.1 * z_loss
+    torch.testing.assert_close(output.loss, expected)
+
+
 def test_sample_weights_weight_the_loss():
     model = EmotionRegressionForSequenceClassification(tiny_emotion_config(regression_loss="mse")).eval()
     inputs, labels = text_inputs(batch=2), torch.tensor([[1.0, 1.0], [4.0, 0.0]])
@@ -130,6 +178,11 @@ def test_config_validation():
         tiny_emotion_config(label_means=(0.0,), label_scales=(1.0,))
     with pytest.raises(ValueError, match="`label_scales` must be positive"):
         tiny_emotion_config(label_scales=(1.0, 0.0))
+    for top_k in (1, 5, True, 2.0):
+        with pytest.raises(ValueError, match="`router_top_k` must be None or an integer from 2 to num_experts"):
+            tiny_emotion_config(head_type="moe", num_experts=4, router_top_k=top_k)
+    with pytest.raises(ValueError, match="`router_z_loss_coef` must be >= 0"):
+        tiny_emotion_config(head_type="moe", router_z_loss_coef=-0.1)
     with pytest.raises(ValueError, match="needs an encoder with a pooler"):
         EmotionRegressionForSequenceClassification(tiny_emotion_config("distilbert", pooling="pooler"))
 

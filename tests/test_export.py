@@ -58,8 +58,8 @@ def saved_models(tiny_encoder, tmp_path):
             tmp_path / "amsdff",
         ),
         "moe_regression": save_text_model(
-            EmotionRegressionForSequenceClassification.from_pretrained_backbone(
-                tiny_encoder, num_labels=2, head_type="moe"
+            EmotionRegressionForSequenceClassification.from_pretrained_backbone(  # sparse routing here; dense below
+                tiny_encoder, num_labels=2, head_type="moe", router_top_k=2, router_noisy_gating=True
             ),
             tiny_encoder,
             tmp_path / "moe",
