@@ -37,7 +37,7 @@ import logging
 import sys
 
 import torch
-from transformers import AutoImageProcessor, default_data_collator
+from transformers import AutoImageProcessor, default_data_collator, set_seed
 
 from modeling_amsdff import ChannelConvertingImageProcessor
 from modeling_amsdff.arguments import (
@@ -63,17 +63,26 @@ from modeling_amsdff.image_data import (
     process_images,
 )
 from modeling_amsdff.inference import load_saved
-from modeling_amsdff.lora import check_lora_arguments
+from modeling_amsdff.lora import check_lora_arguments, start_lora
 from modeling_amsdff.registry import ModelFamily, preset
 from modeling_amsdff.runner import (
     config_arguments,
     continue_saved_model,
+    cross_validate_folds,
+    cross_validation_folds,
+    evaluate_validation,
+    finish_run,
     input_paths,
     label_arguments,
+    make_trainer,
+    predict_test_split,
     run_command_line,
+    search_hyperparameters,
     start_run,
-    train_evaluate_predict,
+    train_and_save,
+    writing_output_dir,
 )
+from modeling_amsdff.tracking import log_run_outputs, tracked_runs
 
 
 logger = logging.getLogger("train")
@@ -209,14 +218,16 @@ def main(argv: list[str] | None = None) -> dict:
     model = in_memory_format(model, training_args.channels_last, training_args.device)
     side = processor.size["height"]
 
-    def build(extra: dict):
-        """A new model of this run, with `extra` config arguments (a search trial's)."""
+    base_config = model.config.to_dict()
+
+    def new_model(config_arguments: dict):
+        """A new model of this run with `config_arguments` over the run's (a search trial, a fold)."""
         if model_args.model_name_or_path:
             path = model_args.model_name_or_path
-            new = continue_saved_model(model_args, family, path, facts, {**overrides, **extra})
+            fresh = continue_saved_model(model_args, family, path, facts, {**overrides, **config_arguments})
         else:
-            new = family.model_class(family.config_class.from_dict({**model.config.to_dict(), **extra}))
-        return in_memory_format(new, training_args.channels_last, training_args.device)
+            fresh = family.model_class(family.config_class.from_dict({**base_config, **config_arguments}))
+        return in_memory_format(fresh, training_args.channels_last, training_args.device)
 
     with training_args.main_process_first(desc="processing images"):
         splits = process_images(
@@ -234,6 +245,11 @@ def main(argv: list[str] | None = None) -> dict:
     augmentation = ImageAugmentationCollator(
         data_args.random_crop_padding, flip, processor.image_mean, processor.image_std
     )
+    trainer_kwargs = {
+        "data_collator": default_data_collator,
+        "train_data_collator": augmentation,
+        "metric_name": data_args.metric_name,
+    }
     card = {
         "base_model": hub_id(model_args.model_name_or_path),
         "hyperparameters": {
@@ -248,22 +264,53 @@ def main(argv: list[str] | None = None) -> dict:
             "continued_from": model_args.model_name_or_path,
         },
     }
-    return train_evaluate_predict(
-        model,
-        family,
-        facts,
-        splits,
-        processor,
-        training_args,
-        lora_args,
-        push_to_hub=push_to_hub,
-        card=card,
-        build=build,
-        data_collator=default_data_collator,
-        train_data_collator=augmentation,
-        metric_name=data_args.metric_name,
-        predict_inputs=image_names(raw["test"], facts.image_column) if "test" in raw else None,
-    )
+    test_images = image_names(raw["test"], facts.image_column) if "test" in raw else None  # for predictions.csv
+
+    folds = cross_validation_folds(training_args, splits, facts)  # refused here, before anything is written
+    results, experiments, lora, prediction, report = {}, {}, None, None, {}
+    with writing_output_dir(training_args), tracked_runs(training_args) as runs:
+        if training_args.do_train and training_args.hyperparameter_search_trials:
+            training_args, best_config, experiments["search"] = search_hyperparameters(
+                new_model, family, facts, splits, processor, training_args, **trainer_kwargs
+            )
+            results["hyperparameter_search_best"] = experiments["search"]
+            overrides.update(best_config)  # every later model of the run takes the best trial's config values
+            base_config.update(best_config)
+            if best_config and not training_args.hyperparameter_search_only:
+                set_seed(training_args.seed)
+                model = new_model({})
+        if folds and not training_args.hyperparameter_search_only:
+            cross_validation, experiments["cross_validation"] = cross_validate_folds(
+                new_model, facts, splits, processor, training_args, folds, **trainer_kwargs
+            )
+            results.update(cross_validation)
+        if not training_args.hyperparameter_search_only:
+            if lora_args.use_lora:
+                model, lora = start_lora(model, family, processor, lora_args, training_args)
+            trainer = make_trainer(model, training_args, splits, processor, facts, **trainer_kwargs)
+            if training_args.do_train:
+                results.update(train_and_save(trainer, family, processor, len(splits["train"]), lora_args, results))
+            if training_args.do_eval:
+                results.update(evaluate_validation(trainer, splits["validation"]))
+            if training_args.do_predict:
+                prediction, metrics, report = predict_test_split(trainer, splits["test"], facts, test_images)
+                results.update(metrics)
+            results = finish_run(
+                trainer,
+                family,
+                facts,
+                splits,
+                processor,
+                results,
+                prediction=prediction,
+                report=report,
+                experiments=experiments,
+                lora=lora,
+                card=card,
+                push_to_hub=push_to_hub,
+            )
+        log_run_outputs(runs, training_args.output_dir, results, training_args.mlflow_registered_model_name)
+    return results
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ from modeling_amsdff.data import DataError, DataFacts, clean_splits, prepare_tex
 from modeling_amsdff.experiments import side_run_arguments
 from modeling_amsdff.hub import hub_id
 from modeling_amsdff.inference import load_saved
-from modeling_amsdff.lora import check_lora_arguments
+from modeling_amsdff.lora import check_lora_arguments, start_lora
 from modeling_amsdff.offline_data import MINILM_HUB_ID, minilm_path
 from modeling_amsdff.registry import (
     FAMILIES_BY_MODEL_TYPE,
@@ -77,14 +77,22 @@ from modeling_amsdff.registry import (
 from modeling_amsdff.runner import (
     config_arguments,
     continue_saved_model,
+    cross_validate_folds,
+    cross_validation_folds,
+    evaluate_validation,
+    finish_run,
     input_paths,
     label_arguments,
     make_trainer,
+    predict_test_split,
     run_command_line,
+    search_hyperparameters,
     start_run,
-    train_evaluate_predict,
+    train_and_save,
+    writing_output_dir,
 )
 from modeling_amsdff.text_cleaning import ALL_STEPS, check_steps
+from modeling_amsdff.tracking import log_run_outputs, tracked_runs
 from modeling_amsdff.training import ProgressiveFreezingCallback, RandomTokenMaskingCollator, density_weights
 
 
@@ -228,12 +236,6 @@ def main(argv: list[str] | None = None) -> dict:
     )
     logger.info(f"Data: {facts.num_examples}, problem: {facts.problem_type}, labels: {facts.label_names}")
 
-    def build(extra: dict):
-        new_model = build_model(model_args, family, preset_arguments, facts, {**overrides, **extra})[0]
-        if cleaning:
-            new_model.config.text_cleaning = cleaning
-        return new_model
-
     model, model_path = build_model(model_args, family, preset_arguments, facts, overrides, training_args.do_train)
     cleaning = text_cleaning_of_run(data_args.clean_text, model.config, model_path)
     if cleaning:
@@ -280,24 +282,26 @@ def main(argv: list[str] | None = None) -> dict:
         "train_data_collator": train_collator,
         "head_learning_rate": strategy.head_learning_rate,
         "metric_name": data_args.metric_name,
+        # one for every Trainer of the run: it remembers what it froze
+        "callbacks": (ProgressiveFreezingCallback(strategy.freeze_layers, strategy.unfreeze_epoch),)
+        if strategy.freeze_layers
+        else (),
     }
 
-    def callbacks() -> tuple:  # a fresh one per Trainer: the callback remembers what it froze
-        return (
-            (ProgressiveFreezingCallback(strategy.freeze_layers, strategy.unfreeze_epoch),)
-            if strategy.freeze_layers
-            else ()
-        )
+    def new_model(config_arguments: dict):
+        """A new model of this run with `config_arguments` over the run's (a loss try, a search trial, a fold)."""
+        fresh = build_model(model_args, family, preset_arguments, facts, {**overrides, **config_arguments})[0]
+        if cleaning:
+            fresh.config.text_cleaning = cleaning
+        return fresh
 
-    results, chosen_loss = {}, {}
+    results = {}
     if strategy.regression_loss == "auto" and training_args.do_train:
-        scores = search_regression_loss(
-            build, splits, tokenizer, facts, strategy, training_args, {**trainer_kwargs, "callbacks": callbacks()}
-        )
+        scores = search_regression_loss(new_model, splits, tokenizer, facts, strategy, training_args, trainer_kwargs)
         results = {f"loss_search_{name}_eval_rmse": value for name, value in scores.items()}
-        chosen_loss = {"regression_loss": min(scores, key=scores.get)}
+        overrides["regression_loss"] = min(scores, key=scores.get)  # every later model of the run takes it
         set_seed(training_args.seed)
-        model = build(chosen_loss)
+        model = new_model({})
 
     path = model_args.model_name_or_path
     base_model = hub_id(path) if path else MINILM_HUB_ID
@@ -311,22 +315,51 @@ def main(argv: list[str] | None = None) -> dict:
             else f"https://huggingface.co/{path or MINILM_HUB_ID}",
         },
     }
-    return train_evaluate_predict(
-        model,
-        family,
-        facts,
-        splits,
-        tokenizer,
-        training_args,
-        lora_args,
-        push_to_hub=push_to_hub,
-        card=card,
-        build=lambda extra: build({**chosen_loss, **extra}),
-        results=results,
-        predict_inputs=test_texts,
-        callbacks=callbacks(),
-        **trainer_kwargs,
-    )
+
+    folds = cross_validation_folds(training_args, splits, facts)  # refused here, before anything is written
+    experiments, lora, prediction, report = {}, None, None, {}
+    with writing_output_dir(training_args), tracked_runs(training_args) as runs:
+        if training_args.do_train and training_args.hyperparameter_search_trials:
+            training_args, best_config, experiments["search"] = search_hyperparameters(
+                new_model, family, facts, splits, tokenizer, training_args, **trainer_kwargs
+            )
+            results["hyperparameter_search_best"] = experiments["search"]
+            overrides.update(best_config)  # every later model of the run takes the best trial's config values
+            if best_config and not training_args.hyperparameter_search_only:
+                set_seed(training_args.seed)
+                model = new_model({})
+        if folds and not training_args.hyperparameter_search_only:
+            cross_validation, experiments["cross_validation"] = cross_validate_folds(
+                new_model, facts, splits, tokenizer, training_args, folds, **trainer_kwargs
+            )
+            results.update(cross_validation)
+        if not training_args.hyperparameter_search_only:
+            if lora_args.use_lora:
+                model, lora = start_lora(model, family, tokenizer, lora_args, training_args)
+            trainer = make_trainer(model, training_args, splits, tokenizer, facts, **trainer_kwargs)
+            if training_args.do_train:
+                results.update(train_and_save(trainer, family, tokenizer, len(splits["train"]), lora_args, results))
+            if training_args.do_eval:
+                results.update(evaluate_validation(trainer, splits["validation"]))
+            if training_args.do_predict:
+                prediction, metrics, report = predict_test_split(trainer, splits["test"], facts, test_texts)
+                results.update(metrics)
+            results = finish_run(
+                trainer,
+                family,
+                facts,
+                splits,
+                tokenizer,
+                results,
+                prediction=prediction,
+                report=report,
+                experiments=experiments,
+                lora=lora,
+                card=card,
+                push_to_hub=push_to_hub,
+            )
+        log_run_outputs(runs, training_args.output_dir, results, training_args.mlflow_registered_model_name)
+    return results
 
 
 if __name__ == "__main__":

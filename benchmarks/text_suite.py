@@ -390,7 +390,9 @@ def table(runs: list[dict]) -> str:
                     variant_runs = chosen(runs, model, task, regime)
                     seeds |= {run["seed"] for run in variant_runs}
                     reference_runs = {run["seed"]: run for run in chosen(runs, "amsdff", task, regime)}
-                    pairs = [(run, reference_runs[run["seed"]]) for run in variant_runs if run["seed"] in reference_runs]
+                    pairs = [
+                        (run, reference_runs[run["seed"]]) for run in variant_runs if run["seed"] in reference_runs
+                    ]
                     parts, texts = [], []
                     for metric in ("accuracy", "f1_macro"):
                         paired = [100 * (ours[metric] - theirs[metric]) for ours, theirs in pairs]

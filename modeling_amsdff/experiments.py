@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 
 import numpy as np
-from transformers import TrainingArguments, set_seed
+from transformers import TrainingArguments
 
 from .data import DataError
 
@@ -248,20 +248,18 @@ def fold_indices(labels: np.ndarray, problem_type: str, folds: int, seed: int, l
     return list(KFold(n_splits=folds, shuffle=True, random_state=seed).split(positions))
 
 
-def cross_validate(
-    make_trainer: Callable, build: Callable[[dict], object], training_args, train, facts, folds: list
-) -> dict:
+def cross_validate(make_trainer: Callable, training_args, train, facts, folds: list) -> dict:
     """Trains a new model on each fold's training part and evaluates it on its held-out part (the test split is not
-    used); `folds` as `fold_indices` makes them. Writes every fold's metrics and their mean and sample standard
-    deviation to `<output_dir>/cross_validation_results.json` and returns that report."""
+    used); `folds` as `fold_indices` makes them; `make_trainer(args, splits)` makes a fold's Trainer, whose
+    `model_init` makes its new model. Writes every fold's metrics and their mean and sample standard deviation to
+    `<output_dir>/cross_validation_results.json` and returns that report."""
     per_fold = []
     for number, (train_indices, held_indices) in enumerate(folds):
         with tempfile.TemporaryDirectory() as scratch:
             args = side_run_arguments(training_args, scratch, do_eval=True)  # whatever stages the run asked for
-            set_seed(training_args.seed)
             splits = {"train": train.select(train_indices), "validation": train.select(held_indices)}
-            trainer = make_trainer(args, build({}), splits)
-            trainer.train()
+            trainer = make_trainer(args, splits)
+            trainer.train()  # seeds with the run's seed, then makes the fold's model with `model_init`
             metrics = trainer.evaluate(metric_key_prefix="fold")
         metrics = {
             key.removeprefix("fold_"): value

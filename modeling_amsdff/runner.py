@@ -1,8 +1,10 @@
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""What the text and image training scripts do alike around their `Trainer`, in the order of transformers' example
-scripts: set up logging and check the output folder, build the Trainer with the package's callbacks, train (with
-LoRA if asked), evaluate and predict, save the metrics, then write the model card and push. Not copied to the Hub
-with a model."""
+"""What the text and image training scripts do alike around their `Trainer`, as helpers that each script's `main()`
+calls in the order of transformers' example scripts and that return to it: set up logging and check the output
+folder, search and cross-validate when asked, build the Trainer with the package's callbacks, train (with LoRA if
+asked), evaluate and predict, save the metrics, then write the plots and the model card and push. No helper calls
+back into a script; the only functions handed down are the scripts' model factories, as the Trainer's `model_init`.
+Not copied to the Hub with a model."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from .experiments import (
 )
 from .hub import HubPushError, push_folder, write_run_card
 from .inference import load_saved
-from .lora import finish_lora, start_lora
+from .lora import finish_lora
 from .metrics import PREDICTIONS_FILE, build_compute_metrics, confusion, per_class_report, write_predictions
 from .output_dir import (
     RUN,
@@ -47,7 +49,7 @@ from .output_dir import (
 )
 from .plots import plots_available, write_plots
 from .registry import TEXT_REGRESSION, ModelFamily
-from .tracking import check_tracking, log_run_outputs, tracked_runs
+from .tracking import check_tracking
 from .training import StrategyTrainer
 
 
@@ -294,115 +296,98 @@ def cross_validation_folds(training_args, splits: datasets.DatasetDict, facts: D
     return fold_indices(labels, facts.problem_type, count, seed, facts.label_names)
 
 
-def train_evaluate_predict(
-    model, family: ModelFamily, facts: DataFacts, splits, processing_class, training_args, lora_args, **kwargs
-) -> dict:
-    """`run_stages` in the run's output folder (`writing_output_dir`), inside the run's MLflow and Weights & Biases
-    runs when it reports to them (`--report_to mlflow/wandb`), which then also get the final metrics, the plots and
-    the model card (and MLflow the registered model, `--mlflow_registered_model_name`)."""
-    folds = cross_validation_folds(training_args, splits, facts)
-    with writing_output_dir(training_args), tracked_runs(training_args) as runs:
-        results = run_stages(
-            model, family, facts, splits, processing_class, training_args, lora_args, folds=folds, **kwargs
-        )
-        log_run_outputs(runs, training_args.output_dir, results, training_args.mlflow_registered_model_name)
-    return results
+def search_hyperparameters(
+    new_model, family: ModelFamily, facts: DataFacts, splits, processing_class, training_args, **trainer_kwargs
+) -> tuple:
+    """--hyperparameter_search_trials: Optuna trials, each a Trainer whose `model_init` is `new_model(config
+    arguments)` (the trial's values of config fields), scored on the validation split. Returns the run's training
+    arguments with the best trial's values, the best trial's config arguments, and both together (for the card and
+    `all_results.json`)."""
+    best_args, best_config = hyperparameter_search(
+        lambda args, model_init: make_trainer(
+            None, args, splits, processing_class, facts, model_init=model_init, **trainer_kwargs
+        ),
+        new_model,
+        training_args,
+        load_search_space(training_args.hyperparameter_search_space, family.is_image, family.config_class),
+        training_args.hyperparameter_search_trials,
+        facts.problem_type == "regression",
+    )
+    return with_arguments(training_args, best_args), best_config, {**best_args, **best_config}
 
 
-def run_stages(
-    model,
+def cross_validate_folds(
+    new_model, facts: DataFacts, splits, processing_class, training_args, folds: list, **trainer_kwargs
+) -> tuple[dict, dict]:
+    """--cross_validation_folds: a Trainer per fold whose `model_init` is `new_model()`, trained on the fold's
+    training part and evaluated on its held-out part. Returns the metrics' means and standard deviations (for
+    `all_results.json`) and the card's summary."""
+    report = cross_validate(
+        lambda args, fold_splits: make_trainer(
+            None, args, fold_splits, processing_class, facts, model_init=lambda: new_model({}), **trainer_kwargs
+        ),
+        training_args,
+        splits["train"],
+        facts,
+        folds,
+    )
+    results = {}
+    for name, mean in report["mean"].items():
+        results[f"cross_validation_{name}_mean"] = mean
+        results[f"cross_validation_{name}_std"] = report["std"][name]
+    set_seed(training_args.seed)
+    return results, {"folds": report["folds"], "summary": cross_validation_summary(report)}
+
+
+def evaluate_validation(trainer, validation_split) -> dict:
+    """Evaluate on the validation split; the metrics are logged and saved (eval_results.json) and returned."""
+    metrics = dict(trainer.evaluate(), eval_samples=len(validation_split))
+    trainer.log_metrics("eval", metrics)
+    trainer.save_metrics("eval", metrics)
+    return metrics
+
+
+def finish_run(
+    trainer,
     family: ModelFamily,
     facts: DataFacts,
-    splits: datasets.DatasetDict,
+    splits,
     processing_class,
-    training_args,
-    lora_args,
+    results: dict,
     *,
-    push_to_hub: bool,
+    prediction=None,
+    report: dict | None = None,
+    experiments: dict | None = None,
+    lora: dict | None = None,
     card: dict,
-    build=None,
-    results: dict | None = None,
-    folds: list | None = None,
-    predict_inputs: list[str] | None = None,
-    **trainer_kwargs,
+    push_to_hub: bool,
 ) -> dict:
-    """Train, evaluate and predict as the stages ask (`--do_train/--do_eval/--do_predict`), saving each stage's
-    metrics as the example scripts do; then, after training, the plots, the model card (`card`: the
-    `write_run_card` arguments the task adds) and the push. Returns every metric (`all_results.json`).
-
-    Before training, when asked: the hyperparameter search (the run then trains with the best trial's values) and
-    the cross-validation (on `folds`), both through `build(config_arguments)`, which makes a new model of the run.
-    With --do_predict, `predict_inputs` (the test texts, or the images' files) go into `predictions.csv` with each
-    example's prediction.
-    """
-    results = dict(results or {})
-    experiments = {}
-    if training_args.do_train and training_args.hyperparameter_search_trials:
-        best_args, best_config = hyperparameter_search(
-            lambda args, model_init: make_trainer(
-                None, args, splits, processing_class, facts, model_init=model_init, **trainer_kwargs
-            ),
-            build,
-            training_args,
-            load_search_space(training_args.hyperparameter_search_space, family.is_image, family.config_class),
-            training_args.hyperparameter_search_trials,
-            facts.problem_type == "regression",
-        )
-        experiments["search"] = {**best_args, **best_config}
-        results["hyperparameter_search_best"] = experiments["search"]
-        if training_args.hyperparameter_search_only:
-            return results
-        training_args = with_arguments(training_args, best_args)
-        if best_config:
-            set_seed(training_args.seed)
-            model = build(best_config)
-        chosen_config = best_config
-    else:
-        chosen_config = {}
-    if folds:
-        report = cross_validate(
-            lambda args, fold_model, fold_splits: make_trainer(
-                fold_model, args, fold_splits, processing_class, facts, **trainer_kwargs
-            ),
-            lambda extra: build({**chosen_config, **extra}),
-            training_args,
-            splits["train"],
-            facts,
-            folds,
-        )
-        experiments["cross_validation"] = {"folds": report["folds"], "summary": cross_validation_summary(report)}
-        for name, mean in report["mean"].items():
-            results[f"cross_validation_{name}_mean"] = mean
-            results[f"cross_validation_{name}_std"] = report["std"][name]
-        set_seed(training_args.seed)
-    lora = None
-    if lora_args.use_lora:
-        model, lora = start_lora(model, family, processing_class, lora_args, training_args)
-    trainer = make_trainer(model, training_args, splits, processing_class, facts, **trainer_kwargs)
-    if training_args.do_train:
-        results.update(train_and_save(trainer, family, processing_class, len(splits["train"]), lora_args, results))
-    if training_args.do_eval:
-        metrics = dict(trainer.evaluate(), eval_samples=len(splits["validation"]))
-        trainer.log_metrics("eval", metrics)
-        trainer.save_metrics("eval", metrics)
-        results.update(metrics)
-    prediction, report = None, {}
-    if training_args.do_predict:
-        prediction, metrics, report = predict_test_split(trainer, splits["test"], facts, predict_inputs)
-        results.update(metrics)
+    """After the stages, on the main process: the plots (unless --no_plots), then, when the run trained, the model
+    card (`card`: the `write_run_card` arguments the task adds; `report`: the test split's confusion matrix and
+    per-class scores) and the push. Returns `results` with the pushed commit's URL when it pushed."""
+    if not trainer.is_world_process_zero():
+        return results
     plots = []
-    if not training_args.no_plots and trainer.is_world_process_zero():
+    if not trainer.args.no_plots:
         if plots_available():
             plots = write_plots(trainer, facts, splits, prediction, processing_class, family.is_image)
             logger.info(f"Plots: {', '.join(path for _, path in plots)}")
         else:
             logger.warning("No plots: matplotlib is not installed (pip install 'modeling_amsdff[plots]'); --no_plots.")
-    if training_args.do_train and trainer.is_world_process_zero():
+    if trainer.args.do_train:
         write_run_card(
-            trainer, family, facts, results, plots=plots, experiments=experiments, lora=lora, **report, **card
+            trainer,
+            family,
+            facts,
+            results,
+            plots=plots,
+            experiments=experiments or {},
+            lora=lora,
+            **(report or {}),
+            **card,
         )
         if push_to_hub:
-            results["hub_commit_url"] = push_output_dir(training_args)
+            results = dict(results, hub_commit_url=push_output_dir(trainer.args))
     return results
 
 

@@ -182,10 +182,10 @@ def test_resnet18_on_an_image_folder(tmp_path, monkeypatch):
     def spy(model, *args, **kwargs):  # the model as the Trainer gets it
         convolutions = [p for p in model.parameters() if p.dim() == 4 and p.shape[1] > 1]
         layouts.append({p.is_contiguous(memory_format=torch.channels_last) for p in convolutions})
-        return train_evaluate_predict(model, *args, **kwargs)
+        return make_trainer(model, *args, **kwargs)
 
-    train_evaluate_predict = train_image.train_evaluate_predict
-    monkeypatch.setattr(train_image, "train_evaluate_predict", spy)
+    make_trainer = train_image.make_trainer
+    monkeypatch.setattr(train_image, "make_trainer", spy)
     results = train.main(
         [
             "--model_type",
