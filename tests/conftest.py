@@ -1,4 +1,4 @@
-"""Shared test set-up: offline mode, Auto mappings for transformers' test battery, and the tiny model registry."""
+"""Shared test set-up: offline mode, thread count, and the fixtures of the offline encoder and data."""
 
 import os
 
@@ -13,22 +13,9 @@ import importlib.util  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from transformers import AutoModelForImageClassification  # noqa: E402
-from transformers.models.auto import modeling_auto  # noqa: E402
 
 import modeling_amsdff  # noqa: E402, F401  (registers the Auto classes)
-from modeling_amsdff.registry import FAMILIES  # noqa: E402
 
-
-# transformers' test battery decides which labels to build from these name mappings; add this package's models.
-for family in FAMILIES:
-    modeling_auto.MODEL_MAPPING_NAMES[family.model_type] = family.body_class.__name__
-    task_names = (
-        modeling_auto.MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES
-        if family.auto_class is AutoModelForImageClassification
-        else modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
-    )
-    task_names[family.model_type] = family.model_class.__name__
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 

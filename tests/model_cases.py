@@ -238,3 +238,105 @@ MODEL_CASES = [
     ModelCase("cct-classifier", "cct"),
     ModelCase("cct-no-pool-focal", "cct", config_kwargs=dict(tokenizer_pool=False, classification_loss="focal")),
 ]
+
+
+@dataclass
+class BatteryCase:
+    """How transformers' own test battery (`test_transformers_battery.py`) runs on one family.
+
+    `config_kwargs` go to the family's tiny config maker (`TINY_CONFIGS`); `config_tester` to transformers'
+    `ConfigTester` (scalar config arguments only: it compares them with the JSON it reads back, and a nested backbone
+    dict comes back with the encoder's defaults filled in); `tester_attributes` are what the battery's checks read
+    from a model tester (sequence length, hidden size, layer count ...); `stage_shapes` (channels, side) of each hidden
+    state replace the battery's transformer-shaped hidden-states check for a convolutional network;
+    `not_applicable` names battery tests that cannot apply, with the reason."""
+
+    model_type: str
+    config_kwargs: dict = field(default_factory=dict)
+    config_tester: dict = field(default_factory=dict)
+    tester_attributes: dict = field(default_factory=dict)
+    has_attentions: bool = True
+    stage_shapes: tuple | None = None
+    task_model_only: bool = False  # the body is transformers' own class, tested by transformers
+    not_applicable: dict = field(default_factory=dict)
+
+    @property
+    def family(self):
+        return FAMILIES_BY_MODEL_TYPE[self.model_type]
+
+
+TEXT_TESTER = dict(
+    seq_length=SEQ,
+    vocab_size=VOCAB,
+    hidden_size=HIDDEN,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_labels=3,
+    type_sequence_label_size=3,
+)
+NO_TOKEN_EMBEDDINGS = {"test_model_get_set_embeddings": "an image model has no token embeddings"}
+CNN_STAGE_SHAPES = ((8, 16), (8, 16), (16, 8), (16, 4), (32, 2))  # stem and 4 stages of the tiny 16x16 networks
+
+BATTERY_CASES = [
+    BatteryCase(
+        "amsdff",
+        config_kwargs=dict(num_labels=3),
+        config_tester=dict(
+            has_text_modality=False, num_experts=4, classification_loss="focal", pooling_fusion="weighted"
+        ),
+        tester_attributes=TEXT_TESTER,
+    ),
+    BatteryCase(
+        "emotion_regression",
+        # One target (the battery's sequence-classification label tests pass one per example), with statistics as
+        # train.py stores them: re-heading the model (the mismatched-shapes tests load it with num_labels=42) must
+        # drop the statistics of the old targets.
+        config_kwargs=dict(head_type="moe", num_labels=1, label_means=(0.5,), label_scales=(2.0,)),
+        config_tester=dict(has_text_modality=False, head_type="gated", gate_activation="sigmoid", huber_delta=0.5),
+        tester_attributes={**TEXT_TESTER, "num_labels": 1},
+    ),
+    BatteryCase(
+        "amsra_net",
+        config_tester=dict(
+            has_text_modality=False,
+            common_properties=["hidden_size", "num_channels", "image_size"],
+            num_channels=1,
+            depths=[1, 2, 2, 1],
+            use_lgsa=False,
+        ),
+        tester_attributes=dict(num_channels=3, image_size=16, num_labels=3),
+        has_attentions=False,  # LGSA computes its attention with SDPA and returns none
+        stage_shapes=CNN_STAGE_SHAPES,
+        not_applicable=NO_TOKEN_EMBEDDINGS,
+    ),
+    BatteryCase(
+        "cct",
+        config_tester=dict(
+            has_text_modality=False,
+            common_properties=["hidden_size", "num_channels", "image_size", "num_hidden_layers"],
+            num_channels=1,
+            mlp_ratio=3.0,
+            tokenizer_pool=False,
+        ),
+        # 16x16 images, a stride-1 convolution and a stride-2 max pool: 8x8 = 64 tokens of width 16
+        tester_attributes=dict(
+            num_channels=3, image_size=16, num_labels=3, seq_length=64, hidden_size=16, num_hidden_layers=2
+        ),
+        has_attentions=False,  # attention through SDPA, no weights returned
+        not_applicable=NO_TOKEN_EMBEDDINGS,
+    ),
+    BatteryCase(
+        "cifar_resnet",
+        config_tester=dict(
+            has_text_modality=False,
+            common_properties=["num_channels", "hidden_sizes", "embedding_size"],
+            layer_type="bottleneck",
+            num_channels=1,
+        ),
+        tester_attributes=dict(num_channels=3, image_size=16, num_labels=3),
+        has_attentions=False,
+        stage_shapes=CNN_STAGE_SHAPES,
+        task_model_only=True,
+        not_applicable=NO_TOKEN_EMBEDDINGS,
+    ),
+]

@@ -38,7 +38,7 @@ from modeling_amsdff.registry import (
 import model_cases
 import test_models_common
 from helpers import FAST
-from model_cases import TINY_BACKBONES, ModelCase
+from model_cases import TEXT_TESTER, TINY_BACKBONES, BatteryCase, ModelCase
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -57,6 +57,9 @@ class MeanPoolConfig(VersionedConfigMixin, PreTrainedConfig):
     @property
     def hidden_size(self) -> int:
         return self.backbone_config.hidden_size
+
+    def get_text_config(self, decoder=None, encoder=None) -> PreTrainedConfig:
+        return self.backbone_config  # the vocabulary and the text-side settings
 
 
 class MeanPoolPreTrainedModel(PretrainedEncoderMixin, PreTrainedModel):
@@ -167,3 +170,27 @@ def test_train_py_trains_cards_and_serves_it(new_family, tiny_encoder, tmp_path)
     predictions = load_for_inference(str(out)).predict(["a warm film", "a tedious mess"])
     assert [set(p) >= {"label", "score"} for p in predictions] == [True, True]
     assert torch.load(out / "training_args.bin", weights_only=False).num_train_epochs == 1
+
+
+def test_transformers_battery_runs_on_it(new_family, monkeypatch):
+    """One `BatteryCase` gives the family transformers' own test battery, run here as unittest runs it."""
+    import unittest
+
+    battery = pytest.importorskip("test_transformers_battery", reason="transformers' battery is not fetched")
+    case = BatteryCase(
+        FAMILY.model_type,
+        config_tester=dict(has_text_modality=False, classifier_dropout=0.2),
+        tester_attributes=TEXT_TESTER,
+        has_attentions=False,  # this small family returns the pooled output only
+        not_applicable={
+            "test_hidden_states_output": "this small family returns no hidden states",
+            "test_retain_grad_hidden_states_attentions": "this small family returns no hidden states",
+            "test_problem_types": "this small family's loss is single-label cross-entropy only",
+        },
+    )
+    result = unittest.TextTestRunner(stream=open(os.devnull, "w")).run(
+        unittest.defaultTestLoader.loadTestsFromTestCase(battery.battery_class(case, monkeypatch.setitem))
+    )
+    problems = [f"{test.id()}: {trace.splitlines()[-1]}" for test, trace in result.failures + result.errors]
+    assert not problems, "\n".join(problems)
+    assert result.testsRun - len(result.skipped) >= 50
