@@ -6,7 +6,7 @@
 trains it, with the arguments of the matching transformers example:
 
     amsdff, baseline                                 -> train_text.py   (text classification, run_classification.py)
-    bert_regression, gated_bert, moe_regression      -> train_text.py   (multi-target text regression)
+    base_regression, gated_regression, moe_regression      -> train_text.py   (multi-target text regression)
     amsra_net, resnet18                              -> train_image.py  (image classification,
                                                                          run_image_classification.py)
 

@@ -24,16 +24,16 @@ Examples:
         --freeze_layers 3 --unfreeze_epoch 1 --token_masking --head_learning_rate 1e-3 --regression_loss auto
 
     # gated head with a sigmoid gate, early stopping on validation RMSE
-    python train.py --model_type gated_bert --config_overrides gate_activation=sigmoid --output_dir outputs/gated \\
-        --eval_strategy epoch --save_strategy epoch --load_best_model_at_end --metric_for_best_model rmse \\
-        --greater_is_better false --early_stopping_patience 2 --num_train_epochs 10
+    python train.py --model_type gated_regression --config_overrides gate_activation=sigmoid \\
+        --output_dir outputs/gated --eval_strategy epoch --save_strategy epoch --load_best_model_at_end \\
+        --metric_for_best_model rmse --greater_is_better false --early_stopping_patience 2 --num_train_epochs 10
 
     # online: a Hub encoder and dataset, AMSDFF modules configured from the command line
     python train.py --model_name_or_path distilbert-base-uncased --dataset_name ag_news \\
         --config_overrides "num_experts=4,classification_loss=focal,scales=(1,3)" --output_dir outputs/amsdff-agnews
 
     # local files (csv/tsv/json/jsonl/parquet): several text columns, several regression targets
-    python train.py --model_type bert_regression --train_file scores.csv --text_column_names title,body \\
+    python train.py --model_type base_regression --train_file scores.csv --text_column_names title,body \\
         --label_column_names joy,anger,fear --output_dir outputs/emotions
 """
 

@@ -46,11 +46,11 @@ TARGETS = ("valence_mean", "valence_std")
 # --heads name -> (table label, --model_type, --config_overrides, other train.py arguments); every gate is named, so
 # that runs stay what they were when the default changes
 HEADS = {
-    "base": ("base", "bert_regression", None, ()),
-    "gated-scaled-sigmoid": ("gated (scaled sigmoid)", "gated_bert", "gate_activation=scaled_sigmoid", ()),
-    "gated-scaled-softmax": ("gated (scaled softmax)", "gated_bert", "gate_activation=scaled_softmax", ()),
-    "gated-softmax": ("gated (softmax, as the seed states)", "gated_bert", "gate_activation=softmax", ()),
-    "gated-sigmoid": ("gated (sigmoid)", "gated_bert", "gate_activation=sigmoid", ()),
+    "base": ("base", "base_regression", None, ()),
+    "gated-scaled-sigmoid": ("gated (scaled sigmoid)", "gated_regression", "gate_activation=scaled_sigmoid", ()),
+    "gated-scaled-softmax": ("gated (scaled softmax)", "gated_regression", "gate_activation=scaled_softmax", ()),
+    "gated-softmax": ("gated (softmax, as the seed states)", "gated_regression", "gate_activation=softmax", ()),
+    "gated-sigmoid": ("gated (sigmoid)", "gated_regression", "gate_activation=sigmoid", ()),
     "moe": ("moe (4 experts)", "moe_regression", None, ()),
     # what the sparse mixture-of-experts literature does to make a router choose (issue 27, item 4)
     "moe-head-lr": ("moe, head and router at lr 1e-3", "moe_regression", None, ("--head_learning_rate", "1e-3")),

@@ -73,7 +73,7 @@ FAMILIES = {
     "Gated BERT": {
         "train": [
             "--model_type",
-            "gated_bert",
+            "gated_regression",
             "--dataset_name",
             "vader_offline",
             "--max_train_samples",

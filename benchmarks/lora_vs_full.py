@@ -38,7 +38,7 @@ LORA = {"r": 8, "alpha": 16, "dropout": 0.1}
 # (model type, dataset, metric reported, learning rate of full fine-tuning, of LoRA)
 TASKS = {
     "AMSDFF / Rotten Tomatoes": ("amsdff", "rotten_tomatoes_offline", "predict_accuracy", 1e-4, 1e-3),
-    "Gated BERT / VADER": ("gated_bert", "vader_offline", "predict_rmse", 1e-4, 1e-3),
+    "Gated BERT / VADER": ("gated_regression", "vader_offline", "predict_rmse", 1e-4, 1e-3),
     # Images train from scratch, so LoRA adapts a trained AMSRA-Net: a base trained on the first 6,000 training
     # images for 2 epochs, then 1 epoch on the first 12,000 (6,000 of them new), with the SGD recipe that was
     # train.py's image default when these numbers were measured (pinned below; the default is AdamW since 0.3).

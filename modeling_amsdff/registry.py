@@ -10,8 +10,9 @@ Never copied to the Hub (no file a saved model carries imports it).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from transformers import (
     AutoConfig,
@@ -35,6 +36,9 @@ from .modeling_amsra_net import AmsraNetForImageClassification, AmsraNetModel
 from .modeling_cct import CctForImageClassification, CctModel
 from .modeling_cifar_resnet import CifarResNetForImageClassification, CifarResNetModel
 from .modeling_emotion_regression import EmotionRegressionForSequenceClassification, EmotionRegressionModel
+
+
+logger = logging.getLogger("train")  # the training scripts' logger: a renamed --model_type is said there
 
 
 # What a family does with its inputs; the training script, the card template and the server follow from it.
@@ -85,6 +89,7 @@ class ModelFamily:
         image_processor_class: the processor saved with an image model.
         trainer_label_smoothing: `--label_smoothing_factor` when it is not given: for families whose loss has no
             label smoothing of its own (the ResNet), the Trainer's keeps the image recipe the same for every family.
+        renamed_presets: earlier `--model_type` names -> today's preset names; still accepted, with a warning.
     """
 
     config_class: type[PreTrainedConfig]
@@ -99,6 +104,7 @@ class ModelFamily:
     default_label_columns: tuple[str, ...] = ()
     image_processor_class: type | None = None
     trainer_label_smoothing: float = 0.0
+    renamed_presets: dict[str, str] = field(default_factory=dict)
 
     @property
     def model_type(self) -> str:
@@ -247,10 +253,12 @@ BUILT_IN_FAMILIES = (
         auto_class=AutoModelForSequenceClassification,
         task=TEXT_REGRESSION,
         presets={
-            "bert_regression": {"head_type": "base"},
-            "gated_bert": {"head_type": "gated"},
+            "base_regression": {"head_type": "base"},
+            "gated_regression": {"head_type": "gated"},
             "moe_regression": {"head_type": "moe"},
         },
+        # the seed's names, which said BERT although the default encoder is MiniLM (any encoder works)
+        renamed_presets={"bert_regression": "base_regression", "gated_bert": "gated_regression"},
         describe=describe_emotion_regression,
         lora_target_modules=ENCODER_ATTENTION_PROJECTIONS,
         default_dataset=VADER_NAME,
@@ -300,6 +308,7 @@ FAMILIES: list[ModelFamily] = []
 FAMILIES_BY_MODEL_TYPE: dict[str, ModelFamily] = {}
 # `--model_type` name -> (family, config arguments of that preset)
 MODEL_TYPES: dict[str, tuple[ModelFamily, dict]] = {}
+RENAMED_MODEL_TYPES: dict[str, str] = {}  # an earlier `--model_type` name -> today's
 
 
 def register_family(family: ModelFamily) -> None:
@@ -310,12 +319,19 @@ def register_family(family: ModelFamily) -> None:
         raise ValueError(f"ModelFamily {family.model_type!r}: task must be one of {TASKS}, got {family.task!r}.")
     if family.model_type in FAMILIES_BY_MODEL_TYPE:
         raise ValueError(f"A model family {family.model_type!r} is registered already.")
-    taken = sorted(set(family.presets) & set(MODEL_TYPES))
+    names = [*family.presets, *family.renamed_presets]
+    taken = sorted(set(names) & (set(MODEL_TYPES) | set(RENAMED_MODEL_TYPES))) or sorted(
+        set(family.presets) & set(family.renamed_presets)
+    )
     if taken or not family.presets:
         raise ValueError(f"ModelFamily {family.model_type!r}: its presets must be new names, {taken} are taken.")
+    unknown = sorted(set(family.renamed_presets.values()) - set(family.presets))
+    if unknown:
+        raise ValueError(f"ModelFamily {family.model_type!r}: renamed_presets point to {unknown}, not its presets.")
     FAMILIES.append(family)
     FAMILIES_BY_MODEL_TYPE[family.model_type] = family
     MODEL_TYPES.update({name: (family, arguments) for name, arguments in family.presets.items()})
+    RENAMED_MODEL_TYPES.update(family.renamed_presets)
     AutoConfig.register(family.model_type, family.config_class, exist_ok=True)
     AutoModel.register(family.config_class, family.body_class, exist_ok=True)
     family.auto_class.register(family.config_class, family.model_class, exist_ok=True)
@@ -335,6 +351,8 @@ def unregister_family(model_type: str) -> None:
     FAMILIES.remove(family)
     for name in family.presets:
         MODEL_TYPES.pop(name, None)
+    for name in family.renamed_presets:
+        RENAMED_MODEL_TYPES.pop(name, None)
 
 
 for _family in BUILT_IN_FAMILIES:
@@ -364,7 +382,13 @@ def model_types_for(task: str) -> str:
 
 
 def preset(model_type_name: str) -> tuple[ModelFamily, dict]:
-    """(family, config arguments) of a `--model_type` name."""
+    """(family, config arguments) of a `--model_type` name (an earlier name of a preset too, with a warning)."""
+    if model_type_name in RENAMED_MODEL_TYPES:
+        logger.warning(
+            f"--model_type {model_type_name} is now called {RENAMED_MODEL_TYPES[model_type_name]} (the same model); "
+            "the old name still works."
+        )
+        model_type_name = RENAMED_MODEL_TYPES[model_type_name]
     if model_type_name not in MODEL_TYPES:
         raise ValueError(f"--model_type must be one of {sorted(MODEL_TYPES)}, got {model_type_name!r}.")
     family, arguments = MODEL_TYPES[model_type_name]

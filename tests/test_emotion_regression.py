@@ -390,7 +390,7 @@ def test_regression_label_errors(tiny_encoder, tmp_path):
     path.write_text("text,joy,anger,mood\n" + "\n".join(rows))
     common = [
         "--model_type",
-        "bert_regression",
+        "base_regression",
         "--model_name_or_path",
         tiny_encoder,
         "--train_file",
@@ -430,7 +430,7 @@ def test_saved_regression_model_with_other_targets_is_refused(tiny_encoder, tmp_
         train.main(
             [
                 "--model_type",
-                "bert_regression",
+                "base_regression",
                 "--model_name_or_path",
                 str(saved),
                 "--train_file",
@@ -446,12 +446,14 @@ def test_saved_regression_model_with_other_targets_is_refused(tiny_encoder, tmp_
 
 def test_early_stopping_needs_its_settings(tmp_path):
     with pytest.raises(ValueError, match="--early_stopping_patience needs --eval_strategy"):
-        train.main(["--model_type", "gated_bert", "--early_stopping_patience", "2", "--output_dir", str(tmp_path)])
+        train.main(
+            ["--model_type", "gated_regression", "--early_stopping_patience", "2", "--output_dir", str(tmp_path)]
+        )
     with pytest.raises(ValueError, match="pass --greater_is_better false"):
         train.main(
             [
                 "--model_type",
-                "gated_bert",
+                "gated_regression",
                 "--early_stopping_patience",
                 "2",
                 "--output_dir",
@@ -475,7 +477,7 @@ def test_early_stopping_runs_on_a_tiny_encoder(tiny_encoder, tmp_path):
     results = train.main(
         [
             "--model_type",
-            "gated_bert",
+            "gated_regression",
             "--model_name_or_path",
             tiny_encoder,
             "--train_file",
@@ -514,7 +516,7 @@ def test_early_stopping_runs_on_a_tiny_encoder(tiny_encoder, tmp_path):
 def test_evaluating_an_untrained_new_head_is_refused_and_a_trained_model_evaluates(tiny_encoder, tmp_path):
     path = tmp_path / "scores.csv"
     path.write_text("text,joy\n" + "\n".join(f"sentence {i},{i % 3}" for i in range(24)))
-    common = ["--model_type", "gated_bert", "--train_file", str(path), "--label_column_names", "joy", *FAST]
+    common = ["--model_type", "gated_regression", "--train_file", str(path), "--label_column_names", "joy", *FAST]
     with pytest.raises(ValueError, match="would evaluate a new model whose head was never trained"):
         train.main([*common, "--model_name_or_path", tiny_encoder, "--do_eval", "--output_dir", str(tmp_path / "a")])
     trained = tmp_path / "trained"

@@ -219,7 +219,7 @@ def test_regression_targets_must_be_finite(tiny_encoder, tmp_path):
     with pytest.raises(DataError, match=message):
         train.main([*common, "--do_regression", *FAST])  # AMSDFF
     with pytest.raises(DataError, match=message):
-        train.main([*common, "--model_type", "bert_regression", "--label_column_names", "label", *FAST])
+        train.main([*common, "--model_type", "base_regression", "--label_column_names", "label", *FAST])
     with pytest.raises(DataError, match=r"row 5 of scores.csv: 1e\+308, beyond what float32"):
         train.main([*common, "--model_type", "moe_regression", "--label_column_names", "valence", *FAST])
     assert not (tmp_path / "o").exists()

@@ -154,7 +154,7 @@ def test_push_every_family_and_load_it_back_without_the_package(hub, tiny_encode
     train.main(
         [
             "--model_type",
-            "gated_bert",
+            "gated_regression",
             "--model_name_or_path",
             tiny_encoder,
             "--train_file",

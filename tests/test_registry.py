@@ -4,11 +4,12 @@ builds from each of its presets, has tiny test cases, and is what train.py dispa
 import json
 import os
 import subprocess
+from dataclasses import replace
 
 import pytest
 from transformers import AutoConfig, AutoImageProcessor, AutoModel
 
-from modeling_amsdff.registry import FAMILIES, MODEL_TYPES, TASKS, preset
+from modeling_amsdff.registry import FAMILIES, FAMILIES_BY_MODEL_TYPE, MODEL_TYPES, TASKS, preset, register_family
 
 from model_cases import MODEL_CASES, TINY_CONFIGS
 
@@ -49,12 +50,36 @@ def test_model_types_and_config_types_are_unique():
     assert len(names) == len(set(names)) == len(MODEL_TYPES)
 
 
+def test_renamed_model_types_still_work_with_a_warning(caplog):
+    from modeling_amsdff.registry import RENAMED_MODEL_TYPES
+
+    assert RENAMED_MODEL_TYPES == {"bert_regression": "base_regression", "gated_bert": "gated_regression"}
+    for old, new in RENAMED_MODEL_TYPES.items():
+        with caplog.at_level("WARNING", logger="train"):
+            assert preset(old) == preset(new)
+        assert f"--model_type {old} is now called {new}" in caplog.text
+    with pytest.raises(ValueError, match="must be one of") as error:
+        preset("gated")
+    assert "gated_bert" not in str(error.value)  # the message lists today's names only
+    family = FAMILIES_BY_MODEL_TYPE["emotion_regression"]
+    other = replace(family, config_class=type("OtherConfig", (), {"model_type": "other"}), presets={"other": {}})
+    for renamed, message in (
+        ({"gated_bert": "other"}, r"\['gated_bert'\] are taken"),  # an earlier name of another family
+        ({"moe_regression": "other"}, r"\['moe_regression'\] are taken"),  # a preset of another family
+        ({"other": "other"}, r"\['other'\] are taken"),  # its own preset
+        ({"x": "no_such_preset"}, "point to \\['no_such_preset'\\], not its presets"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            register_family(replace(other, renamed_presets=renamed))
+    assert "other" not in FAMILIES_BY_MODEL_TYPE and "x" not in RENAMED_MODEL_TYPES
+
+
 def test_train_py_dispatches_on_the_model_type(tmp_path):
     import train
 
     assert train.requested_model_type(["--output_dir", "x"]) == "amsdff"
     assert train.requested_model_type(["--model_type", "resnet18", "--output_dir", "x"]) == "resnet18"
-    assert train.requested_model_type(["--model_type=gated_bert"]) == "gated_bert"
+    assert train.requested_model_type(["--model_type=gated_regression"]) == "gated_regression"
     (tmp_path / "args.json").write_text(json.dumps({"model_type": "amsra_net", "output_dir": "x"}))
     assert train.requested_model_type([str(tmp_path / "args.json")]) == "amsra_net"
 
