@@ -63,23 +63,19 @@ from modeling_amsdff.image_data import (
     process_images,
 )
 from modeling_amsdff.inference import load_saved
-from modeling_amsdff.lora import check_lora_arguments, start_lora
+from modeling_amsdff.lora import check_lora_arguments
 from modeling_amsdff.registry import ModelFamily, preset
 from modeling_amsdff.runner import (
     config_arguments,
     continue_saved_model,
     cross_validate_folds,
     cross_validation_folds,
-    evaluate_validation,
-    finish_run,
     input_paths,
     label_arguments,
-    make_trainer,
-    predict_test_split,
     run_command_line,
     search_hyperparameters,
     start_run,
-    train_and_save,
+    train_evaluate_predict,
     writing_output_dir,
 )
 from modeling_amsdff.tracking import log_run_outputs, tracked_runs
@@ -267,7 +263,7 @@ def main(argv: list[str] | None = None) -> dict:
     test_images = image_names(raw["test"], facts.image_column) if "test" in raw else None  # for predictions.csv
 
     folds = cross_validation_folds(training_args, splits, facts)  # refused here, before anything is written
-    results, experiments, lora, prediction, report = {}, {}, None, None, {}
+    results, experiments = {}, {}
     with writing_output_dir(training_args), tracked_runs(training_args) as runs:
         if training_args.do_train and training_args.hyperparameter_search_trials:
             training_args, best_config, experiments["search"] = search_hyperparameters(
@@ -285,29 +281,20 @@ def main(argv: list[str] | None = None) -> dict:
             )
             results.update(cross_validation)
         if not training_args.hyperparameter_search_only:
-            if lora_args.use_lora:
-                model, lora = start_lora(model, family, processor, lora_args, training_args)
-            trainer = make_trainer(model, training_args, splits, processor, facts, **trainer_kwargs)
-            if training_args.do_train:
-                results.update(train_and_save(trainer, family, processor, len(splits["train"]), lora_args, results))
-            if training_args.do_eval:
-                results.update(evaluate_validation(trainer, splits["validation"]))
-            if training_args.do_predict:
-                prediction, metrics, report = predict_test_split(trainer, splits["test"], facts, test_images)
-                results.update(metrics)
-            results = finish_run(
-                trainer,
+            results = train_evaluate_predict(
+                model,
                 family,
                 facts,
                 splits,
                 processor,
+                training_args,
+                lora_args,
                 results,
-                prediction=prediction,
-                report=report,
                 experiments=experiments,
-                lora=lora,
                 card=card,
                 push_to_hub=push_to_hub,
+                predict_inputs=test_images,
+                **trainer_kwargs,
             )
         log_run_outputs(runs, training_args.output_dir, results, training_args.mlflow_registered_model_name)
     return results

@@ -64,7 +64,7 @@ from modeling_amsdff.data import DataError, DataFacts, clean_splits, prepare_tex
 from modeling_amsdff.experiments import side_run_arguments
 from modeling_amsdff.hub import hub_id
 from modeling_amsdff.inference import load_saved
-from modeling_amsdff.lora import check_lora_arguments, start_lora
+from modeling_amsdff.lora import check_lora_arguments
 from modeling_amsdff.offline_data import MINILM_HUB_ID, minilm_path
 from modeling_amsdff.registry import (
     FAMILIES_BY_MODEL_TYPE,
@@ -79,16 +79,13 @@ from modeling_amsdff.runner import (
     continue_saved_model,
     cross_validate_folds,
     cross_validation_folds,
-    evaluate_validation,
-    finish_run,
     input_paths,
     label_arguments,
     make_trainer,
-    predict_test_split,
     run_command_line,
     search_hyperparameters,
     start_run,
-    train_and_save,
+    train_evaluate_predict,
     writing_output_dir,
 )
 from modeling_amsdff.text_cleaning import ALL_STEPS, check_steps
@@ -317,7 +314,7 @@ def main(argv: list[str] | None = None) -> dict:
     }
 
     folds = cross_validation_folds(training_args, splits, facts)  # refused here, before anything is written
-    experiments, lora, prediction, report = {}, None, None, {}
+    experiments = {}
     with writing_output_dir(training_args), tracked_runs(training_args) as runs:
         if training_args.do_train and training_args.hyperparameter_search_trials:
             training_args, best_config, experiments["search"] = search_hyperparameters(
@@ -334,29 +331,20 @@ def main(argv: list[str] | None = None) -> dict:
             )
             results.update(cross_validation)
         if not training_args.hyperparameter_search_only:
-            if lora_args.use_lora:
-                model, lora = start_lora(model, family, tokenizer, lora_args, training_args)
-            trainer = make_trainer(model, training_args, splits, tokenizer, facts, **trainer_kwargs)
-            if training_args.do_train:
-                results.update(train_and_save(trainer, family, tokenizer, len(splits["train"]), lora_args, results))
-            if training_args.do_eval:
-                results.update(evaluate_validation(trainer, splits["validation"]))
-            if training_args.do_predict:
-                prediction, metrics, report = predict_test_split(trainer, splits["test"], facts, test_texts)
-                results.update(metrics)
-            results = finish_run(
-                trainer,
+            results = train_evaluate_predict(
+                model,
                 family,
                 facts,
                 splits,
                 tokenizer,
+                training_args,
+                lora_args,
                 results,
-                prediction=prediction,
-                report=report,
                 experiments=experiments,
-                lora=lora,
                 card=card,
                 push_to_hub=push_to_hub,
+                predict_inputs=test_texts,
+                **trainer_kwargs,
             )
         log_run_outputs(runs, training_args.output_dir, results, training_args.mlflow_registered_model_name)
     return results

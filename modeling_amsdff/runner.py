@@ -32,7 +32,7 @@ from .experiments import (
 )
 from .hub import HubPushError, push_folder, write_run_card
 from .inference import load_saved
-from .lora import finish_lora
+from .lora import finish_lora, start_lora
 from .metrics import PREDICTIONS_FILE, build_compute_metrics, confusion, per_class_report, write_predictions
 from .output_dir import (
     RUN,
@@ -345,6 +345,55 @@ def evaluate_validation(trainer, validation_split) -> dict:
     trainer.log_metrics("eval", metrics)
     trainer.save_metrics("eval", metrics)
     return metrics
+
+
+def train_evaluate_predict(
+    model,
+    family: ModelFamily,
+    facts: DataFacts,
+    splits,
+    processing_class,
+    training_args,
+    lora_args,
+    results: dict,
+    *,
+    experiments: dict,
+    card: dict,
+    push_to_hub: bool,
+    predict_inputs: list[str] | None = None,
+    **trainer_kwargs,
+) -> dict:
+    """The run's own stages, in order: LoRA adapters when asked, the Trainer, training and the final save
+    (--do_train), evaluation (--do_eval), prediction of the test split (--do_predict; `predict_inputs`, the test
+    texts or image files, go into predictions.csv), then `finish_run` (plots, card, push). Returns `results` with
+    every stage's metrics."""
+    lora = prediction = None
+    report = {}
+    if lora_args.use_lora:
+        model, lora = start_lora(model, family, processing_class, lora_args, training_args)
+    trainer = make_trainer(model, training_args, splits, processing_class, facts, **trainer_kwargs)
+    results = dict(results)
+    if training_args.do_train:
+        results.update(train_and_save(trainer, family, processing_class, len(splits["train"]), lora_args, results))
+    if training_args.do_eval:
+        results.update(evaluate_validation(trainer, splits["validation"]))
+    if training_args.do_predict:
+        prediction, metrics, report = predict_test_split(trainer, splits["test"], facts, predict_inputs)
+        results.update(metrics)
+    return finish_run(
+        trainer,
+        family,
+        facts,
+        splits,
+        processing_class,
+        results,
+        prediction=prediction,
+        report=report,
+        experiments=experiments,
+        lora=lora,
+        card=card,
+        push_to_hub=push_to_hub,
+    )
 
 
 def finish_run(

@@ -16,6 +16,7 @@ from datasets import Image as ImageFeature
 from huggingface_hub import ModelCard
 from PIL import Image
 
+from modeling_amsdff import runner
 from modeling_amsdff.data import DataError
 from modeling_amsdff.image_data import ImageAugmentationCollator, channel_statistics, infer_image_geometry
 from modeling_amsdff.inference import load_for_inference
@@ -184,8 +185,8 @@ def test_resnet18_on_an_image_folder(tmp_path, monkeypatch):
         layouts.append({p.is_contiguous(memory_format=torch.channels_last) for p in convolutions})
         return make_trainer(model, *args, **kwargs)
 
-    make_trainer = train_image.make_trainer
-    monkeypatch.setattr(train_image, "make_trainer", spy)
+    make_trainer = runner.make_trainer
+    monkeypatch.setattr(runner, "make_trainer", spy)
     results = train.main(
         [
             "--model_type",
