@@ -182,13 +182,88 @@ def train_model(model: str, task: str, regime: str, learning_rate: float, seed: 
         if overrides:
             argv += ["--config_overrides", overrides]
         results = train.main(argv)
+        modules = (
+            module_statistics(out, read_split(files["test"], MODULE_EXAMPLES)[0]) if model_type == "amsdff" else {}
+        )
     return {
+        **({"modules": modules} if modules else {}),
         "validation_accuracy": results["eval_accuracy"],
         "validation_f1_macro": results["eval_f1_macro"],
         "accuracy": results["predict_accuracy"],
         "f1_macro": results["predict_f1_macro"],
         "train_samples_per_second": results["train_samples_per_second"],
     }
+
+
+MODULE_EXAMPLES = 256  # test examples whose routing module_statistics reads
+
+
+def module_statistics(folder: str, texts: list[str]) -> dict:
+    """Where a trained AMSDFF's modules are, against where they start, on `texts` (each 0 at the start):
+    `fusion_gate_max`: the dynamic fusion's largest expert weight per example, mean over examples, minus the uniform
+    1/E it starts at; `pooling_attention_distance`: the total-variation distance of the attention pooling's token
+    weights from mean pooling (uniform over the real tokens); `pooling_residual_share`: the norm of what the
+    residual pooling fusion adds to the attention-pooled vector, relative to that vector's norm; `scale_distance`: the
+    total-variation distance of the multi-scale attention's scale weights at each real token from uniform (not 0 at
+    the start, as the others are: the scale weights come from the tokens; an untrained model gives about 0.04)."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from modeling_amsdff import AmsdffForSequenceClassification
+    from modeling_amsdff.modeling_amsdff import AmsdffPooler
+
+    model = AmsdffForSequenceClassification.from_pretrained(folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    found = collections.defaultdict(list)
+
+    def uniform_distance(weights, mask):  # (bs, seq[, k]) weights, (bs, seq) mask -> TV distance per row
+        if weights.dim() == 2:
+            uniform = mask / mask.sum(-1, keepdim=True)
+            return 0.5 * (weights - uniform).abs().sum(-1)
+        per_token = 0.5 * (weights - 1 / weights.shape[-1]).abs().sum(-1)  # (bs, seq)
+        return (per_token * mask).sum(-1) / mask.sum(-1)
+
+    def on_fusion(module, args, outputs):
+        weights = outputs[1].float().softmax(-1)
+        found["fusion_gate_max"].append(weights.max(-1).values - 1 / weights.shape[-1])
+
+    def on_scales(module, args):
+        found["scale_distance"].append(uniform_distance(module.scale_weights(*args).float(), args[1].float()))
+
+    def on_pooler(module, args, output):
+        hidden, mask = args
+        if "attention" in module.modes:
+            weights = module.attention_weights(hidden, mask).float()
+            found["pooling_attention_distance"].append(uniform_distance(weights, mask.float()))
+        if module.fusion == "residual":
+            first = output - found.pop("_added")[-1]
+            found["pooling_residual_share"].append(found_norm(output - first) / found_norm(first))
+
+    def on_fuse(module, args, output):
+        found["_added"] = [output]
+
+    def found_norm(tensor):
+        return tensor.float().norm(dim=-1)
+
+    handles = []
+    for module in model.modules():
+        if type(module).__name__.startswith("AmsdffDynamicFusion"):
+            handles.append(module.register_forward_hook(on_fusion))
+        elif hasattr(module, "scale_weights"):
+            handles.append(module.register_forward_pre_hook(on_scales))
+        elif isinstance(module, AmsdffPooler):
+            handles.append(module.register_forward_hook(on_pooler))
+            if module.fusion == "residual":
+                handles.append(module.fuse.register_forward_hook(on_fuse))
+    with torch.no_grad():
+        for start in range(0, len(texts), 64):
+            batch = tokenizer(
+                texts[start : start + 64], truncation=True, max_length=64, padding=True, return_tensors="pt"
+            )
+            model(**batch)
+    for handle in handles:
+        handle.remove()
+    return {name: round(float(torch.cat(values).mean()), 4) for name, values in found.items() if name != "_added"}
 
 
 def reference(name: str, task: str, regime: str) -> dict:
@@ -414,7 +489,43 @@ def table(runs: list[dict]) -> str:
                     + f" | {mean[0]:+.1f} ({mean[1]:+.1f}) | {verdict} |"
                 )
             lines.append("")
+    lines += module_table(runs)
     return "\n".join(lines)
+
+
+MODULE_COLUMNS = ("fusion_gate_max", "pooling_attention_distance", "pooling_residual_share", "scale_distance")
+
+
+def module_table(runs: list[dict]) -> list[str]:
+    """Where the trained modules are, per regime and model (`module_statistics`), mean over tasks and seeds."""
+    lines = []
+    for regime in REGIMES:
+        measured = sorted({run["model"] for run in runs if run["regime"] == regime and "modules" in run})
+        if not measured:
+            continue
+        lines += [
+            f"Where AMSDFF's modules end up ({regime} regime; {MODULE_EXAMPLES} test examples per task, mean over "
+            "tasks and seeds; 0 is where each starts, except the scale weights (about 0.04 untrained)): the fusion "
+            "gate's largest expert weight above uniform, the attention pooling's distance from mean pooling, the "
+            "residual pooling fusion's share of the pooled vector, the scale weights' distance from uniform "
+            "(total variation).",
+            "",
+            "| model | runs | " + " | ".join(MODULE_COLUMNS) + " |",
+            "|---|---|" + "---|" * len(MODULE_COLUMNS),
+        ]
+        for model in measured:
+            mine = [
+                run["modules"]
+                for run in runs
+                if run["model"] == model and run["regime"] == regime and "modules" in run
+            ]
+            cells = [
+                f"{statistics.mean(m[c] for m in mine if c in m):.3f}" if any(c in m for m in mine) else "-"
+                for c in MODULE_COLUMNS
+            ]
+            lines.append(f"| {model} | {len(mine)} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
 
 
 def main() -> None:
