@@ -1,14 +1,19 @@
 #!/usr/bin/env python
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""Emotion regression heads on the VADER sentence ground truth: base vs gated (scaled sigmoid, the default; scaled
-softmax; the seed's softmax; sigmoid) vs mixture of experts, on the same encoder (offline all-MiniLM-L6-v2), split,
-seeds and budget, plus a TF-IDF + ridge baseline. Targets: mean valence and rater standard deviation, metrics in
-their original units. Also: does the mixture route the four domains (tweets, movie reviews, Amazon reviews, NYT
-editorials) to different experts? The mean router weights per domain on the test split answer that.
+"""Emotion regression heads on the VADER sentence ground truth: base vs gated (the config's default gate and the
+others: scaled softmax, scaled sigmoid, the seed's softmax, sigmoid) vs mixture of experts, on the same encoder
+(offline all-MiniLM-L6-v2), split, seeds and budget, plus a TF-IDF + ridge baseline. Targets: mean valence and rater
+standard deviation, metrics in their original units. Also: does the mixture route the four domains (tweets, movie
+reviews, Amazon reviews, NYT editorials) to different experts? The mean router weights per domain, the routing and
+load entropies and the domain-expert mutual information on the test split answer that, for the seed's dense router
+and for what the sparse mixture-of-experts literature does (top-2 and noisy routing, a higher router learning rate,
+a smaller balance coefficient, a router z-loss).
 
 Usage:
     python benchmarks/emotion_regression.py                 # the defaults: base, gated, moe (about 25 min)
     python benchmarks/emotion_regression.py --heads gated-softmax gated-sigmoid   # other gates (about 8 min each)
+    python benchmarks/emotion_regression.py --heads moe-noisy-top-2 moe-head-lr moe-balance-0.001 moe-z-loss
+                                              # the router tries of issue 27 (about 9 min each)
     python benchmarks/emotion_regression.py --seeds 0 --max_train_samples 500 --epochs 1 --output /tmp/quick
 
 Runs accumulate in benchmarks/results/emotion_regression.json (one per head and seed, written after each; a run
