@@ -57,6 +57,7 @@ HEADS = {
     "gated-softmax": ("gated (softmax, as the seed states)", "gated_regression", "gate_activation=softmax", ()),
     "gated-sigmoid": ("gated (sigmoid)", "gated_regression", "gate_activation=sigmoid", ()),
     "moe": ("moe (4 experts)", "moe_regression", None, ()),
+    "base-head-lr": ("base, head at lr 1e-3", "base_regression", None, ("--head_learning_rate", "1e-3")),
     # what the sparse mixture-of-experts literature does to make a router choose (issue 27, item 4)
     "moe-head-lr": ("moe, head and router at lr 1e-3", "moe_regression", None, ("--head_learning_rate", "1e-3")),
     "moe-balance-0.001": ("moe, balance coefficient 0.001", "moe_regression", "router_aux_loss_coef=0.001", ()),
