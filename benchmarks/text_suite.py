@@ -236,14 +236,11 @@ def module_statistics(folder: str, texts: list[str]) -> dict:
             weights = module.attention_weights(hidden, mask).float()
             found["pooling_attention_distance"].append(uniform_distance(weights, mask.float()))
         if module.fusion == "residual":
-            first = output - found.pop("_added")[-1]
-            found["pooling_residual_share"].append(found_norm(output - first) / found_norm(first))
+            added = added_by_fusion.pop()  # what the fusion added to the first mode's vector
+            share = added.float().norm(dim=-1) / (output - added).float().norm(dim=-1)
+            found["pooling_residual_share"].append(share)
 
-    def on_fuse(module, args, output):
-        found["_added"] = [output]
-
-    def found_norm(tensor):
-        return tensor.float().norm(dim=-1)
+    added_by_fusion = []
 
     handles = []
     for module in model.modules():
@@ -254,7 +251,7 @@ def module_statistics(folder: str, texts: list[str]) -> dict:
         elif isinstance(module, AmsdffPooler):
             handles.append(module.register_forward_hook(on_pooler))
             if module.fusion == "residual":
-                handles.append(module.fuse.register_forward_hook(on_fuse))
+                handles.append(module.fuse.register_forward_hook(lambda m, a, out: added_by_fusion.append(out)))
     with torch.no_grad():
         for start in range(0, len(texts), 64):
             batch = tokenizer(
@@ -263,7 +260,7 @@ def module_statistics(folder: str, texts: list[str]) -> dict:
             model(**batch)
     for handle in handles:
         handle.remove()
-    return {name: round(float(torch.cat(values).mean()), 4) for name, values in found.items() if name != "_added"}
+    return {name: round(float(torch.cat(values).mean()), 4) for name, values in found.items()}
 
 
 def reference(name: str, task: str, regime: str) -> dict:
