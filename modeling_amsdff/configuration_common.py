@@ -9,6 +9,9 @@ transformers' own `transformers_version`). Reading a config:
 - a dict written by `save_pretrained` before the version was recorded (it has `transformers_version` but no
   `modeling_amsdff_version`: versions 0.1-0.2, and 0.3 models saved before this rule) is migrated by its family's
   `from_unversioned`, which knows what those versions meant by a missing key;
+- a saved dict (either of the two above) written before a default changed (`changed_defaults`) and without that
+  argument gets the default of the version that wrote it (`save_pretrained` writes every argument, so this is for
+  configs trimmed by hand);
 - any other dict (written by hand: `AmsdffConfig.from_dict({"num_labels": 3})`) is today's config, exactly as the
   constructor builds it.
 
@@ -23,7 +26,7 @@ import logging
 
 logger = logging.getLogger(__name__)
 
-PACKAGE_VERSION = "0.3.0"  # the version of modeling_amsdff (`modeling_amsdff.__version__` is this)
+PACKAGE_VERSION = "0.4.0"  # the version of modeling_amsdff (`modeling_amsdff.__version__` is this)
 VERSION_KEY = "modeling_amsdff_version"
 
 
@@ -36,6 +39,8 @@ class VersionedConfigMixin:
 
     # Arguments renamed since 0.1.0: old name -> today's name.
     renamed_arguments: dict[str, str] = {}
+    # Defaults changed since 0.1.0: the version that changed them -> {argument: its default before that version}.
+    changed_defaults: dict[str, dict[str, object]] = {}
 
     def __post_init__(self, **kwargs):
         for old, new in self.renamed_arguments.items():
@@ -53,6 +58,11 @@ class VersionedConfigMixin:
     def from_dict(cls, config_dict: dict, **kwargs):
         config_dict = dict(config_dict)
         saved_by = config_dict.pop(VERSION_KEY, None)
+        if saved_by is not None or "transformers_version" in config_dict:  # saved, not written by hand
+            written = _version_tuple(str(saved_by or "0"))
+            for version, defaults in cls.changed_defaults.items():
+                if written < _version_tuple(version):
+                    config_dict = {**defaults, **config_dict}
         if saved_by is None and "transformers_version" in config_dict:
             config_dict = cls.from_unversioned(config_dict)
         elif saved_by is not None and _version_tuple(str(saved_by)) > _version_tuple(PACKAGE_VERSION):

@@ -194,7 +194,7 @@ TINY_CONFIGS: dict[str, Callable] = {
 
 MODEL_CASES = [
     ModelCase("amsdff-model", "amsdff", body=True),
-    ModelCase("amsdff-classifier", "amsdff"),
+    ModelCase("amsdff-classifier", "amsdff", config_kwargs=dict(use_dynamic_fusion=True)),  # every module on
     ModelCase("amsdff-baseline", "amsdff", config_kwargs=dict(AMSDFF_BASELINE_ARGUMENTS)),
     ModelCase(
         "amsdff-weighted-pooling-focal",
@@ -280,7 +280,7 @@ CNN_STAGE_SHAPES = ((8, 16), (8, 16), (16, 8), (16, 4), (32, 2))  # stem and 4 s
 BATTERY_CASES = [
     BatteryCase(
         "amsdff",
-        config_kwargs=dict(num_labels=3),
+        config_kwargs=dict(num_labels=3, use_dynamic_fusion=True),  # every module on (the fusion is off by default)
         config_tester=dict(
             has_text_modality=False, num_experts=4, classification_loss="focal", pooling_fusion="weighted"
         ),

@@ -58,6 +58,20 @@ def test_only_a_config_saved_before_versions_were_recorded_is_migrated():
     assert (of_0_3.decouplers_per_unit, of_0_3.lgsa_key_value_size) == (1, 8)
 
 
+def test_a_saved_config_keeps_the_default_of_the_version_that_wrote_it():
+    """The dynamic fusion is off by default since 0.4; a config saved before keeps it on even where the key was
+    trimmed by hand (save_pretrained writes it); a hand-written dict and a config saved since read today's default."""
+    assert AmsdffConfig.changed_defaults == {"0.4.0": {"use_dynamic_fusion": True}}
+    assert AmsdffConfig().use_dynamic_fusion is False and AmsdffConfig.from_dict({}).use_dynamic_fusion is False
+    for saved_by in ({VERSION_KEY: "0.3.0"}, {}):  # 0.3 with its version, and 0.1-0.2 without
+        old = AmsdffConfig.from_dict({"model_type": "amsdff", "transformers_version": "4.44.0", **saved_by})
+        assert old.use_dynamic_fusion is True
+        kept = AmsdffConfig.from_dict({**saved_by, "transformers_version": "4.44.0", "use_dynamic_fusion": False})
+        assert kept.use_dynamic_fusion is False  # a saved value wins
+    today = AmsdffConfig.from_dict({"transformers_version": "5.0.0", VERSION_KEY: PACKAGE_VERSION})
+    assert today.use_dynamic_fusion is False
+
+
 def test_renamed_arguments_are_read_by_the_constructor_and_from_dict():
     assert AmsdffConfig(loss_type="focal").classification_loss == "focal"
     assert AmsdffConfig.from_dict({"loss_type": "focal"}).classification_loss == "focal"

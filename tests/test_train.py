@@ -58,6 +58,8 @@ def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
             "96",
             "--learning_rate",
             "1e-4",
+            "--config_overrides",
+            "use_dynamic_fusion=True",  # every module on, so that every AMSDFF plot is drawn
             *FAST,
             *PLOTS,
             "--report_to",

@@ -91,11 +91,11 @@ def test_lora_text_classifier_saves_merged_model_adapter_and_base(tiny_encoder, 
     assert adapter_config["base_model_name_or_path"] == str(base_dir)
     assert (
         "classifier" in adapter_config["modules_to_save"]
-        and "amsdff.dynamic_fusion" in adapter_config["modules_to_save"]
+        and "amsdff.feature_enhancer" in adapter_config["modules_to_save"]
     )
     # The adapter holds LoRA matrices and the new modules, not the encoder's own weights.
     keys = load_file(adapter_dir / "adapter_model.safetensors").keys()
-    assert any("lora_A" in key for key in keys) and any("dynamic_fusion" in key for key in keys)
+    assert any("lora_A" in key for key in keys) and any("feature_enhancer" in key for key in keys)
     assert not any("backbone" in key and "lora_" not in key for key in keys)
     # The base keeps the pretrained encoder; the merged model's attention projections moved, its other encoder
     # weights did not.
