@@ -48,7 +48,7 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
             "--config_overrides",
             SMALL_AMSRA,
             "--max_train_samples",
-            "1500",
+            "1000",
             "--max_eval_samples",
             "200",
             "--max_predict_samples",
