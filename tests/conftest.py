@@ -8,10 +8,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-# One share of the cores per pytest-xdist worker, for the worker and the processes its tests start (torch reads
-# OMP_NUM_THREADS when it is imported): two workers with two threads each on two cores wait on each other.
-THREADS = max(1, min(2, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
-os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 
 import importlib.util  # noqa: E402
 
@@ -21,7 +17,7 @@ import torch  # noqa: E402
 import modeling_amsdff  # noqa: E402, F401  (registers the Auto classes)
 
 
-torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
 def offline_package_available(name: str) -> bool:
