@@ -431,20 +431,10 @@ def table(runs: list[dict]) -> str:
             means = [mean_over_tasks(runs, model, present, regime, metric) for metric in ("accuracy", "f1_macro")]
             lines.append(f"| {model} | " + " | ".join(cells) + f" | {means[0]} | {means[1]} |")
         lines.append("")
-        compared = [
-            model
-            for model in ("amsdff", DEFAULTS_VARIANT)
-            if all(chosen(runs, name, task, regime) for name in ("baseline", model) for task in present)
-        ]
-        if compared:
-            lines += [
-                "AMSDFF - baseline (points of accuracy / macro-F1; within: the difference is above minus the larger "
-                "of the two standard deviations):",
-                "",
-                "| | " + " | ".join(present) + " |",
-                "|---|" + "---|" * len(present),
-            ]
-        for model in compared:
+        rows = []
+        for model in ("amsdff", DEFAULTS_VARIANT):
+            if not all(chosen(runs, name, task, regime) for name in ("baseline", model) for task in present):
+                continue
             cells = []
             for task in present:
                 parts = []
@@ -457,9 +447,17 @@ def table(runs: list[dict]) -> str:
                     spread = 100 * max(statistics.stdev(v) if len(v) > 1 else 0.0 for v in (ours, theirs))
                     parts.append(f"{difference:+.1f}" + (" (within)" if difference >= -spread else " (below)"))
                 cells.append(" / ".join(parts))
-            lines.append(f"| {model} - baseline | " + " | ".join(cells) + " |")
-        if compared:
-            lines.append("")
+            rows.append(f"| {model} - baseline | " + " | ".join(cells) + " |")
+        if rows:
+            lines += [
+                "AMSDFF - baseline (points of accuracy / macro-F1; within: the difference is above minus the larger "
+                "of the two standard deviations):",
+                "",
+                "| | " + " | ".join(present) + " |",
+                "|---|" + "---|" * len(present),
+                *rows,
+                "",
+            ]
         done = [m for m in ablations if all(chosen(runs, m, task, regime) for task in present)]
         if done and all(chosen(runs, "amsdff", task, regime) for task in present):
             lines += [

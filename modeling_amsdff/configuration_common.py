@@ -58,14 +58,14 @@ class VersionedConfigMixin:
     def from_dict(cls, config_dict: dict, **kwargs):
         config_dict = dict(config_dict)
         saved_by = config_dict.pop(VERSION_KEY, None)
+        written = _version_tuple(str(saved_by or "0"))  # (0,): saved before versions were recorded
         if saved_by is not None or "transformers_version" in config_dict:  # saved, not written by hand
-            written = _version_tuple(str(saved_by or "0"))
             for version, defaults in cls.changed_defaults.items():
                 if written < _version_tuple(version):
                     config_dict = {**defaults, **config_dict}
         if saved_by is None and "transformers_version" in config_dict:
             config_dict = cls.from_unversioned(config_dict)
-        elif saved_by is not None and _version_tuple(str(saved_by)) > _version_tuple(PACKAGE_VERSION):
+        elif written > _version_tuple(PACKAGE_VERSION):
             logger.warning(
                 f"This {cls.__name__} was saved by modeling_amsdff {saved_by}, newer than this code "
                 f"({PACKAGE_VERSION}): arguments it added are kept as plain attributes."
