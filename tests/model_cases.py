@@ -62,10 +62,19 @@ TINY_BACKBONES = {
 }
 
 
+# AMSDFF with every module on (the dynamic fusion is off by default since 0.4.0)
+EVERY_AMSDFF_MODULE = dict(use_feature_enhancer=True, use_multi_scale_attention=True, use_dynamic_fusion=True)
+
+
 def tiny_amsdff_config(backbone: str = "bert", **kwargs) -> AmsdffConfig:
     defaults = dict(backbone_config=dict(TINY_BACKBONES[backbone]), num_scale_attention_heads=4, num_labels=3)
     defaults.update(kwargs)
     return AmsdffConfig(**defaults)
+
+
+def tiny_full_amsdff_config(backbone: str = "bert", **kwargs) -> AmsdffConfig:
+    """A tiny AMSDFF with every module on; `kwargs` change the rest (or switch one module off)."""
+    return tiny_amsdff_config(backbone, **{**EVERY_AMSDFF_MODULE, **kwargs})
 
 
 def tiny_emotion_config(backbone: str = "bert", **kwargs) -> EmotionRegressionConfig:
@@ -194,7 +203,7 @@ TINY_CONFIGS: dict[str, Callable] = {
 
 MODEL_CASES = [
     ModelCase("amsdff-model", "amsdff", body=True),
-    ModelCase("amsdff-classifier", "amsdff", config_kwargs=dict(use_dynamic_fusion=True)),  # every module on
+    ModelCase("amsdff-classifier", "amsdff", config_kwargs=EVERY_AMSDFF_MODULE),
     ModelCase("amsdff-baseline", "amsdff", config_kwargs=dict(AMSDFF_BASELINE_ARGUMENTS)),
     ModelCase(
         "amsdff-weighted-pooling-focal",
@@ -280,7 +289,7 @@ CNN_STAGE_SHAPES = ((8, 16), (8, 16), (16, 8), (16, 4), (32, 2))  # stem and 4 s
 BATTERY_CASES = [
     BatteryCase(
         "amsdff",
-        config_kwargs=dict(num_labels=3, use_dynamic_fusion=True),  # every module on (the fusion is off by default)
+        config_kwargs=dict(num_labels=3, **EVERY_AMSDFF_MODULE),
         config_tester=dict(
             has_text_modality=False, num_experts=4, classification_loss="focal", pooling_fusion="weighted"
         ),

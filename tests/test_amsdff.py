@@ -9,13 +9,13 @@ from modeling_amsdff import AmsdffConfig, AmsdffForSequenceClassification, Amsdf
 from modeling_amsdff.losses import binary_focal_loss, compute_classification_loss, focal_loss, load_balance_loss
 from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS
 
-from model_cases import TINY_BACKBONES, labels_for, text_inputs, tiny_amsdff_config
+from model_cases import TINY_BACKBONES, labels_for, text_inputs, tiny_amsdff_config, tiny_full_amsdff_config
 
 
 @pytest.mark.parametrize("backbone", sorted(TINY_BACKBONES))
 def test_every_supported_backbone_trains(backbone):
     torch.manual_seed(0)
-    model = AmsdffForSequenceClassification(tiny_amsdff_config(backbone, use_dynamic_fusion=True)).train()
+    model = AmsdffForSequenceClassification(tiny_full_amsdff_config(backbone)).train()
     output = model(**text_inputs(), labels=labels_for("single_label_classification", 3))
     output.loss.backward()
     assert torch.isfinite(output.loss)
@@ -48,8 +48,8 @@ def test_all_modules_off_is_encoder_pooling_linear():
     ],
 )
 def test_each_module_switch_removes_only_its_module(switch, module):
-    full = AmsdffModel(tiny_amsdff_config(use_dynamic_fusion=True))  # every module on
-    ablated = AmsdffModel(tiny_amsdff_config(**{"use_dynamic_fusion": True, switch: False}))
+    full = AmsdffModel(tiny_full_amsdff_config())
+    ablated = AmsdffModel(tiny_full_amsdff_config(**{switch: False}))
     assert getattr(full, module) is not None and getattr(ablated, module) is None
     others = {"feature_enhancer", "multi_scale_attention", "dynamic_fusion"} - {module}
     assert all(getattr(ablated, other) is not None for other in others)
@@ -59,7 +59,7 @@ def test_each_module_switch_removes_only_its_module(switch, module):
 def test_padding_does_not_leak_into_real_tokens(backbone):
     """A text padded with junk tokens under a zero mask must give the same output as the same text unpadded."""
     torch.manual_seed(0)
-    model = AmsdffForSequenceClassification(tiny_amsdff_config(backbone, scales=(1, 3, 5), use_dynamic_fusion=True))
+    model = AmsdffForSequenceClassification(tiny_full_amsdff_config(backbone, scales=(1, 3, 5)))
     model.eval()
     ids = torch.randint(3, 99, (2, 5))
     padded = torch.cat([ids, torch.randint(3, 99, (2, 4))], dim=1)  # junk, not pad ids, so masking is what counts
@@ -71,7 +71,7 @@ def test_padding_does_not_leak_into_real_tokens(backbone):
 
 
 def test_router_logits_and_aux_loss_are_returned():
-    config = tiny_amsdff_config(use_dynamic_fusion=True, output_router_logits=True, num_experts=4)
+    config = tiny_full_amsdff_config(output_router_logits=True, num_experts=4)
     model = AmsdffForSequenceClassification(config).train()
     output = model(**text_inputs(), labels=labels_for("single_label_classification", 3))
     assert output.router_logits.shape == (13, 4)
@@ -204,7 +204,7 @@ def test_every_new_module_learns_from_the_identity_start():
 
 
 def test_architecture_revision_is_saved_and_configs_without_it_are_revision_1(tmp_path):
-    config = tiny_amsdff_config(use_dynamic_fusion=True)
+    config = tiny_full_amsdff_config()
     config.save_pretrained(tmp_path)
     assert AmsdffConfig.from_pretrained(tmp_path).architecture_revision == 2
     saved = config.to_dict()

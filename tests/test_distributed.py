@@ -49,6 +49,7 @@ def read_records(path) -> tuple[list[dict], list[str]]:
     return batches, weights
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
 def test_two_processes_split_the_data_and_save_one_model(launcher, tiny_encoder, tmp_path):
     executable = shutil.which(LAUNCHERS[launcher][0], path=os.path.dirname(sys.executable))

@@ -112,6 +112,7 @@ def test_cross_validation_on_rotten_tomatoes(tiny_encoder, rotten_tomatoes_avail
     ModelCard.load(out / "README.md")
 
 
+@pytest.mark.slow
 def test_hyperparameter_search_on_rotten_tomatoes(tiny_encoder, rotten_tomatoes_available, tmp_path):
     space = tmp_path / "space.json"
     space.write_text(

@@ -161,6 +161,7 @@ def test_int8_never_swallows_a_failed_step(saved_models, tmp_path, monkeypatch):
     assert not (tmp_path / "failed").exists()
 
 
+@pytest.mark.slow
 def test_export_errors_are_clear(saved_models, tmp_path):
     out = tmp_path / "onnx"
     export_onnx(saved_models["resnet18"], str(out))
@@ -203,6 +204,7 @@ def test_export_never_replaces_another_model_or_the_source(saved_models, tmp_pat
         export_onnx(source, str(tmp_path / "a-file"))
 
 
+@pytest.mark.slow
 def test_a_failed_export_leaves_the_destination_as_it_was(saved_models, tmp_path, monkeypatch):
     import modeling_amsdff.export as export
 

@@ -290,6 +290,7 @@ def test_an_export_never_eats_its_source(saved_model, tmp_path, monkeypatch):
     assert snapshot(parent) == before
 
 
+@pytest.mark.slow
 def test_export_overwrites_only_an_earlier_export_and_writes_the_opset_it_reports(saved_model, tmp_path, monkeypatch):
     import modeling_amsdff.export as export
 

@@ -73,6 +73,7 @@ KILLED_DURING_A_SAVE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_run_killed_during_a_checkpoint_save_resumes_from_the_last_complete_one(tiny_encoder, csv_data, tmp_path):
     flags = "--do_train --max_steps 6 --save_strategy steps --save_steps 2 --per_device_train_batch_size 4 "
     flags += "--max_seq_length 16 --learning_rate 1e-3 --report_to none --use_cpu"

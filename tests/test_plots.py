@@ -21,7 +21,7 @@ from modeling_amsdff.plots import (
     ranking_truth,
 )
 
-from model_cases import text_inputs, tiny_amsdff_config
+from model_cases import text_inputs, tiny_full_amsdff_config
 
 
 def png_size(folder, relative: str) -> tuple[int, int]:
@@ -83,7 +83,7 @@ def test_misclassified_images_are_drawn_denormalised(tmp_path):
 
 def test_routing_probe_records_amsdff_gate_scales_and_pooling(tmp_path):
     torch.manual_seed(0)
-    config = tiny_amsdff_config(pooling_modes=("attention",), use_dynamic_fusion=True, use_multi_scale_attention=True)
+    config = tiny_full_amsdff_config(pooling_modes=("attention",))
     model = AmsdffForSequenceClassification(config).eval()
     inputs = text_inputs()
     probe = RoutingProbe(model)

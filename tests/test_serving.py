@@ -122,6 +122,7 @@ def test_text_predictions_batching_and_errors(text_server):
     assert answer.status_code == 422 and "Item 1 is not valid Unicode text" in answer.text, answer.text
 
 
+@pytest.mark.slow
 def test_onnx_backend_serves_the_exported_graph(tiny_encoder, tmp_path):
     from modeling_amsdff.export import export_onnx
 

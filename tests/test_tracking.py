@@ -186,6 +186,7 @@ def test_wandb_without_a_login_is_one_line_before_anything_is_loaded(tmp_path, m
 # ---- MLflow model registry -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mlflow_registers_each_trained_model_as_a_new_version(tiny_encoder, tmp_path, monkeypatch):
     import mlflow
     from mlflow.tracking import MlflowClient

@@ -117,6 +117,7 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
     assert len(top) == 3 and {entry["label"] for entry in top} <= set(config["id2label"].values())
 
 
+@pytest.mark.slow
 def test_cct_on_an_image_folder_cards_exports_and_loads_without_the_package(tmp_path):
     from modeling_amsdff.export import export_onnx
 
