@@ -292,8 +292,8 @@ def write_report(path: str, report: dict) -> None:
             f"today's default crop: {DEFAULT_CROP} px); epochs of the whole "
             f"{TRAIN_IMAGES:,}-image training split, tested on the official 10,000 test images. Mean ± sample "
             "standard deviation over the seeds each model ran. Train minutes: the Trainer's training time, mean over "
-            "seeds. Validation accuracy: on the 6,000-image validation split, where learning rates are chosen (runs "
-            f"before 2026-12-06 did not evaluate it). {run_machines(runs)}",
+            "seeds. Validation accuracy: on the 6,000-image validation split, where learning rates are chosen (blank: "
+            f"runs made before the benchmark evaluated it). {run_machines(runs)}",
             "",
             "| epochs | model | validation accuracy | test accuracy | test macro-F1 | seeds | train minutes "
             "| train images/s |",
