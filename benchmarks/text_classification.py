@@ -28,10 +28,10 @@ from common import RESULTS_DIR, machine, write_results
 
 from modeling_amsdff import AmsdffForSequenceClassification
 from modeling_amsdff.offline_data import minilm_path
-from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS
+from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS, AMSDFF_EVERY_MODULE_ARGUMENTS
 
 
-EVERY_MODULE = {"use_dynamic_fusion": True}  # AMSDFF with every module on: the defaults until 0.3 (the stored runs)
+EVERY_MODULE = AMSDFF_EVERY_MODULE_ARGUMENTS  # what the stored runs ran
 MODELS = {
     "baseline": dict(AMSDFF_BASELINE_ARGUMENTS),
     "amsdff": EVERY_MODULE,

@@ -233,6 +233,12 @@ AMSDFF_BASELINE_ARGUMENTS = {
     "classifier_dropout": 0.1,
     "classification_loss": "cross_entropy",
 }
+# Every AMSDFF module on: the defaults until 0.4.0 (the dynamic fusion is off by default since).
+AMSDFF_EVERY_MODULE_ARGUMENTS = {
+    "use_feature_enhancer": True,
+    "use_multi_scale_attention": True,
+    "use_dynamic_fusion": True,
+}
 
 BUILT_IN_FAMILIES = (
     ModelFamily(

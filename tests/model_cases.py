@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 import torch
 
 from modeling_amsdff import AmsdffConfig, AmsraNetConfig, CctConfig, CifarResNetConfig, EmotionRegressionConfig
-from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS, FAMILIES_BY_MODEL_TYPE, TEXT_REGRESSION
+from modeling_amsdff.registry import (
+    AMSDFF_BASELINE_ARGUMENTS,
+    AMSDFF_EVERY_MODULE_ARGUMENTS,
+    FAMILIES_BY_MODEL_TYPE,
+    TEXT_REGRESSION,
+)
 
 
 BATCH, SEQ, VOCAB, HIDDEN = 13, 7, 99, 32
@@ -62,10 +67,6 @@ TINY_BACKBONES = {
 }
 
 
-# AMSDFF with every module on (the dynamic fusion is off by default since 0.4.0)
-EVERY_AMSDFF_MODULE = dict(use_feature_enhancer=True, use_multi_scale_attention=True, use_dynamic_fusion=True)
-
-
 def tiny_amsdff_config(backbone: str = "bert", **kwargs) -> AmsdffConfig:
     defaults = dict(backbone_config=dict(TINY_BACKBONES[backbone]), num_scale_attention_heads=4, num_labels=3)
     defaults.update(kwargs)
@@ -74,7 +75,7 @@ def tiny_amsdff_config(backbone: str = "bert", **kwargs) -> AmsdffConfig:
 
 def tiny_full_amsdff_config(backbone: str = "bert", **kwargs) -> AmsdffConfig:
     """A tiny AMSDFF with every module on; `kwargs` change the rest (or switch one module off)."""
-    return tiny_amsdff_config(backbone, **{**EVERY_AMSDFF_MODULE, **kwargs})
+    return tiny_amsdff_config(backbone, **{**AMSDFF_EVERY_MODULE_ARGUMENTS, **kwargs})
 
 
 def tiny_emotion_config(backbone: str = "bert", **kwargs) -> EmotionRegressionConfig:
@@ -203,7 +204,7 @@ TINY_CONFIGS: dict[str, Callable] = {
 
 MODEL_CASES = [
     ModelCase("amsdff-model", "amsdff", body=True),
-    ModelCase("amsdff-classifier", "amsdff", config_kwargs=EVERY_AMSDFF_MODULE),
+    ModelCase("amsdff-classifier", "amsdff", config_kwargs=AMSDFF_EVERY_MODULE_ARGUMENTS),
     ModelCase("amsdff-baseline", "amsdff", config_kwargs=dict(AMSDFF_BASELINE_ARGUMENTS)),
     ModelCase(
         "amsdff-weighted-pooling-focal",
@@ -289,7 +290,7 @@ CNN_STAGE_SHAPES = ((8, 16), (8, 16), (16, 8), (16, 4), (32, 2))  # stem and 4 s
 BATTERY_CASES = [
     BatteryCase(
         "amsdff",
-        config_kwargs=dict(num_labels=3, **EVERY_AMSDFF_MODULE),
+        config_kwargs=dict(num_labels=3, **AMSDFF_EVERY_MODULE_ARGUMENTS),
         config_tester=dict(
             has_text_modality=False, num_experts=4, classification_loss="focal", pooling_fusion="weighted"
         ),
