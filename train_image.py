@@ -9,9 +9,10 @@ data arguments they train on the offline Fashion-MNIST (28x28 greyscale); `--dat
 (e.g. `uoft-cs/cifar10`, 32x32 colour) and `--train_dir` local image folders, on the same code path.
 
 The training defaults (`ImageTrainingArguments` in modeling_amsdff/arguments.py) suit short and long budgets: AdamW
-at learning rate 4e-3 with weight decay 0.05, batch 64, 5% warm-up then cosine decay, label smoothing 0.1, and random
-crop with 4 pixels of padding on training batches only, plus horizontal flips for colour images (not for greyscale
-ones, which are often digits or letters); any flag replaces its default.
+at learning rate 4e-3 (1e-3 for CCT, `ModelFamily.trainer_learning_rate`) with weight decay 0.05, batch 64, 5% warm-up
+then cosine decay, label smoothing 0.1, and horizontal flips of training images for colour data (not for greyscale
+data, which are often digits or letters); the CIFAR random crop only when asked for (`--random_crop_padding 4`). Any
+flag replaces its default.
 Images are converted to the model's channel count and size and normalised with the mean/std of the training images,
 which the saved image processor keeps.
 
@@ -41,6 +42,7 @@ from transformers import AutoImageProcessor, default_data_collator, set_seed
 
 from modeling_amsdff import ChannelConvertingImageProcessor
 from modeling_amsdff.arguments import (
+    IMAGE_LEARNING_RATE,
     UNTRAINED_HEAD,
     ImageDataArguments,
     ImageTrainingArguments,
@@ -183,6 +185,9 @@ def parse_image_arguments(argv: list[str]) -> tuple:
         raise ValueError(f"--model_type {model_args.model_type} is a text model: run train.py or train_text.py.")
     if training_args.label_smoothing_factor is None:
         training_args.label_smoothing_factor = family.trainer_label_smoothing
+    if training_args.learning_rate is None:
+        family_rate = family.trainer_learning_rate
+        training_args.learning_rate = IMAGE_LEARNING_RATE if family_rate is None else family_rate
     return model_args, data_args, lora_args, training_args, family, preset_arguments
 
 

@@ -334,20 +334,27 @@ class RunTrainingArguments(TrainingArguments):
     )
 
 
+IMAGE_LEARNING_RATE = 4e-3  # the image recipe's peak learning rate; a family may have its own (ModelFamily)
+
+
 @dataclass
 class ImageTrainingArguments(RunTrainingArguments):
-    """The image models' training defaults, for short and long budgets alike: AdamW (lr 4e-3, decoupled weight decay
-    0.05) on batches of 64, 5% linear warm-up, then cosine decay to zero over the steps the run has. Screened on
-    Fashion-MNIST (benchmarks/image_recipe.py: 6,000 images, one epoch, seed 0) against the CIFAR recipe (SGD +
-    Nesterov, lr 0.1, batch 128, no warm-up), which needs hundreds of epochs to pay off: ResNet-18 0.673 -> 0.763
-    (about the same at lr 1e-3, 2e-3 and 4e-3), AMSRA-Net as it was before 0.3 0.482 -> 0.704 at 2e-3 and 0.738 at
-    4e-3, AMSRA-Net since 0.3 0.746 at 2e-3 and 0.768 at 4e-3 (the screen's first trials flipped the greyscale
-    images, the later ones did not: see its table). Each flag replaces its default as usual. Label smoothing 0.1 is
-    AMSRA-Net's config loss; the ResNet gets it from the Trainer (`--label_smoothing_factor`, whose default depends on
-    the family), so both train with the same loss."""
+    """The image models' training defaults, for short and long budgets alike: AdamW (lr 4e-3, or the family's own
+    where that rate does not train it: `ModelFamily.trainer_learning_rate`; decoupled weight decay 0.05) on batches
+    of 64, 5% linear warm-up, then cosine decay to zero over the steps the run has. Chosen against the CIFAR recipe
+    (SGD + Nesterov, lr 0.1, batch 128, no warm-up), which needs hundreds of epochs to pay off, in
+    benchmarks/results/image_recipe.md. Each flag replaces its default as usual. Label smoothing 0.1 is AMSRA-Net's
+    and CCT's config loss; the ResNet gets it from the Trainer (`--label_smoothing_factor`, whose default depends on
+    the family), so all train with the same loss."""
 
     optim: OptimizerNames | str = field(default="adamw_torch", metadata={"help": "Optimizer (image default: AdamW)."})
-    learning_rate: float = field(default=4e-3, metadata={"help": "Peak learning rate (image default: 4e-3)."})
+    learning_rate: float | None = field(
+        default=None,
+        metadata={
+            "help": f"Peak learning rate. Default: {IMAGE_LEARNING_RATE:g}, the image recipe's, or the family's own "
+            "where that rate does not train it (cct's, chosen on the validation split)."
+        },
+    )
     weight_decay: float = field(default=0.05, metadata={"help": "Weight decay (image default: 0.05)."})
     warmup_steps: float = field(
         default=0.05, metadata={"help": "Warm-up steps, or a share of them below 1 (image default: 0.05)."}

@@ -89,6 +89,9 @@ class ModelFamily:
         image_processor_class: the processor saved with an image model.
         trainer_label_smoothing: `--label_smoothing_factor` when it is not given: for families whose loss has no
             label smoothing of its own (the ResNet), the Trainer's keeps the image recipe the same for every family.
+        trainer_learning_rate: `--learning_rate` when it is not given, for a family the image recipe's learning rate
+            does not train (None: the recipe's, `IMAGE_LEARNING_RATE`). Chosen on the validation split
+            (benchmarks/results/image_classification.md).
         renamed_presets: earlier `--model_type` names -> today's preset names; still accepted, with a warning.
     """
 
@@ -104,6 +107,7 @@ class ModelFamily:
     default_label_columns: tuple[str, ...] = ()
     image_processor_class: type | None = None
     trainer_label_smoothing: float = 0.0
+    trainer_learning_rate: float | None = None
     renamed_presets: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -293,6 +297,9 @@ BUILT_IN_FAMILIES = (
         lora_target_modules=("qkv", "proj"),  # the attention's projections
         default_dataset=FASHION_MNIST_NAME,
         image_processor_class=CctImageProcessor,
+        # The recipe's learning rate leaves CCT near chance; 1e-3 was chosen on the validation split among 5e-4,
+        # 1e-3 and 2e-3 (benchmarks/results/image_classification.md).
+        trainer_learning_rate=1e-3,
     ),
     ModelFamily(
         config_class=CifarResNetConfig,

@@ -296,6 +296,10 @@ def test_recipe_defaults_give_way_to_flags(from_json, tmp_path):
     assert train_image.parse_image_arguments(sgd)[3].optim.value == "sgd"
     smoothed = ["--model_type", "resnet18", "--output_dir", "x", "--label_smoothing_factor", "0"]
     assert train_image.parse_image_arguments(smoothed)[3].label_smoothing_factor == 0.0
+    # CCT's own learning rate when none is given (the recipe's leaves it near chance); a flag still wins.
+    cct = ["--model_type", "cct", "--output_dir", "x"]
+    assert train_image.parse_image_arguments(cct)[3].learning_rate == 1e-3
+    assert train_image.parse_image_arguments([*cct, "--learning_rate", "4e-3"])[3].learning_rate == 4e-3
 
 
 def test_augmentation_crops_and_flips_training_batches():
