@@ -1,13 +1,13 @@
 #!/usr/bin/env python
 # Copyright 2026 The modeling_amsdff authors. Licensed under the Apache License, Version 2.0.
-"""AMSRA-Net and the CIFAR ResNet-18 on a data set the image recipe was never screened on: the handwritten digits that
-ship with scikit-learn (UCI "Optical Recognition of Handwritten Digits", 1,797 images of 8x8 pixels, 17 grey levels,
-10 classes), written as an image folder and trained the way a new user would, through `train.py --train_dir
---test_dir` with its image defaults; beside them a logistic regression on the raw pixels, the floor any network
-should clear.
+"""AMSRA-Net, the CIFAR ResNet-18 and CCT-7/3x1 on a data set the image recipe was never screened on: the handwritten
+digits that ship with scikit-learn (UCI "Optical Recognition of Handwritten Digits", 1,797 images of 8x8 pixels, 17
+grey levels, 10 classes), written as an image folder and trained the way a new user would, through `train.py
+--train_dir --test_dir` with its image defaults; beside them a logistic regression on the raw pixels, the floor any
+network should clear.
 
 Usage:
-    python benchmarks/image_generalisation.py      # 3 (train.py's default) and 30 epochs, seeds 0-2 (~20 min, 2 cores)
+    python benchmarks/image_generalisation.py      # 3 (train.py's default) and 30 epochs, seeds 0-2 (~30 min, 2 cores)
     python benchmarks/image_generalisation.py --epochs 10 --seeds 0 --models amsra
 
 The folder is cut once (stratified, a quarter of the images for the test folder, scikit-learn's random_state 0), the
@@ -34,8 +34,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 
-TITLE = "AMSRA-Net vs ResNet-18 on scikit-learn's digits (`benchmarks/image_generalisation.py`)"
-DEFAULT_MODELS = ("amsra", "resnet18")  # any of image_classification.py's --models entries can run here
+TITLE = "AMSRA-Net vs ResNet-18 and CCT on scikit-learn's digits (`benchmarks/image_generalisation.py`)"
+DEFAULT_MODELS = ("amsra", "resnet18", "cct")  # any of image_classification.py's --models entries can run here
 TEST_FRACTION = 0.25
 
 

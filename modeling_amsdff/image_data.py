@@ -35,7 +35,8 @@ from .registry import ModelFamily
 
 
 IMAGE_COLUMN_CANDIDATES = ("image", "img")  # `image`: imagefolder, Fashion-MNIST; `img`: uoft-cs/cifar10
-MAX_DEFAULT_IMAGE_SIZE = 64  # both families keep the first stage at full resolution (CIFAR stem): cost ~ pixels
+# Every image family's cost grows with the pixel count (the CIFAR stem at full resolution; CCT: a token per 4 pixels)
+MAX_DEFAULT_IMAGE_SIZE = 64
 GREYSCALE_MODES = ("1", "L", "LA", "I", "I;16", "F", "P;L")
 
 
