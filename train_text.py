@@ -45,6 +45,7 @@ import sys
 import tempfile
 
 import numpy as np
+from datasets.fingerprint import Hasher
 from transformers import AutoConfig, AutoTokenizer, DataCollatorWithPadding, set_seed
 
 from modeling_amsdff.arguments import (
@@ -171,10 +172,18 @@ def tokenize_splits(splits, tokenizer, data_args: TextDataArguments, training_ar
     def tokenize(batch):
         return tokenizer(batch["text"], truncation=True, max_length=max_length, padding=padding)
 
+    # datasets fingerprints each split's map from the function, which holds the tokenizer: hashing a tokenizer takes
+    # a quarter of a second or more, so it is hashed once here (with max_length, padding and this code), not per split.
+    transform = Hasher.hash(tokenize)
     with training_args.main_process_first(desc="tokenizing"):
-        splits = splits.map(
-            tokenize, batched=True, load_from_cache_file=not data_args.overwrite_cache, desc="tokenizing"
-        )
+        for name, split in splits.items():
+            splits[name] = split.map(
+                tokenize,
+                batched=True,
+                load_from_cache_file=not data_args.overwrite_cache,
+                new_fingerprint=Hasher.hash((split._fingerprint, transform, "batched")),
+                desc=f"tokenizing ({name})",
+            )
     keep = set(tokenizer.model_input_names) | {"labels", "sample_weight"}
     for split in splits:
         kept = keep | ({"text"} if split == "train" and data_args.augmentation else set())

@@ -28,6 +28,7 @@ from modeling_amsdff.export import (
     onnx_session,
     run_onnx,
 )
+from modeling_amsdff.export import main as export_main
 from modeling_amsdff.inference import SavedModelError, load_for_inference
 
 from model_cases import tiny_amsra_config, tiny_resnet_config
@@ -162,7 +163,7 @@ def test_int8_never_swallows_a_failed_step(saved_models, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_export_errors_are_clear(saved_models, tmp_path):
+def test_export_errors_are_clear(saved_models, tmp_path, capsys):
     out = tmp_path / "onnx"
     export_onnx(saved_models["resnet18"], str(out))
     before = (out / ONNX_NAME).read_bytes()
@@ -177,15 +178,9 @@ def test_export_errors_are_clear(saved_models, tmp_path):
         and "Traceback" not in result.stderr
     )
     assert (out / ONNX_NAME).read_bytes() == before  # nothing overwritten
-    result = subprocess.run(
-        [*command, str(tmp_path / "missing"), str(tmp_path / "x")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-    )
-    assert result.returncode == 2 and "holds no saved model" in result.stderr
+    # The same command line in this process (a fresh interpreter costs seconds): exit code 2 and one line.
+    assert export_main([str(tmp_path / "missing"), str(tmp_path / "x")]) == 2
+    assert "holds no saved model" in capsys.readouterr().err
 
 
 def test_export_never_replaces_another_model_or_the_source(saved_models, tmp_path):
@@ -227,7 +222,7 @@ def test_a_failed_export_leaves_the_destination_as_it_was(saved_models, tmp_path
 MARKER_LINE = "\nimport os as _os\nopen(_os.environ['AMSDFF_TEST_MARKER'], 'w').write('ran')\n"
 
 
-def test_a_folder_runs_its_own_code_only_with_trust_remote_code(saved_models, tmp_path, monkeypatch):
+def test_a_folder_runs_its_own_code_only_with_trust_remote_code(saved_models, tmp_path, monkeypatch, capsys):
     marker = tmp_path / "marker"
     monkeypatch.setenv("AMSDFF_TEST_MARKER", str(marker))
     # A folder of this package's model type loads with this package's classes: its files are not run.
@@ -244,16 +239,8 @@ def test_a_folder_runs_its_own_code_only_with_trust_remote_code(saved_models, tm
     (foreign / "config.json").write_text(json.dumps({**config, "model_type": "someone_elses_model"}))
     with pytest.raises(SavedModelError, match="pass --trust_remote_code if you trust it"):
         load_for_inference(str(foreign))
-    result = subprocess.run(
-        [sys.executable, "-m", "modeling_amsdff.export", str(foreign), str(tmp_path / "x")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        cwd=ROOT,
-        timeout=300,
-    )
-    assert result.returncode == 2 and "--trust_remote_code" in result.stderr and "Traceback" not in result.stderr
-    assert not marker.exists()
+    assert export_main([str(foreign), str(tmp_path / "x")]) == 2  # the command line says so in one line
+    assert "--trust_remote_code" in capsys.readouterr().err and not marker.exists()
     try:
         load_for_inference(str(foreign), trust_remote_code=True)
     except Exception:  # noqa: BLE001 - whether it loads is the folder's business; what matters is that its code ran
