@@ -45,6 +45,7 @@ import sys
 import tempfile
 
 import numpy as np
+from datasets import DatasetDict
 from datasets.fingerprint import Hasher
 from transformers import AutoConfig, AutoTokenizer, DataCollatorWithPadding, set_seed
 
@@ -176,14 +177,18 @@ def tokenize_splits(splits, tokenizer, data_args: TextDataArguments, training_ar
     # a quarter of a second or more, so it is hashed once here (with max_length, padding and this code), not per split.
     transform = Hasher.hash(tokenize)
     with training_args.main_process_first(desc="tokenizing"):
-        for name, split in splits.items():
-            splits[name] = split.map(
-                tokenize,
-                batched=True,
-                load_from_cache_file=not data_args.overwrite_cache,
-                new_fingerprint=Hasher.hash((split._fingerprint, transform, "batched")),
-                desc=f"tokenizing ({name})",
-            )
+        splits = DatasetDict(
+            {
+                name: split.map(
+                    tokenize,
+                    batched=True,
+                    load_from_cache_file=not data_args.overwrite_cache,
+                    new_fingerprint=Hasher.hash((split._fingerprint, transform, "batched")),
+                    desc=f"tokenizing ({name})",
+                )
+                for name, split in splits.items()
+            }
+        )
     keep = set(tokenizer.model_input_names) | {"labels", "sample_weight"}
     for split in splits:
         kept = keep | ({"text"} if split == "train" and data_args.augmentation else set())
