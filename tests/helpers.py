@@ -1,4 +1,5 @@
-"""Test helpers: running code in a fresh Python process in which this package cannot be imported."""
+"""Test helpers: running code in a fresh Python process in which this package cannot be imported, and a training
+script's command line in this one."""
 
 import os
 import socket
@@ -77,6 +78,21 @@ def run_without_package(script: str, args: list[str], cwd, env: dict | None = No
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+def command_line_error(main, argv: list[str], capsys) -> str:
+    """Run a training script's `main` on `argv` as `python train.py ...` runs it (`run_command_line` around it), in
+    this process (a fresh interpreter costs seconds): it must end with exit code 2 and no traceback. Returns stderr."""
+    import pytest
+
+    from modeling_amsdff.runner import run_command_line
+
+    with pytest.raises(SystemExit) as exited:
+        run_command_line(lambda: main(argv))
+    stderr = capsys.readouterr().err
+    assert exited.value.code == 2, stderr[-2000:]
+    assert "Traceback" not in stderr
+    return stderr
 
 
 def free_port() -> int:
