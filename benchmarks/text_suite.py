@@ -341,6 +341,8 @@ def run_model(
         if not find(runs, **keys):
             _, overrides, extra = MODELS[model]
             definition = {"config_overrides": overrides, "arguments": list(extra)} if overrides or extra else {}
+            if learning_rate_from:
+                definition["learning_rate_from"] = learning_rate_from
             runs.append({**keys, **definition, **train_model(model, task, regime, learning_rate, seed)})
             save_results(runs)
 
@@ -410,6 +412,20 @@ def table(runs: list[dict]) -> str:
         "rate).",
         "",
     ]
+    borrowed = sorted(
+        {
+            (run["regime"], run["task"], run["model"], run["learning_rate_from"])
+            for run in runs
+            if run.get("learning_rate_from", "amsdff") != "amsdff"
+        }
+    )
+    if borrowed:
+        lines += [
+            "Trained at another model's learning rate than the rule above (its own sweep or AMSDFF's not run): "
+            + "; ".join(f"{model} on {task} ({regime}) at {source}'s" for regime, task, model, source in borrowed)
+            + ".",
+            "",
+        ]
     for regime in REGIMES:
         present = [task for task in TASKS if find(runs, task=task, regime=regime)]
         if not present:
