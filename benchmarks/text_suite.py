@@ -449,10 +449,16 @@ def table(runs: list[dict]) -> str:
         lines.append("")
         rows = []
         for model in ("amsdff", DEFAULTS_VARIANT):
-            if not all(chosen(runs, name, task, regime) for name in ("baseline", model) for task in present):
+            compared = [
+                task for task in present if all(chosen(runs, name, task, regime) for name in ("baseline", model))
+            ]
+            if not compared:
                 continue
             cells = []
             for task in present:
+                if task not in compared:
+                    cells.append("")
+                    continue
                 parts = []
                 for metric in ("accuracy", "f1_macro"):
                     ours, theirs = (
@@ -474,13 +480,15 @@ def table(runs: list[dict]) -> str:
                 *rows,
                 "",
             ]
-        done = [m for m in ablations if all(chosen(runs, m, task, regime) for task in present)]
-        if done and all(chosen(runs, "amsdff", task, regime) for task in present):
+        with_amsdff = [task for task in present if chosen(runs, "amsdff", task, regime)]
+        done = [m for m in ablations if any(chosen(runs, m, task, regime) for task in with_amsdff)]
+        if done:
             lines += [
                 f"Ablation ({regime} regime): each variant minus AMSDFF, points of test accuracy (macro-F1), "
                 "same learning rate as AMSDFF, paired by seed: mean ± std of the per-seed differences over the seeds "
                 "the variant ran. better / worse: the tasks where the variant's mean accuracy is above / below "
-                "AMSDFF's by more than the larger of their two seed standard deviations.",
+                "AMSDFF's by more than the larger of their two seed standard deviations. A task where the variant or "
+                "AMSDFF has not run is left blank, and so is the mean.",
                 "",
                 "| variant | seeds | " + " | ".join(present) + " | mean | better / worse |",
                 "|---|---|" + "---|" * (len(present) + 2),
@@ -488,6 +496,9 @@ def table(runs: list[dict]) -> str:
             for model in done:
                 cells, totals, seeds, better, worse = [], [], set(), [], []
                 for task in present:
+                    if task not in with_amsdff or not chosen(runs, model, task, regime):
+                        cells.append("")
+                        continue
                     variant_runs = chosen(runs, model, task, regime)
                     seeds |= {run["seed"] for run in variant_runs}
                     reference_runs = {run["seed"]: run for run in chosen(runs, "amsdff", task, regime)}
@@ -507,13 +518,10 @@ def table(runs: list[dict]) -> str:
                     totals.append(parts)
                     cells.append(f"{texts[0]} ({texts[1]})")
                 mean = [statistics.mean(total[i] for total in totals) for i in (0, 1)]
+                mean_cell = f"{mean[0]:+.1f} ({mean[1]:+.1f})" if len(totals) == len(present) else ""
                 seed_list = ", ".join(map(str, sorted(seeds)))
                 verdict = f"{', '.join(better) or '-'} / {', '.join(worse) or '-'}" if len(seeds) > 1 else ""
-                lines.append(
-                    f"| {model} | {seed_list} | "
-                    + " | ".join(cells)
-                    + f" | {mean[0]:+.1f} ({mean[1]:+.1f}) | {verdict} |"
-                )
+                lines.append(f"| {model} | {seed_list} | " + " | ".join(cells) + f" | {mean_cell} | {verdict} |")
             lines.append("")
     lines += module_table(runs)
     return "\n".join(lines)
