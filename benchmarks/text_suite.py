@@ -496,10 +496,10 @@ def table(runs: list[dict]) -> str:
             for model in done:
                 cells, totals, seeds, better, worse = [], [], set(), [], []
                 for task in present:
-                    if task not in with_amsdff or not chosen(runs, model, task, regime):
+                    variant_runs = chosen(runs, model, task, regime) if task in with_amsdff else []
+                    if not variant_runs:
                         cells.append("")
                         continue
-                    variant_runs = chosen(runs, model, task, regime)
                     seeds |= {run["seed"] for run in variant_runs}
                     reference_runs = {run["seed"]: run for run in chosen(runs, "amsdff", task, regime)}
                     pairs = [
