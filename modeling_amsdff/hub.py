@@ -5,7 +5,9 @@ with a model."""
 
 from __future__ import annotations
 
+import glob
 import json
+import logging
 import math
 import os
 import platform
@@ -18,13 +20,15 @@ from typing import TYPE_CHECKING
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .data import slug
-from .output_dir import MANIFEST_NAME
+from .output_dir import MANIFEST_NAME, describe_files
 
 
 if TYPE_CHECKING:
     from .data import DataFacts
     from .registry import ModelFamily
 
+
+logger = logging.getLogger("train")
 
 MODEL_CARDS_DIR = Path(__file__).resolve().parent / "model_cards"
 # Metric keys of train.py's results -> (type, name, arguments) of the card's model-index: the Hub's metric types,
@@ -475,8 +479,9 @@ def push_folder(
     """Upload a saved model folder (what train.py writes) to the Hub repository `repo_id` ("name" alone goes to
     the token's own namespace), creating it if needed. The token comes from `token`, else `HF_TOKEN` or the one saved
     by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. Pushing to an existing
-    repository updates it to the folder: files it no longer has are deleted (they stay in the repository's history).
-    Returns the commit URL.
+    repository updates it to the folder: files of an earlier push that the folder no longer has are deleted (they stay
+    in the repository's history); the repository's other files are kept and named (`files_to_replace`). Returns the
+    commit URL.
 
     The model card's usage snippet and model-index name the repository, not the local folder. A LoRA run's adapter
     goes to `<repo_id>-lora`, so that `AutoPeftModelForSequenceClassification.from_pretrained` loads it; its base is
@@ -513,11 +518,11 @@ def push_folder(
             commit = _upload(api, staged, repo_id, private, revision, message, create_pr)
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "?"
-        hint = (
-            " Check the token (HF_TOKEN, --hub_token or `hf auth login`) and its write access."
-            if status in (401, 403)
-            else ""
-        )
+        hint = {
+            401: " Check the token (HF_TOKEN, --hub_token or `hf auth login`) and its write access.",
+            403: " Check the token (HF_TOKEN, --hub_token or `hf auth login`) and its write access.",
+            412: " The repository changed while this push was prepared, so the Hub refused it: run it again.",
+        }.get(status, "")
         raise HubPushError(
             f"Pushing {folder!r} to {repo_id!r} on {api.endpoint} failed (HTTP {status}): "
             f"{error.server_message or error}.{hint}"
@@ -550,17 +555,59 @@ def _transport_errors() -> tuple[type[Exception], ...]:
     return tuple(found)
 
 
+# The description of every commit a push of this package makes: what proves, on a later push, which of the
+# repository's files it wrote (`files_to_replace`).
+PUSH_MARK = "Pushed by modeling_amsdff"
+
+
+def files_to_replace(api, folder: str, repo_id: str, revision: str | None) -> tuple[str | None, list[str], list[str]]:
+    """What a push of `folder` does with the repository's files (at `revision`) that the folder does not have:
+    (the head commit, the files to delete, the files to keep). A file is deleted only when the last commit that
+    changed it was a push of this package (its description says `PUSH_MARK`): a file it wrote that nobody changed
+    since. Everything else stays: the owner's own files, files changed after the push, and files of pushes by
+    versions that did not mark their commits. `.gitattributes` always stays."""
+    from huggingface_hub.hf_api import RepoFile
+
+    commits = api.list_repo_commits(repo_id, revision=revision)  # newest first
+    local = {
+        os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
+        for root, _, names in os.walk(folder)
+        for name in names
+    }
+    stale = [
+        entry
+        for entry in api.list_repo_tree(repo_id, revision=revision, recursive=True, expand=True)
+        if isinstance(entry, RepoFile) and entry.path not in local and entry.path != ".gitattributes"
+    ]
+    ours = {commit.commit_id for commit in commits if PUSH_MARK in (commit.message or "")}
+    delete = sorted(entry.path for entry in stale if entry.last_commit and entry.last_commit.oid in ours)
+    keep = sorted(entry.path for entry in stale if entry.path not in delete)
+    return (commits[0].commit_id if commits else None), delete, keep
+
+
 def _upload(api, folder: str, repo_id: str, private, revision, message: str, create_pr: bool = False):
+    from . import __version__
+
     api.create_repo(repo_id, private=private, exist_ok=True)
     if revision and revision != "main":
         api.create_branch(repo_id, branch=revision, exist_ok=True)
-    # The repository ends up holding the folder's files: files of an earlier push that the folder no longer has are
-    # deleted in the same commit (the Hub keeps them in the repository's history; `.gitattributes` always stays).
+    # The repository ends up holding the folder's files: files an earlier push of this package wrote that the folder
+    # no longer has are deleted in the same commit (the Hub keeps them in the repository's history); anything else
+    # stays, and is named. A pull request is opened against main.
+    head, delete, keep = files_to_replace(api, folder, repo_id, None if create_pr else revision)
+    if keep:
+        logger.warning(
+            f"Kept in {repo_id}: {describe_files(keep)}. The folder does not have them, but no push of this package "
+            "wrote them as they are now (your own files, files changed since, or files of a push by an earlier "
+            "version of modeling_amsdff); delete them on the Hub if they should go."
+        )
     return api.upload_folder(
         folder_path=folder,
         repo_id=repo_id,
         revision=revision,
         commit_message=message,
+        commit_description=f"{PUSH_MARK} {__version__}: a later push of it may replace or delete this commit's files.",
         create_pr=create_pr,
-        delete_patterns="*",
+        parent_commit=None if create_pr else head,  # fails, rather than deletes, if the repository changed since
+        delete_patterns=[glob.escape(path) for path in delete] or None,
     )

@@ -1,6 +1,7 @@
 """A small Hugging Face Hub stand-in for tests, on loopback: the endpoints that the real `huggingface_hub` client calls
-to create a model repository, commit files to it (as regular base64 blobs), read its info and file tree, and download
-its files. Repositories live in memory; writes need the server's token. Nothing here is part of the package.
+to create a model repository, commit files to it (as regular base64 blobs; a commit whose parent is not the head is
+refused, as the Hub does), read its info, commits and file tree (with each file's last commit), and download its
+files. Repositories live in memory; writes need the server's token. Nothing here is part of the package.
 
     with HubTestServer(token="hf_test") as server:
         env = {"HF_ENDPOINT": server.url, "HF_TOKEN": "hf_test"}   # for a child process
@@ -30,6 +31,9 @@ class Repository:
         self.files: dict[str, bytes] = {}
         self.commits: list[str] = [hashlib.sha1(b"initial").hexdigest()]
         self.messages: list[str] = ["initial commit"]
+        self.descriptions: list[str] = [""]
+        self.dates: list[str] = [time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())]
+        self.last_commit: dict[str, str] = {}  # path -> the last commit that changed the file, as git tracks it
 
     @property
     def sha(self) -> str:
@@ -108,6 +112,7 @@ class HubTestServer:
                     ("POST", rf"/api/models/{REPO}/preupload/{REVISION}", self.preupload),
                     ("POST", rf"/api/models/{REPO}/commit/{REVISION}", self.commit),
                     ("GET", rf"/api/models/{REPO}/tree/{REVISION}(?:/(?P<folder>.*))?", self.tree),
+                    ("GET", rf"/api/models/{REPO}/commits/{REVISION}", self.list_commits),
                     ("GET", rf"/api/models/{REPO}/revision/{REVISION}", self.info),
                     ("GET", rf"/api/models/{REPO}", self.info),
                     ("GET", rf"/{REPO}/resolve/{REVISION}/(?P<file>.+)", self.resolve),
@@ -174,23 +179,41 @@ class HubTestServer:
                     return
                 if revision != "main":
                     return self._error(400, "This test server only has the main branch", "RevisionNotFound")
-                message = ""
+                message, description, changed, deleted = "", "", {}, []
                 for line in body.splitlines():
                     item = json.loads(line)
                     if item["key"] == "header":
-                        message = item["value"]["summary"]
+                        message, description = item["value"]["summary"], item["value"].get("description") or ""
+                        parent = item["value"].get("parentCommit")
+                        if parent and parent != target.sha:
+                            return self._error(412, "A commit has happened since. Please refresh and try again.")
                     elif item["key"] == "file":
-                        target.files[item["value"]["path"]] = base64.b64decode(item["value"]["content"])
+                        changed[item["value"]["path"]] = base64.b64decode(item["value"]["content"])
                     elif item["key"] == "deletedFile":
-                        target.files.pop(item["value"]["path"], None)
+                        deleted.append(item["value"]["path"])
                     else:
                         return self._error(400, f"Unsupported commit operation {item['key']!r}")
                 sha = hashlib.sha1(f"{target.sha}{message}{time.time()}".encode() + body).hexdigest()
+                for path in deleted:
+                    target.files.pop(path, None)
+                    target.last_commit.pop(path, None)
+                for path, content in changed.items():
+                    if target.files.get(path) != content:  # an unchanged file keeps its last commit, as in git
+                        target.files[path], target.last_commit[path] = content, sha
                 target.commits.append(sha)
                 target.messages.append(message)
+                target.descriptions.append(description)
+                target.dates.append(time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()))
                 self._json(
                     200, {"commitUrl": f"{server.url}/{repo}/commit/{sha}", "commitOid": sha, "pullRequestUrl": None}
                 )
+
+            def _commit_info(self, target: Repository, sha: str, full: bool = False) -> dict:
+                index = target.commits.index(sha)
+                info = {"id": sha, "title": target.messages[index], "date": target.dates[index]}
+                if full:
+                    info.update(message=target.descriptions[index], authors=[{"user": server.user}])
+                return info
 
             def _resolved(self, repo_id: str, revision: str) -> Repository | None:
                 repo = self._repo(repo_id)
@@ -242,11 +265,20 @@ class HubTestServer:
                             "oid": hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest(),
                         }
                     )
+                    if query.get("expand", ["false"])[0].lower() == "true":
+                        entries[-1]["lastCommit"] = self._commit_info(target, target.last_commit[name])
                 entries += [
                     {"type": "directory", "path": name, "oid": hashlib.sha1(name.encode()).hexdigest()}
                     for name in sorted(folders)
                 ]
                 self._json(200, entries)
+
+            def list_commits(self, query, repo, revision):
+                target = self._resolved(repo, revision)
+                if target is None:
+                    return
+                head = len(target.commits) if revision == "main" else target.commits.index(revision) + 1
+                self._json(200, [self._commit_info(target, sha, full=True) for sha in reversed(target.commits[:head])])
 
             def resolve(self, query, repo, revision, file):
                 target = self._resolved(repo, revision)

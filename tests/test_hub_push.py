@@ -273,6 +273,53 @@ def test_a_second_push_updates_the_repository_to_the_new_folder(hub, online, tin
     assert len(repo.commits) == 3  # the initial commit, then one per push
 
 
+def test_a_push_deletes_only_what_an_earlier_push_wrote_and_nobody_changed(
+    hub, online, tiny_encoder, tmp_path, caplog, capsys, monkeypatch
+):
+    from huggingface_hub import HfApi
+
+    from modeling_amsdff import AmsdffForSequenceClassification
+    from modeling_amsdff import hub as hub_module
+
+    from model_cases import tiny_amsdff_config
+
+    folder = tmp_path / "saved"
+    AmsdffForSequenceClassification(tiny_amsdff_config()).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\ntags: [custom_code]\n---\n# A model\n")
+    (folder / "plots").mkdir()
+    for name in ("loss.png", "confusion[1].png", "gate.png"):  # "[1]": a name that is also a glob pattern
+        (folder / "plots" / name).write_bytes(b"PNG " + name.encode())
+    assert online(str(folder), "test-org/shared") == 0
+    # The owner works on the repository too: a notebook and an old export of their own, and an edit of a plot.
+    api = HfApi(endpoint=hub.url, token=TOKEN)
+    api.upload_file(path_or_fileobj=b"{}", path_in_repo="notebooks/eval.ipynb", repo_id="test-org/shared")
+    api.upload_file(path_or_fileobj=b"onnx", path_in_repo="confusion[1].png.onnx", repo_id="test-org/shared")
+    api.upload_file(path_or_fileobj=b"annotated", path_in_repo="plots/gate.png", repo_id="test-org/shared")
+    shutil.rmtree(folder / "plots")  # the next run writes no plots
+    with caplog.at_level("WARNING", logger="train"):
+        assert online(str(folder), "test-org/shared") == 0
+    repo = hub.repos["test-org/shared"]
+    assert not {"plots/loss.png", "plots/confusion[1].png"} & set(repo.files)  # the first push's, unchanged: gone
+    assert repo.files["notebooks/eval.ipynb"] == b"{}" and repo.files["confusion[1].png.onnx"] == b"onnx"
+    assert repo.files["plots/gate.png"] == b"annotated"  # changed after the push: the owner's now
+    assert "Kept in test-org/shared: confusion[1].png.onnx, notebooks/eval.ipynb, plots/gate.png." in caplog.text
+    assert "Pushed by modeling_amsdff" in repo.descriptions[-1] and repo.descriptions[-2] == ""  # the owner's commit
+
+    # The list of files to delete is made from the head it was read at: a commit in between fails the push.
+    stale = hub_module.files_to_replace
+
+    def read_before_another_commit(api, folder, repo_id, revision):
+        found = stale(api, folder, repo_id, revision)
+        HfApi(endpoint=hub.url, token=TOKEN).upload_file(path_or_fileobj=b"x", path_in_repo="x", repo_id=repo_id)
+        return found
+
+    monkeypatch.setattr(hub_module, "files_to_replace", read_before_another_commit)
+    assert online(str(folder), "test-org/shared") == 2
+    assert "HTTP 412" in (error := capsys.readouterr().err) and "run it again" in error
+    assert set(hub.repos["test-org/shared"].files) == set(repo.files)
+
+
 def test_a_push_without_the_network_says_so_and_changes_nothing(tiny_encoder, tmp_path, capsys, monkeypatch):
     from huggingface_hub import constants
 
