@@ -5,6 +5,7 @@ with a model."""
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import json
 import logging
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .data import slug
-from .output_dir import MANIFEST_NAME, describe_files
+from .output_dir import MANIFEST_NAME, RUN, describe_files, file_record, read_manifest
 
 
 if TYPE_CHECKING:
@@ -294,7 +295,42 @@ def check_repository_folder(folder: str) -> dict:
         ModelCard.load(os.path.join(folder, "README.md"))  # parses the YAML metadata and model-index
     except Exception as error:  # noqa: BLE001 - any parse failure means a card the Hub would reject
         raise HubPushError(f"The model card {os.path.join(folder, 'README.md')} does not parse: {error}") from error
+    check_card_describes_weights(folder)
     return config
+
+
+def _unchanged(folder: str, name: str, record) -> bool:
+    path = os.path.join(folder, name)
+    if not isinstance(record, dict) or not os.path.isfile(path) or os.path.getsize(path) != record.get("size"):
+        return False
+    return file_record(path)["sha256"] == record.get("sha256")
+
+
+def check_card_describes_weights(folder: str) -> None:
+    """Refuse to push a card whose results are another model's: train.py wrote the folder's card (its manifest lists
+    README.md, unchanged), and the weights changed since (continued training saved into the folder, weights copied
+    in). A card the owner edited since is theirs, and is pushed as written."""
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("kind") != RUN:
+        return
+    listed = manifest["files"]
+    if not _unchanged(folder, "README.md", listed.get("README.md")):
+        return
+
+    def is_weights(name: str) -> bool:
+        return "/" not in name and (
+            name.endswith((".safetensors", ".safetensors.index.json")) or fnmatch.fnmatch(name, "pytorch_model*.bin")
+        )
+
+    names = {name for name in os.listdir(folder) if is_weights(name)} | {name for name in listed if is_weights(name)}
+    changed = sorted(name for name in names if not _unchanged(folder, name, listed.get(name)))
+    if changed:
+        raise HubPushError(
+            f"The weights in {folder!r} changed after train.py wrote its model card ({describe_files(changed)}), "
+            "so the card's results and training details describe another model. Nothing was uploaded. Edit "
+            "README.md to say what these weights are (an edited card is yours and is pushed as written), or push "
+            "the folder as train.py wrote it."
+        )
 
 
 def write_adapter_card(adapter_dir: str, merged_repo: str, task: str, description: str) -> ModelCard:

@@ -253,7 +253,7 @@ def test_pushed_cards_name_the_repository_whatever_the_folder_is_called(
     assert {path.name: path.read_bytes() for path in moved.iterdir()} == before  # nothing local changed
 
 
-def test_a_second_push_updates_the_repository_to_the_new_folder(hub, online, tiny_encoder, tmp_path):
+def test_a_second_push_updates_the_repository_to_the_new_folder(hub, online, tiny_encoder, tmp_path, capsys):
     pytest.importorskip("matplotlib", reason="the first run's plots are the files the second run does not have")
     data = tmp_path / "data.csv"
     data.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
@@ -271,6 +271,17 @@ def test_a_second_push_updates_the_repository_to_the_new_folder(hub, online, tin
     assert repo.files["model.safetensors"] == (second / "model.safetensors").read_bytes()
     assert repo.files["model.safetensors"] != (first / "model.safetensors").read_bytes()
     assert len(repo.commits) == 3  # the initial commit, then one per push
+
+    # Weights that changed after train.py wrote the card (here: the first run's, copied in) are not what the card
+    # describes: refused before anything is uploaded, until the owner edits the card.
+    shutil.copyfile(first / "model.safetensors", second / "model.safetensors")
+    assert online(str(second), "test-org/updated") == 2
+    assert "changed after train.py wrote its model card (model.safetensors)" in capsys.readouterr().err
+    assert len(repo.commits) == 3
+    with open(second / "README.md", "a") as card:
+        card.write("\nThe weights are the first run's.\n")
+    assert online(str(second), "test-org/updated") == 0
+    assert repo.files["model.safetensors"] == (first / "model.safetensors").read_bytes()
 
 
 def test_a_push_deletes_only_what_an_earlier_push_wrote_and_nobody_changed(
