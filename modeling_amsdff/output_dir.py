@@ -216,7 +216,8 @@ def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dic
 
 def claim(folder: str, relative: str) -> None:
     """Record in the manifest of `folder` that this run is about to write the new subfolder `relative` (a checkpoint):
-    its files count as the run's even when the run is killed before it can list them. No-op without a manifest."""
+    its files count as the run's even when the run is killed before it can list them (in `runs/`, only TensorBoard's
+    event files). No-op without a manifest."""
     manifest = read_manifest(folder)
     if manifest is None or os.path.lexists(os.path.join(folder, relative)):
         return
@@ -307,8 +308,12 @@ def unowned_files(folder: str, kind: str) -> list[str]:
     )
     listed, foreign = manifest["files"], list(links)
     for name in files:
-        if name == MANIFEST_NAME or any(name.startswith(f"{folder_}/") for folder_ in claimed):
+        if name == MANIFEST_NAME:
             continue
+        if any(name.startswith(f"{folder_}/") for folder_ in claimed) and (
+            kind != RUN or not name.startswith("runs/") or _earlier_run_owns(folder, name)
+        ):
+            continue  # a folder the command was writing when it stopped (a checkpoint, or runs/: TensorBoard's files)
         record = listed.get(name)
         path = os.path.join(folder, name)
         if not isinstance(record, dict) or record.get("size") != os.path.getsize(path):

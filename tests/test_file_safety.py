@@ -95,12 +95,19 @@ def test_the_users_readme_in_an_output_folder_is_never_replaced(tiny_encoder, da
     assert sorted(os.listdir(out)) == ["README.md"]
 
 
-@pytest.mark.parametrize("manifest", [True, False], ids=["with-manifest", "earlier-version"])
+@pytest.mark.parametrize("manifest", [True, False, "killed"], ids=["with-manifest", "earlier-version", "killed"])
 def test_overwrite_output_dir_refuses_folders_holding_user_files(
     trained_run, tiny_encoder, data_csv, tmp_path, manifest
 ):
     out = tmp_path / "run"
     shutil.copytree(trained_run, out)
+    if manifest == "killed":  # a run stopped while it wrote runs/ and a checkpoint: their files count as its own ...
+        recorded = json.loads((out / MANIFEST_NAME).read_text())
+        (out / MANIFEST_NAME).write_text(json.dumps(dict(recorded, in_progress=["runs", "checkpoint-2"])))
+        (out / "runs" / "May07_10-00-00_host").mkdir(parents=True)
+        (out / "runs" / "May07_10-00-00_host" / "events.out.tfevents.1.host").write_bytes(b"events")
+        (out / "checkpoint-2" / "optimizer.pt").write_bytes(b"half")  # cut short
+        # ... but only TensorBoard's in runs/ (the user's notes there below are not); checkpoint-2 is left out below
     if not manifest:  # a folder written before runs recorded their files: judged by the names runs gave them
         (out / MANIFEST_NAME).unlink()
         (out / "predictions.csv").unlink()  # earlier versions did not write it
@@ -112,7 +119,7 @@ def test_overwrite_output_dir_refuses_folders_holding_user_files(
             "kmeans.model": "centroids",
             "modeling_mine.py": "print('mine')",
             "runs/my_notes.txt": "notes",
-            "checkpoint-2/my_eval.txt": "eval",
+            **({} if manifest == "killed" else {"checkpoint-2/my_eval.txt": "eval"}),
             "notes/todo.txt": "todo",
         },
     )
@@ -122,6 +129,7 @@ def test_overwrite_output_dir_refuses_folders_holding_user_files(
     for name in mine:
         assert name in str(refused.value)
     assert "config.json" not in str(refused.value) and "model.safetensors" not in str(refused.value)
+    assert "events.out.tfevents" not in str(refused.value) and "optimizer.pt" not in str(refused.value)
     assert snapshot(out) == before  # nothing moved, nothing removed
     assert sorted(os.listdir(tmp_path)) == ["run"]  # no folder set aside
 
