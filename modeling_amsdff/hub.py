@@ -206,7 +206,7 @@ def write_run_card(
         ),
         id2label=config.id2label,
         eval_split=split,
-        num_eval_examples=facts.num_examples.get("test", 0) if args.do_predict else 0,
+        num_eval_examples=facts.num_examples.get(split, 0),  # the split's size after --max_*_samples
         confusion_matrix=confusion_matrix,
         per_class=per_class,
         plots=list(plots),

@@ -123,15 +123,22 @@ class ModelFamily:
 
 
 def describe_amsdff(config: AmsdffConfig) -> tuple[str, str, tuple[str, ...]]:
-    modules = [
-        name
-        for name, on in (
-            ("feature enhancer", config.use_feature_enhancer),
-            (f"multi-scale attention {config.scales}", config.use_multi_scale_attention),
-            (f"dynamic fusion ({config.num_experts} experts)", config.use_dynamic_fusion),
-        )
-        if on
-    ]
+    """The card's summary, description and tags: the modules this model has, and those it has switched off."""
+    switches = (
+        ("a feature enhancer", "the feature enhancer", config.use_feature_enhancer),
+        (
+            f"multi-scale attention (windows {tuple(config.scales)})",
+            "the multi-scale attention",
+            config.use_multi_scale_attention,
+        ),
+        (
+            f"dynamic expert fusion ({config.num_experts} experts)",
+            "the dynamic expert fusion",
+            config.use_dynamic_fusion,
+        ),
+    )
+    modules = [name for name, _, on in switches if on]
+    off = [name for _, name, on in switches if not on]
     sizes = config.classifier_layer_sizes()
     pooling = f"{config.pooling_modes}" + (f" ({config.pooling_fusion})" if len(config.pooling_modes) > 1 else "")
     summary = (
@@ -139,15 +146,27 @@ def describe_amsdff(config: AmsdffConfig) -> tuple[str, str, tuple[str, ...]]:
         f"{' + '.join(modules) if modules else 'no AMSDFF modules'} + pooling {pooling} + "
         f"{'MLP classifier ' + str(sizes) if sizes else 'linear classifier'}; loss {config.classification_loss}"
     )
-    if not modules:
-        description = "A plain encoder + CLS pooling + linear head text classifier (the AMSDFF baseline)."
-        return summary, description, ("text-classification",)
-    return (
-        summary,
-        "An **AMSDFF** (Advanced Multi-Scale Dynamic Feature Fusion) text classifier: a pretrained encoder, a "
-        "multi-scale attention module, a dynamic expert-fusion module and advanced pooling.",
-        ("amsdff", "text-classification"),
+    head = f"an MLP classifier (hidden sizes {sizes})" if sizes else "a linear classifier"
+    pooled = (
+        " + ".join(config.pooling_modes)
+        + " pooling"
+        + (f" ({config.pooling_fusion} fusion)" if len(config.pooling_modes) > 1 else "")
     )
+    if not modules:
+        baseline = tuple(config.pooling_modes) == ("cls",) and not sizes
+        what = "the AMSDFF baseline: every AMSDFF module off" if baseline else "every AMSDFF module off"
+        return (
+            summary,
+            f"A text classifier: a pretrained encoder, {pooled} and {head} ({what}).",
+            ("text-classification",),
+        )
+    description = (
+        "An **AMSDFF** (Advanced Multi-Scale Dynamic Feature Fusion) text classifier: a pretrained encoder with "
+        f"{', '.join(modules)}, {pooled} and {head}."
+    )
+    if off:
+        description += f" Switched off in this model: {' and '.join(off)}."
+    return summary, description, ("amsdff", "text-classification")
 
 
 def describe_emotion_regression(config: EmotionRegressionConfig) -> tuple[str, str, tuple[str, ...]]:
@@ -187,11 +206,22 @@ def describe_amsra_net(config: AmsraNetConfig) -> tuple[str, str, tuple[str, ...
         f"{'; ablation: ' + ', '.join(ablations) if ablations else ''}; loss "
         f"{config.classification_loss}"
     )
+    decouplers = (
+        "multi-scale feature decouplers (channel groups convolved at different dilations)"
+        if config.use_multi_scale
+        else "single-scale feature decouplers (every channel group a 3x3 convolution without dilation)"
+    )
+    attention = (
+        "no self-attention (the ablation without the gated self-attention engine)"
+        if not config.use_lgsa
+        else "a lightweight gated self-attention engine"
+        if config.use_lgsa_gate
+        else "a lightweight self-attention engine without its gate"
+    )
     return (
         summary,
-        "An **AMSRA-Net** image classifier: a 3x3 stem and four hierarchical multimodal residual attention blocks, "
-        "each made of multi-scale feature decouplers (channel groups convolved at different dilations) and a "
-        "lightweight gated self-attention engine, trained from scratch.",
+        f"An **AMSRA-Net** image classifier: a 3x3 stem and {len(config.hidden_sizes)} hierarchical multimodal "
+        f"residual attention blocks, each made of {decouplers} and {attention}, trained from scratch.",
         ("amsra-net", "image-classification"),
     )
 

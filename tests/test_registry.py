@@ -91,3 +91,20 @@ def test_no_family_dispatch_in_the_training_scripts():
     if result.returncode not in (0, 1):
         pytest.skip(f"not a git checkout: {result.stderr.strip()}")
     assert result.stdout == ""
+
+
+def test_the_card_describes_the_modules_the_model_has():
+    from modeling_amsdff import AmsdffConfig, AmsraNetConfig
+    from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS, describe_amsdff, describe_amsra_net
+
+    default = describe_amsdff(AmsdffConfig(num_labels=2))[1]  # the dynamic fusion is off by default since 0.4
+    assert "with a feature enhancer, multi-scale attention (windows (1, 3, 5)), attention + cls + max" in default
+    assert "dynamic expert fusion (" not in default
+    assert default.endswith("Switched off in this model: the dynamic expert fusion.")
+    every = describe_amsdff(AmsdffConfig(num_labels=2, use_dynamic_fusion=True))[1]
+    assert "dynamic expert fusion (3 experts)" in every and "Switched off" not in every
+    baseline = describe_amsdff(AmsdffConfig(num_labels=2, **AMSDFF_BASELINE_ARGUMENTS))[1]
+    assert "cls pooling and a linear classifier (the AMSDFF baseline" in baseline and "AMSDFF**" not in baseline
+    assert "and a lightweight gated self-attention engine," in describe_amsra_net(AmsraNetConfig())[1]
+    ablated = describe_amsra_net(AmsraNetConfig(use_lgsa=False, use_multi_scale=False))[1]
+    assert "single-scale feature decouplers" in ablated and "and no self-attention" in ablated

@@ -140,6 +140,7 @@ def test_end_to_end_on_rotten_tomatoes_with_minilm(minilm_path, rotten_tomatoes_
     assert f1.metric_args == {"average": "macro"} and f1.metric_name == "F1 (macro)"  # which F1 it is
     assert card.data.language == "en" and card.data.model_name == "amsdff-rt"
     assert all(result.dataset_split == "test" for result in card.data.eval_results)
+    assert "Measured by `train.py` on the **test** split (96 examples)" in card.text
 
     # Reload with trust_remote_code in a process without this package, and classify real sentences.
     script = textwrap.dedent(
@@ -170,15 +171,18 @@ def test_baseline_model_type_on_real_data(tiny_encoder, rotten_tomatoes_availabl
             "64",
             "--max_eval_samples",
             "32",
-            "--max_predict_samples",
-            "32",
+            "--do_train",
+            "--do_eval",  # no --do_predict: the card reports the validation split
             *FAST,
         ]
     )
     config = json.loads((out / "config.json").read_text())
     assert not config["use_multi_scale_attention"] and not config["use_dynamic_fusion"]
     assert config["pooling_modes"] == ["cls"] and config["classifier_hidden_sizes"] == []
-    assert "amsdff" not in ModelCard.load(out / "README.md").data.tags
+    card = ModelCard.load(out / "README.md")
+    assert "amsdff" not in card.data.tags and "(the AMSDFF baseline: every AMSDFF module off)" in card.text
+    assert "Measured by `train.py` on the **validation** split (32 examples)" in card.text
+    assert all(result.dataset_split == "validation" for result in card.data.eval_results)
 
 
 def test_multi_label_from_jsonl_with_several_text_columns(tiny_encoder, tmp_path):

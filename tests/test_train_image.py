@@ -98,6 +98,8 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
     assert card.data.pipeline_tag == "image-classification" and "amsra-net" in card.data.tags
     assert '"horizontal_flip": false' in card.text  # greyscale images: no flips unless asked for
     assert card.data.datasets == ["zalando-datasets/fashion_mnist"]
+    assert "Measured by `train.py` on the **test** split (500 images)" in card.text
+    assert "each made of multi-scale feature decouplers" in card.text  # what this model has (SMALL_AMSRA: all on)
     parsed = {result.metric_type: result.metric_value for result in card.data.eval_results}
     assert parsed["accuracy"] == round(results["predict_accuracy"], 4)
 
