@@ -221,7 +221,7 @@ def describe_amsra_net(config: AmsraNetConfig) -> tuple[str, str, tuple[str, ...
     return (
         summary,
         f"An **AMSRA-Net** image classifier: a 3x3 stem and {len(config.hidden_sizes)} hierarchical multimodal "
-        f"residual attention blocks, each made of {decouplers} and {attention}, trained from scratch.",
+        f"residual attention blocks, each made of {decouplers} and {attention}.",
         ("amsra-net", "image-classification"),
     )
 
@@ -231,10 +231,15 @@ def describe_cifar_resnet(config: CifarResNetConfig) -> tuple[str, str, tuple[st
         f"ResNet ({config.layer_type} blocks, depths {tuple(config.depths)}, widths {tuple(config.hidden_sizes)}) "
         f"with the CIFAR stem (3x3 stride-1 convolution, no max-pool), {config.num_channels} input channel(s)"
     )
+    resnet18 = (
+        config.layer_type == "basic"
+        and tuple(config.depths) == (2, 2, 2, 2)
+        and tuple(config.hidden_sizes) == (64, 128, 256, 512)
+    )
     return (
         summary,
-        "A **ResNet-18** for small images (the CIFAR variant: 3x3 stem, no max-pool), built from transformers' ResNet "
-        "blocks and trained from scratch; the baseline of AMSRA-Net.",
+        f"A **{'ResNet-18' if resnet18 else 'ResNet'}** for small images (the CIFAR variant: 3x3 stem, no max-pool), "
+        "built from transformers' ResNet blocks; the baseline of AMSRA-Net.",
         ("resnet", "image-classification"),
     )
 
@@ -249,7 +254,7 @@ def describe_cct(config: CctConfig) -> tuple[str, str, tuple[str, ...]]:
     return (
         summary,
         "A **Compact Convolutional Transformer** (Hassani et al., 2021) for small images: a convolutional tokenizer, "
-        "a small transformer encoder and sequence pooling, trained from scratch; the transformer baseline of "
+        "a small transformer encoder and sequence pooling; the transformer baseline of "
         "AMSRA-Net.",
         ("cct", "vision-transformer", "image-classification"),
     )

@@ -94,8 +94,13 @@ def test_no_family_dispatch_in_the_training_scripts():
 
 
 def test_the_card_describes_the_modules_the_model_has():
-    from modeling_amsdff import AmsdffConfig, AmsraNetConfig
-    from modeling_amsdff.registry import AMSDFF_BASELINE_ARGUMENTS, describe_amsdff, describe_amsra_net
+    from modeling_amsdff import AmsdffConfig, AmsraNetConfig, CifarResNetConfig
+    from modeling_amsdff.registry import (
+        AMSDFF_BASELINE_ARGUMENTS,
+        describe_amsdff,
+        describe_amsra_net,
+        describe_cifar_resnet,
+    )
 
     default = describe_amsdff(AmsdffConfig(num_labels=2))[1]  # the dynamic fusion is off by default since 0.4
     assert "with a feature enhancer, multi-scale attention (windows (1, 3, 5)), attention + cls + max" in default
@@ -105,6 +110,9 @@ def test_the_card_describes_the_modules_the_model_has():
     assert "dynamic expert fusion (3 experts)" in every and "Switched off" not in every
     baseline = describe_amsdff(AmsdffConfig(num_labels=2, **AMSDFF_BASELINE_ARGUMENTS))[1]
     assert "cls pooling and a linear classifier (the AMSDFF baseline" in baseline and "AMSDFF**" not in baseline
-    assert "and a lightweight gated self-attention engine," in describe_amsra_net(AmsraNetConfig())[1]
+    assert "and a lightweight gated self-attention engine." in describe_amsra_net(AmsraNetConfig())[1]
     ablated = describe_amsra_net(AmsraNetConfig(use_lgsa=False, use_multi_scale=False))[1]
     assert "single-scale feature decouplers" in ablated and "and no self-attention" in ablated
+    assert "from scratch" not in ablated  # the card's template says how the model was trained (or continued)
+    assert describe_cifar_resnet(CifarResNetConfig())[1].startswith("A **ResNet-18** ")
+    assert describe_cifar_resnet(CifarResNetConfig(depths=(1, 1), hidden_sizes=(8, 16)))[1].startswith("A **ResNet** ")
