@@ -5,6 +5,7 @@ writing the results table (.md) and the raw runs (.json) that docs/results.md in
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import platform
@@ -84,6 +85,20 @@ def machine() -> str:
     gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     threads = torch.get_num_threads()
     return f"{cpu_model()}, {os.cpu_count()} CPU cores, torch {torch.__version__} ({threads} threads){gpu}"
+
+
+def machines_line(runs: list[dict], unrecorded: str | None = None) -> str:
+    """The machine(s) a table's runs trained on, for its header: results files gather runs of several sessions, and
+    each run records its own (`machine`). `unrecorded`: what is known of the runs stored before runs recorded theirs
+    (the machine the file named when they were written)."""
+    counts = collections.Counter(run["machine"] for run in runs if run.get("machine"))
+    missing = sum(not run.get("machine") for run in runs)
+    if len(counts) == 1 and not missing:
+        return f"Machine: {next(iter(counts))}."
+    parts = [f"{name} ({count} runs)" for name, count in sorted(counts.items())]
+    if missing:
+        parts.append(f"{missing} earlier runs did not record theirs" + (f" ({unrecorded})" if unrecorded else ""))
+    return f"Machines: {'; '.join(parts)}." if parts else f"Machine: {machine()}."
 
 
 def mean_std(values: list[float], digits: int = 4) -> str:

@@ -30,7 +30,7 @@ import tempfile
 
 import numpy as np
 import torch
-from common import QUIET_CPU_RUN, RESULTS_DIR, TEXT_SCHEDULE, machine, mean_std
+from common import QUIET_CPU_RUN, RESULTS_DIR, TEXT_SCHEDULE, machine, machines_line, mean_std
 
 from modeling_amsdff import EmotionRegressionConfig, EmotionRegressionForSequenceClassification
 from modeling_amsdff.metrics import regression_metrics
@@ -203,7 +203,10 @@ def load_runs(path: str, budget: dict) -> list[dict]:
         return []
     with open(path + ".json") as handle:
         saved = json.load(handle)
-    return saved["runs"] if saved.get("budget") == budget else []
+    if saved.get("budget") != budget:
+        return []
+    filed = f"{saved['machine']}, as the file named it: the run did not record its own" if "machine" in saved else None
+    return [run if run.get("machine") or not filed else {**run, "machine": filed} for run in saved["runs"]]
 
 
 def write_report(path: str, budget: dict, references: dict, runs: list[dict]) -> None:
@@ -215,7 +218,7 @@ def write_report(path: str, budget: dict, references: dict, runs: list[dict]) ->
 
     seeds = sorted({run["seed"] for run in runs})
     lines = [
-        f"Machine: {machine()}. Data: VADER sentence ground truth, fixed split (seed 42, stratified by domain), "
+        f"{machines_line(runs)} Data: VADER sentence ground truth, fixed split (seed 42, stratified by domain), "
         f"{budget['max_train_samples']} training sentences, the whole test split. Encoder: all-MiniLM-L6-v2, pooler "
         f"output. Budget: {budget['epochs']} epochs, batch {BATCH_SIZE}, max {MAX_SEQ_LENGTH} tokens, AdamW lr "
         f"{LEARNING_RATE}, cosine, 10% warmup, Huber loss (delta 0.6) on normalised targets. Seeds {seeds} (mean ± "
@@ -272,7 +275,7 @@ def write_report(path: str, budget: dict, references: dict, runs: list[dict]) ->
     with open(path + ".md", "w") as handle:
         handle.write("\n".join(lines) + "\n")
     with open(path + ".json", "w") as handle:
-        json.dump({"machine": machine(), "budget": budget, **references, "runs": runs}, handle, indent=2)
+        json.dump({"budget": budget, **references, "runs": runs}, handle, indent=2)  # each run names its machine
 
 
 def main() -> None:
@@ -303,7 +306,7 @@ def main() -> None:
             for name in args.heads:
                 if any(run["head"] == name and run["seed"] == seed for run in runs):
                     continue
-                runs.append(train_head(name, seed, args, workdir, test))
+                runs.append({**train_head(name, seed, args, workdir, test), "machine": machine()})
                 print(json.dumps(runs[-1]), flush=True)
                 write_report(args.output, budget, references, runs)
     write_report(args.output, budget, references, runs)

@@ -24,7 +24,7 @@ import statistics
 import tempfile
 
 import numpy as np
-from common import RESULTS_DIR, machine, mean_std, write_results
+from common import RESULTS_DIR, machine, machines_line, mean_std, write_results
 from image_classification import MODELS, model_argv, train_record
 from PIL import Image
 from sklearn.datasets import load_digits
@@ -72,7 +72,7 @@ def table(report: dict) -> str:
     runs = report["runs"]
     sizes = sorted({(run["train_samples"], run["test_samples"]) for run in runs})
     lines = [
-        f"Machine: {report['machine']}; trained on the CPU (`--use_cpu`). `train.py` with its image defaults "
+        f"{machines_line(runs)} Trained on the CPU (`--use_cpu`). `train.py` with its image defaults "
         "(nothing overridden but the folders, the budget, the seed and a row's own flags); images at their native "
         "8x8. Training / test images per run: "
         + ", ".join(f"{train_n:,} / {test_n:,}" for train_n, test_n in sizes)
@@ -109,7 +109,9 @@ def main() -> None:
             report = json.load(handle)
     train_x, test_x, train_y, test_y = split_digits()
     report["linear_floor"] = linear_floor(train_x, test_x, train_y, test_y)
-    report["machine"] = machine()
+    filed = report.pop("machine", None)  # before runs named their machine, the file named the latest one
+    for run in report["runs"] if filed else []:
+        run.setdefault("machine", f"{filed}, as the file named it: the run did not record its own")
     done = {(run["model"], run["epochs"], run["seed"]) for run in report["runs"]}
     with tempfile.TemporaryDirectory() as workdir:
         train_dir = write_folder(os.path.join(workdir, "train"), train_x, train_y)
@@ -119,7 +121,7 @@ def main() -> None:
                 for name in args.models:
                     if (name, epochs, seed) in done:
                         continue
-                    run = train_once(name, epochs, seed, train_dir, test_dir, workdir)
+                    run = {**train_once(name, epochs, seed, train_dir, test_dir, workdir), "machine": machine()}
                     print(f"{name:9s} {epochs:g} epochs seed {seed}: {run['test_accuracy']:.4f}", flush=True)
                     report["runs"].append(run)
                     write_results(args.output, TITLE, table(report), report)
