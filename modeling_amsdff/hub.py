@@ -516,8 +516,8 @@ def push_folder(
     the token's own namespace), creating it if needed. The token comes from `token`, else `HF_TOKEN` or the one saved
     by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. Pushing to an existing
     repository updates it to the folder: files of an earlier push that the folder no longer has are deleted (they stay
-    in the repository's history); the repository's other files are kept and named (`files_to_replace`). Returns the
-    commit URL.
+    in the repository's history); the repository's other files are kept and named (`remote_files_to_delete`).
+    Returns the commit URL.
 
     The model card's usage snippet and model-index name the repository, not the local folder. A LoRA run's adapter
     goes to `<repo_id>-lora`, so that `AutoPeftModelForSequenceClassification.from_pretrained` loads it; its base is
@@ -592,11 +592,13 @@ def _transport_errors() -> tuple[type[Exception], ...]:
 
 
 # The description of every commit a push of this package makes: what proves, on a later push, which of the
-# repository's files it wrote (`files_to_replace`).
+# repository's files it wrote (`remote_files_to_delete`).
 PUSH_MARK = "Pushed by modeling_amsdff"
 
 
-def files_to_replace(api, folder: str, repo_id: str, revision: str | None) -> tuple[str | None, list[str], list[str]]:
+def remote_files_to_delete(
+    api, folder: str, repo_id: str, revision: str | None
+) -> tuple[str | None, list[str], list[str]]:
     """What a push of `folder` does with the repository's files (at `revision`) that the folder does not have:
     (the head commit, the files to delete, the files to keep). A file is deleted only when the last commit that
     changed it was a push of this package (its description says `PUSH_MARK`): a file it wrote that nobody changed
@@ -630,7 +632,7 @@ def _upload(api, folder: str, repo_id: str, private, revision, message: str, cre
     # The repository ends up holding the folder's files: files an earlier push of this package wrote that the folder
     # no longer has are deleted in the same commit (the Hub keeps them in the repository's history); anything else
     # stays, and is named. A pull request is opened against main.
-    head, delete, keep = files_to_replace(api, folder, repo_id, None if create_pr else revision)
+    head, delete, keep = remote_files_to_delete(api, folder, repo_id, None if create_pr else revision)
     if keep:
         logger.warning(
             f"Kept in {repo_id}: {describe_files(keep)}. The folder does not have them, but no push of this package "

@@ -318,14 +318,14 @@ def test_a_push_deletes_only_what_an_earlier_push_wrote_and_nobody_changed(
     assert "Pushed by modeling_amsdff" in repo.descriptions[-1] and repo.descriptions[-2] == ""  # the owner's commit
 
     # The list of files to delete is made from the head it was read at: a commit in between fails the push.
-    stale = hub_module.files_to_replace
+    stale = hub_module.remote_files_to_delete
 
     def read_before_another_commit(api, folder, repo_id, revision):
         found = stale(api, folder, repo_id, revision)
         HfApi(endpoint=hub.url, token=TOKEN).upload_file(path_or_fileobj=b"x", path_in_repo="x", repo_id=repo_id)
         return found
 
-    monkeypatch.setattr(hub_module, "files_to_replace", read_before_another_commit)
+    monkeypatch.setattr(hub_module, "remote_files_to_delete", read_before_another_commit)
     assert online(str(folder), "test-org/shared") == 2
     assert "HTTP 412" in (error := capsys.readouterr().err) and "run it again" in error
     assert set(hub.repos["test-org/shared"].files) == set(repo.files)
