@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .inference import LoadedModel, load_for_inference
-from .output_dir import EXPORT, OutputDirError, check_folder_owned, record_folder, same_or_nested
+from .output_dir import EXPORT, TOKENIZER_FILES, OutputDirError, check_folder_owned, record_folder, same_or_nested
 
 
 ONNX_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model_int8.onnx", "export_report.json"
@@ -33,14 +33,9 @@ OLDEST_OPSET = 18
 # Largest |ONNX Runtime - PyTorch| allowed on the logits of the fp32 export, per unit of the largest |logit| (at least
 # 1): float32 sums in another order differ by about 1e-7 of the values summed, and logits may be large.
 PARITY_TOLERANCE = 1e-4
-PROCESSOR_FILES = (
-    "config.json",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.txt",
-    "preprocessor_config.json",
-)
+# What the export needs beside the graph: the config (labels, text cleaning) and the processor, whichever files the
+# saved tokenizer has (vocab.txt for BERT, vocab.json + merges.txt for RoBERTa, spm.model for DeBERTa-v2 ...).
+PROCESSOR_FILES = ("config.json", "preprocessor_config.json", *TOKENIZER_FILES)
 
 
 class ExportError(RuntimeError):

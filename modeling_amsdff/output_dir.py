@@ -42,6 +42,7 @@ TOKENIZER_FILES = (
     "vocab.json",
     "merges.txt",
     "spiece.model",
+    "spm.model",
     "sentencepiece.bpe.model",
     "tokenizer.model",
     "chat_template.jinja",
