@@ -141,9 +141,10 @@ def describe_amsdff(config: AmsdffConfig) -> tuple[str, str, tuple[str, ...]]:
     off = [name for _, name, on in switches if not on]
     sizes = config.classifier_layer_sizes()
     pooling = f"{config.pooling_modes}" + (f" ({config.pooling_fusion})" if len(config.pooling_modes) > 1 else "")
+    summarised = " + ".join(name.removeprefix("a ") for name in modules) or "no AMSDFF modules"
     summary = (
-        f"{config.backbone_config.model_type} encoder ({config.hidden_size} hidden) + "
-        f"{' + '.join(modules) if modules else 'no AMSDFF modules'} + pooling {pooling} + "
+        f"{config.backbone_config.model_type} encoder ({config.hidden_size} hidden) + {summarised} + "
+        f"pooling {pooling} + "
         f"{'MLP classifier ' + str(sizes) if sizes else 'linear classifier'}; loss {config.classification_loss}"
     )
     head = f"an MLP classifier (hidden sizes {sizes})" if sizes else "a linear classifier"
