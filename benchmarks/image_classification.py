@@ -38,7 +38,7 @@ import time
 from typing import NamedTuple
 
 import torch
-from common import QUIET_CPU_RUN, RESULTS_DIR, cpu_model, machine, mean_std
+from common import QUIET_CPU_RUN, RESULTS_DIR, machine, machines_line, mean_std
 from torch.utils.flop_counter import FlopCounterMode
 
 from modeling_amsdff.arguments import ImageDataArguments, parse_config_overrides
@@ -209,7 +209,7 @@ def cost_table() -> list[dict]:
 def train_record(argv: list[str]) -> dict:
     """One quiet train.py run on the CPU that trains, evaluates the validation split (where learning rates are
     chosen) and predicts the test split: its validation accuracy, test metrics, training size, speed and time, and
-    the CPU it ran on."""
+    the machine it ran on."""
     start = time.perf_counter()
     results = train.main([*argv, "--do_train", "--do_eval", "--do_predict", *QUIET_CPU_RUN, "--log_level", "warning"])
     return {
@@ -221,7 +221,7 @@ def train_record(argv: list[str]) -> dict:
         "train_samples_per_second": results["train_samples_per_second"],
         "train_minutes": results["train_runtime"] / 60,
         "wall_seconds": time.perf_counter() - start,
-        "cpu": cpu_model(),
+        "machine": machine(),
     }
 
 
@@ -237,22 +237,6 @@ def train_once(name: str, epochs: float, seed: int, workdir: str) -> dict:
     argv += ["--num_train_epochs", str(epochs), "--seed", str(seed), "--logging_steps", "50"]
     record = train_record(argv)
     return {"model": name, "epochs": epochs, "seed": seed, **record, "random_crop_padding": crop_of(name)}
-
-
-def run_machines(runs: list[dict]) -> str:
-    """Which CPUs the runs ran on: the runs span sessions, and two machines of the same kind may carry CPUs whose
-    speeds differ by more than the models compared do."""
-    known = sorted({run["cpu"] for run in runs if "cpu" in run})
-    unknown = sum("cpu" not in run for run in runs)
-    if not known:
-        return ""
-    text = f"The runs span sessions and machines; CPUs recorded: {', '.join(known)}"
-    if unknown:
-        text += f" ({unknown} earlier runs did not record theirs)"
-    return (
-        text + ". Speeds in this table compare models only within one seed's runs, made back to back on one "
-        "machine; the cost table above compares them in one run."
-    )
 
 
 def write_report(path: str, report: dict) -> None:
@@ -289,15 +273,16 @@ def write_report(path: str, report: dict) -> None:
             "",
             "## Fashion-MNIST test accuracy after a budget in epochs",
             "",
-            f"Machine of the latest runs: {report['accuracy_machine']}.{gpu} `train.py` with its image defaults "
-            "(a row that names a train.py flag adds only that one; rows marked 'random crop 4 px' ran under the "
-            "defaults until 2026-11-24, which padded training images by 4 pixels and cropped them back at random; "
+            f"{machines_line(runs)}{gpu} Speeds in this table compare models only within one seed's runs, made back "
+            "to back on one machine; the cost table above compares them in one run. `train.py` with its image "
+            "defaults (a row that names a train.py flag adds only that one; rows marked 'random crop 4 px' ran under "
+            "the defaults until 2026-11-24, which padded training images by 4 pixels and cropped them back at random; "
             f"today's default crop: {DEFAULT_CROP} px; CCT's default learning rate is 1e-3 since 2026-12-06, its row "
             "at 4e-3 ran under the defaults before); epochs of the whole "
             f"{TRAIN_IMAGES:,}-image training split, tested on the official 10,000 test images. Mean ± sample "
             "standard deviation over the seeds each model ran. Train minutes: the Trainer's training time, mean over "
             "seeds. Validation accuracy: on the 6,000-image validation split, where learning rates are chosen (blank: "
-            f"runs made before the benchmark evaluated it). {run_machines(runs)}",
+            "runs made before the benchmark evaluated it).",
             "",
             "| epochs | model | validation accuracy | test accuracy | test macro-F1 | seeds | train minutes "
             "| train images/s |",
@@ -353,7 +338,6 @@ def main() -> None:
     if args.cost_only:
         return
     report.setdefault("runs", [])
-    report["accuracy_machine"] = machine()
     with tempfile.TemporaryDirectory() as workdir:
         for epochs in args.epochs:
             for seed in args.seeds:  # seed-major: an interrupted run still compares every model

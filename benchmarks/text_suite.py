@@ -428,12 +428,13 @@ def table(runs: list[dict]) -> str:
         "rate).",
         "",
     ]
+    groups = {(run["regime"], run["task"], run["model"]) for run in runs}
     borrowed = sorted(  # of the runs the tables use
         {
-            (run["regime"], run["task"], run["model"], run["learning_rate_from"])
-            for run in runs
+            (regime, task, model, run["learning_rate_from"])
+            for regime, task, model in groups
+            for run in chosen(runs, model, task, regime)
             if run.get("learning_rate_from", "amsdff") != "amsdff"
-            and run in chosen(runs, run["model"], run["task"], run["regime"])
         }
     )
     if borrowed:
