@@ -201,14 +201,25 @@ def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dic
     """
     previous = read_manifest(folder) or {}
     known = previous.get("files", {})
+    # A checkpoint's files were listed when it was saved (`record_subfolder`), and the run never writes there again:
+    # a file added to it or changed since is someone else's, and stays out of the listing (or keeps its old record).
+    saved = {name.split("/", 1)[0] for name in known if CHECKPOINT.match(name.split("/", 1)[0]) and "/" in name}
+    saved -= set(previous.get("in_progress", []))
     files, empty, _ = folder_entries(folder)
+    known_folders = previous.get("folders", [])
+    listed = {}
+    for name in files:
+        if name == MANIFEST_NAME:
+            continue
+        if name.split("/", 1)[0] not in saved:
+            listed[name] = file_record(os.path.join(folder, name), known.get(name))
+        elif name in known:
+            listed[name] = known[name]
     manifest = {
         "kind": kind,
         "written_by": f"modeling_amsdff {_package_version()}",
-        "files": {
-            name: file_record(os.path.join(folder, name), known.get(name)) for name in files if name != MANIFEST_NAME
-        },
-        "folders": empty,
+        "files": listed,
+        "folders": [name for name in empty if name.split("/", 1)[0] not in saved or name in known_folders],
         "in_progress": previous.get("in_progress", []) if keep_in_progress else [],
     }
     _write_manifest(folder, manifest)
@@ -292,11 +303,18 @@ def _earlier_export_owns(folder: str, name: str) -> bool:
     return "/" not in name and _matches(name, EXPORT_FILES)
 
 
-def unowned_files(folder: str, kind: str) -> list[str]:
+def unowned_files(folder: str, kind: str, under: str | None = None) -> list[str]:
     """The entries of `folder` that a command of `kind` cannot prove a command of that kind wrote: not listed in the
     folder's manifest, changed since (size or hash), symbolic links, and empty folders the manifest does not list.
-    Without a manifest, the names earlier versions gave their files decide (see the module docstring)."""
-    files, empty, links = folder_entries(folder)
+    Without a manifest, the names earlier versions gave their files decide (see the module docstring). `under`: only
+    the entries in that subfolder (a checkpoint), as paths relative to `folder`."""
+    if under is None:
+        files, empty, links = folder_entries(folder)
+    elif os.path.islink(os.path.join(folder, under)):
+        files, empty, links = [], [], [under]
+    else:
+        entries = folder_entries(os.path.join(folder, under))
+        files, empty, links = ([f"{under}/{name}" for name in names] for names in entries)
     manifest = read_manifest(folder)
     if manifest is None:
         owns = _earlier_run_owns if kind == RUN else _earlier_export_owns
@@ -484,6 +502,16 @@ def checkpoint_problems(path: str) -> list[str]:
         elif problem := _weights_problem(file):
             problems.append(f"{name} ({problem})")
     return problems
+
+
+def remove_checkpoint(run_dir: str, name: str) -> list[str]:
+    """Remove the checkpoint folder `name` of the run writing `run_dir` (rotated out by `--save_total_limit`) if every
+    entry in it is provably the run's (`unowned_files`); otherwise remove nothing and return the entries that are not
+    (relative to `run_dir`), for the caller to name."""
+    foreign = unowned_files(run_dir, RUN, under=name)
+    if not foreign:
+        shutil.rmtree(os.path.join(run_dir, name))
+    return foreign
 
 
 def last_complete_checkpoint(output_dir: str) -> str | None:

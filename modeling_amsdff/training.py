@@ -11,16 +11,20 @@ Loss components and the experts' shares of the routing are logged by `callbacks.
 
 from __future__ import annotations
 
+import copy
 import logging
+import os
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from transformers import DataCollatorWithPadding, Trainer, TrainerCallback
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+from transformers.trainer import TRAINING_ARGS_NAME
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, sort_checkpoints
 
-from .output_dir import DiskFullError, claim, is_disk_full, record_subfolder
+from .output_dir import DiskFullError, claim, describe_files, is_disk_full, record_subfolder, remove_checkpoint
 from .pretrained_encoder import PretrainedEncoderMixin
 
 
@@ -202,12 +206,20 @@ class StrategyTrainer(Trainer):
     It also stops training at the first non-finite loss (`NonFiniteLossError`), before the optimizer step, instead of
     training on into NaN weights, and records each checkpoint it saves in the output folder's manifest
     (`output_dir.claim` before the save, `record_subfolder` after it).
+
+    `--save_total_limit` keeps the Trainer's rule (the newest checkpoints and the best one stay), but a checkpoint
+    folder is removed only when every file in it is the run's (`output_dir.remove_checkpoint`): the Trainer's own
+    rotation deletes old checkpoint folders whole, with whatever a user put in them while the run went on (an
+    evaluation of that checkpoint, say). A checkpoint holding such files is kept, named in a warning, and no longer
+    counted against the limit.
     """
 
     def __init__(self, *args, head_learning_rate: float | None = None, train_data_collator=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.head_learning_rate = head_learning_rate
         self.train_data_collator = train_data_collator
+        self.checkpoint_limit = None  # --save_total_limit while `train` runs (the Trainer's own rotation switched off)
+        self.kept_checkpoints = set()  # checkpoint paths kept because they hold files that are not the run's
 
     def create_optimizer(self, model=None):
         if self.optimizer is not None or self.head_learning_rate is None:
@@ -249,6 +261,41 @@ class StrategyTrainer(Trainer):
             )
         return loss
 
+    def train(self, resume_from_checkpoint=None, trial=None, **kwargs):
+        self.checkpoint_limit, self.args.save_total_limit = self.args.save_total_limit, None
+        try:
+            output = super().train(resume_from_checkpoint=resume_from_checkpoint, trial=trial, **kwargs)
+        finally:
+            self.args.save_total_limit, self.checkpoint_limit = self.checkpoint_limit, None
+        best = self.state.best_model_checkpoint and str(Path(self.state.best_model_checkpoint))
+        if self.args.should_save and self.args.save_total_limit == 1 and best:
+            # As the Trainer does at the end of training: a limit of one keeps the best checkpoint alone.
+            run_dir = self._get_output_dir(trial=trial)
+            others = [path for path in sort_checkpoints(run_dir) if path != best and path not in self.kept_checkpoints]
+            self._remove_checkpoints(run_dir, others)
+        return output
+
+    def _rotate_own_checkpoints(self, run_dir: str) -> None:
+        """The Trainer's `rotate_checkpoints`, removing only checkpoints that hold nothing but the run's files."""
+        checkpoints = [path for path in sort_checkpoints(run_dir, use_mtime=True) if path not in self.kept_checkpoints]
+        if not self.checkpoint_limit or len(checkpoints) <= self.checkpoint_limit:
+            return
+        best = self.state.best_model_checkpoint
+        protected = {checkpoints[-1], *([str(Path(best))] if best else [])}  # the newest, to resume from; the best
+        surplus = len(checkpoints) - max(self.checkpoint_limit, len(protected))
+        self._remove_checkpoints(run_dir, [path for path in checkpoints if path not in protected][:surplus])
+
+    def _remove_checkpoints(self, run_dir: str, paths: list[str]) -> None:
+        for path in paths:
+            foreign = remove_checkpoint(run_dir, os.path.relpath(path, run_dir))
+            if foreign:
+                self.kept_checkpoints.add(path)
+                logger.warning(
+                    f"Kept {path} although --save_total_limit {self.args.save_total_limit or self.checkpoint_limit} "
+                    f"would remove it: it holds files this run did not write ({describe_files(foreign)}). Remove "
+                    "it yourself once you no longer need them; it no longer counts against the limit."
+                )
+
     def _save_checkpoint(self, model, trial):
         run_dir = self._get_output_dir(trial=trial)
         checkpoint = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
@@ -265,6 +312,12 @@ class StrategyTrainer(Trainer):
                 ) from error
             raise
         if self.args.should_save:
+            saved_args = os.path.join(run_dir, checkpoint, TRAINING_ARGS_NAME)
+            if self.checkpoint_limit and os.path.isfile(saved_args):  # it records the run's arguments as given
+                limited = copy.copy(self.args)
+                limited.save_total_limit = self.checkpoint_limit
+                torch.save(limited, saved_args)
+            self._rotate_own_checkpoints(run_dir)
             record_subfolder(run_dir, checkpoint)
 
     def _set_signature_columns_if_needed(self):

@@ -176,6 +176,51 @@ def test_overwrite_replaces_a_runs_own_files(trained_run, tiny_encoder, data_csv
     assert (legacy / MANIFEST_NAME).is_file() and not (legacy / "checkpoint-2").exists()
 
 
+@pytest.mark.parametrize("best", [False, True], ids=["newest-kept", "best-kept"])
+def test_save_total_limit_keeps_a_checkpoint_holding_the_users_files(
+    tiny_encoder, data_csv, tmp_path, monkeypatch, caplog, best
+):
+    """The user evaluates checkpoint-1 while the run goes on and writes the result into it: the Trainer's rotation
+    would delete the folder whole; here it stays (named in a warning), and only the run's own checkpoints go."""
+    from modeling_amsdff.training import StrategyTrainer
+
+    out = tmp_path / "run"
+    save_checkpoint, mine = StrategyTrainer._save_checkpoint, {}
+
+    def save_then_user_writes(self, model, trial):
+        save_checkpoint(self, model, trial)
+        if self.state.global_step == 1:
+            mine.update(put(out, {"checkpoint-1/my_eval.txt": "accuracy 0.5", "checkpoint-1/config.json": "{}"}))
+
+    monkeypatch.setattr(StrategyTrainer, "_save_checkpoint", save_then_user_writes)
+    args = [*run_args(tiny_encoder, data_csv, out), "--save_strategy", "steps", "--save_steps", "1"]
+    if best:  # a limit of one keeps only the best checkpoint at the end of training (as the Trainer's rule says)
+        args += ["--save_total_limit", "1", "--do_train", "--do_eval", "--eval_strategy", "steps", "--eval_steps", "1"]
+        args += ["--load_best_model_at_end"]
+    else:
+        args += ["--save_total_limit", "2"]
+    with caplog.at_level("WARNING", logger="modeling_amsdff.training"):
+        train.main(args)
+    assert_kept(out, mine)
+    step = lambda name: int(name.split("-")[1])  # noqa: E731
+    checkpoints = sorted((name for name in os.listdir(out) if name.startswith("checkpoint-")), key=step)
+    if best:  # the best one, and checkpoint-1 (which may be the best)
+        best_checkpoint = json.loads((out / "trainer_state.json").read_text())["best_model_checkpoint"]
+        assert checkpoints == sorted({"checkpoint-1", os.path.basename(best_checkpoint)}, key=step)
+    else:  # checkpoint-1, and the two newest
+        steps = json.loads((out / "trainer_state.json").read_text())["global_step"]
+        assert checkpoints == ["checkpoint-1", f"checkpoint-{steps - 1}", f"checkpoint-{steps}"]
+        saved_args = torch.load(out / checkpoints[-1] / "training_args.bin", weights_only=False)
+        assert saved_args.save_total_limit == 2  # as given, though the Trainer's own rotation was switched off
+    assert "checkpoint-1 although --save_total_limit" in caplog.text and "my_eval.txt" in caplog.text
+    # The run lists none of the user's files as its own: replacing the run refuses, naming them.
+    listed = json.loads((out / MANIFEST_NAME).read_text())["files"]
+    assert "checkpoint-1/my_eval.txt" not in listed and listed["checkpoint-1/config.json"]["size"] != 2
+    with pytest.raises(OutputDirError, match="checkpoint-1/config.json, checkpoint-1/my_eval.txt"):
+        train.main([*run_args(tiny_encoder, data_csv, out), "--overwrite_output_dir"])
+    assert_kept(out, mine)
+
+
 def test_a_run_never_writes_over_the_model_or_data_it_reads(trained_run, data_csv, tmp_path):
     model = tmp_path / "o4"
     shutil.copytree(trained_run, model)
