@@ -62,6 +62,9 @@ SAVED_MODEL_FILES = (
 )
 CHECKPOINT_FILES = (
     *SAVED_MODEL_FILES,
+    "adapter_config.json",  # a LoRA run's checkpoints
+    "adapter_model.safetensors",
+    "adapter_model.bin",
     "trainer_state.json",
     "optimizer.pt",
     "scheduler.pt",
@@ -330,9 +333,9 @@ def unowned_files(folder: str, kind: str, under: str | None = None) -> list[str]
         if name == MANIFEST_NAME:
             continue
         if any(name.startswith(f"{folder_}/") for folder_ in claimed) and (
-            kind != RUN or not name.startswith("runs/") or _earlier_run_owns(folder, name)
+            kind != RUN or _earlier_run_owns(folder, name)
         ):
-            continue  # a folder the command was writing when it stopped (a checkpoint, or runs/: TensorBoard's files)
+            continue  # a folder the run was writing when it stopped: the files a checkpoint or TensorBoard writes
         record = listed.get(name)
         path = os.path.join(folder, name)
         if not isinstance(record, dict) or record.get("size") != os.path.getsize(path):
