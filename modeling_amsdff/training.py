@@ -11,7 +11,6 @@ Loss components and the experts' shares of the routing are logged by `callbacks.
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 from collections import defaultdict
@@ -218,7 +217,6 @@ class StrategyTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.head_learning_rate = head_learning_rate
         self.train_data_collator = train_data_collator
-        self.checkpoint_limit = None  # --save_total_limit while `train` runs (the Trainer's own rotation switched off)
         self.kept_checkpoints = set()  # checkpoint paths kept because they hold files that are not the run's
 
     def create_optimizer(self, model=None):
@@ -261,14 +259,14 @@ class StrategyTrainer(Trainer):
             )
         return loss
 
-    def train(self, resume_from_checkpoint=None, trial=None, **kwargs):
-        self.checkpoint_limit, self.args.save_total_limit = self.args.save_total_limit, None
+    def _finalize_training(self, trial, num_train_samples, start_time):
+        limit, self.args.save_total_limit = self.args.save_total_limit, None  # the Trainer's deletion below: ours
         try:
-            output = super().train(resume_from_checkpoint=resume_from_checkpoint, trial=trial, **kwargs)
+            output = super()._finalize_training(trial, num_train_samples, start_time)
         finally:
-            self.args.save_total_limit, self.checkpoint_limit = self.checkpoint_limit, None
+            self.args.save_total_limit = limit
         best = self.state.best_model_checkpoint and str(Path(self.state.best_model_checkpoint))
-        if self.args.should_save and self.args.save_total_limit == 1 and best:
+        if self.args.should_save and limit == 1 and best:
             # As the Trainer does at the end of training: a limit of one keeps the best checkpoint alone.
             run_dir = self._get_output_dir(trial=trial)
             others = [path for path in sort_checkpoints(run_dir) if path != best and path not in self.kept_checkpoints]
@@ -277,12 +275,13 @@ class StrategyTrainer(Trainer):
 
     def _rotate_own_checkpoints(self, run_dir: str) -> None:
         """The Trainer's `rotate_checkpoints`, removing only checkpoints that hold nothing but the run's files."""
+        limit = self.args.save_total_limit
         checkpoints = [path for path in sort_checkpoints(run_dir, use_mtime=True) if path not in self.kept_checkpoints]
-        if not self.checkpoint_limit or len(checkpoints) <= self.checkpoint_limit:
+        if not limit or len(checkpoints) <= limit:
             return
         best = self.state.best_model_checkpoint
         protected = {checkpoints[-1], *([str(Path(best))] if best else [])}  # the newest, to resume from; the best
-        surplus = len(checkpoints) - max(self.checkpoint_limit, len(protected))
+        surplus = len(checkpoints) - max(limit, len(protected))
         self._remove_checkpoints(run_dir, [path for path in checkpoints if path not in protected][:surplus])
 
     def _remove_checkpoints(self, run_dir: str, paths: list[str]) -> None:
@@ -291,7 +290,7 @@ class StrategyTrainer(Trainer):
             if foreign:
                 self.kept_checkpoints.add(path)
                 logger.warning(
-                    f"Kept {path} although --save_total_limit {self.args.save_total_limit or self.checkpoint_limit} "
+                    f"Kept {path} although --save_total_limit {self.args.save_total_limit} "
                     f"would remove it: it holds files this run did not write ({describe_files(foreign)}). Remove "
                     "it yourself once you no longer need them; it no longer counts against the limit."
                 )
@@ -301,6 +300,7 @@ class StrategyTrainer(Trainer):
         checkpoint = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
         if self.args.should_save:
             claim(run_dir, checkpoint)
+        limit, self.args.save_total_limit = self.args.save_total_limit, None  # the Trainer's rotation: ours below
         try:
             super()._save_checkpoint(model, trial)
         except Exception as error:
@@ -311,12 +311,12 @@ class StrategyTrainer(Trainer):
                     "--resume_from_checkpoint true."
                 ) from error
             raise
+        finally:
+            self.args.save_total_limit = limit
         if self.args.should_save:
             saved_args = os.path.join(run_dir, checkpoint, TRAINING_ARGS_NAME)
-            if self.checkpoint_limit and os.path.isfile(saved_args):  # it records the run's arguments as given
-                limited = copy.copy(self.args)
-                limited.save_total_limit = self.checkpoint_limit
-                torch.save(limited, saved_args)
+            if limit and os.path.isfile(saved_args):  # saved while the limit was off: the run's arguments as given
+                torch.save(self.args, saved_args)
             self._rotate_own_checkpoints(run_dir)
             record_subfolder(run_dir, checkpoint)
 
