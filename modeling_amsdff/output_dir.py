@@ -231,8 +231,8 @@ def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dic
 
 def claim(folder: str, relative: str) -> None:
     """Record in the manifest of `folder` that this run is about to write the new subfolder `relative` (a checkpoint):
-    its files count as the run's even when the run is killed before it can list them (in `runs/`, only TensorBoard's
-    event files). No-op without a manifest."""
+    its files count as the run's even when the run is killed before it can list them (those whose names a checkpoint
+    or TensorBoard gives its files: `_earlier_run_owns`). No-op without a manifest."""
     manifest = read_manifest(folder)
     if manifest is None or os.path.lexists(os.path.join(folder, relative)):
         return
