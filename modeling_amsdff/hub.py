@@ -333,6 +333,44 @@ def check_card_describes_weights(folder: str) -> None:
         )
 
 
+def files_the_run_did_not_write(folder: str) -> list[str]:
+    """The files a push of `folder` would publish (the model, and a LoRA run's adapter and base) that train.py did not
+    write there: not listed in the folder's manifest, or links. Empty for a folder without a train.py manifest (saved
+    by `save_pretrained`, or by a version before manifests): nothing tells whose its files are."""
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("kind") != RUN:
+        return []
+    ignored = [pattern for pattern in PUSH_IGNORE if pattern not in (LORA_ADAPTER_DIR, LORA_BASE_DIR)]
+    found = []
+    for root, dirs, names in os.walk(folder):  # as `stage` copies: ignored names at any depth, links followed
+        walked = []
+        for name in sorted(dirs) + sorted(names):
+            path = os.path.join(root, name)
+            relative = os.path.relpath(path, folder).replace(os.sep, "/")
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in ignored):
+                continue
+            if os.path.islink(path):
+                found.append(relative + ("/" if os.path.isdir(path) else ""))
+            elif name in dirs:
+                walked.append(name)
+            elif relative not in manifest["files"]:
+                found.append(relative)
+        dirs[:] = walked
+    return sorted(found)
+
+
+def check_only_run_files(folder: str) -> None:
+    """Refuse to publish files the user put into a run's folder (notes, data, a link to anything), unless asked to
+    (`include_other_files`): a push uploads every file of the folder but checkpoints, logs and predictions."""
+    others = files_the_run_did_not_write(folder)
+    if others:
+        raise HubPushError(
+            f"{folder!r} holds files that train.py did not write there: {describe_files(others)}. A push publishes "
+            "every file of the folder (but checkpoints, logs and predictions.csv), so nothing was uploaded. Move "
+            "them out, or pass --include_other_files to publish them too."
+        )
+
+
 def write_adapter_card(adapter_dir: str, merged_repo: str, task: str, description: str) -> ModelCard:
     """Replace peft's template README of a saved LoRA adapter (metadata `base_model: ''`) with a card that says what
     the adapter applies to and how to load it."""
@@ -511,13 +549,15 @@ def push_folder(
     revision: str | None = None,
     commit_message: str | None = None,
     create_pr: bool = False,
+    include_other_files: bool = False,
 ) -> str:
     """Upload a saved model folder (what train.py writes) to the Hub repository `repo_id` ("name" alone goes to
     the token's own namespace), creating it if needed. The token comes from `token`, else `HF_TOKEN` or the one saved
-    by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. Pushing to an existing
-    repository updates it to the folder: files of an earlier push that the folder no longer has are deleted (they stay
-    in the repository's history); the repository's other files are kept and named (`remote_files_to_delete`).
-    Returns the commit URL.
+    by `hf auth login`; the Hub from `HF_ENDPOINT`. Checkpoints and logs are left out. A run's folder that holds
+    files train.py did not write there is refused unless `include_other_files` (`check_only_run_files`). Pushing to an
+    existing repository updates it to the folder: files of an earlier push that the folder no longer has are deleted
+    (they stay in the repository's history); the repository's other files are kept and named
+    (`remote_files_to_delete`). Returns the commit URL.
 
     The model card's usage snippet and model-index name the repository, not the local folder. A LoRA run's adapter
     goes to `<repo_id>-lora`, so that `AutoPeftModelForSequenceClassification.from_pretrained` loads it; its base is
@@ -528,6 +568,8 @@ def push_folder(
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
     config = check_repository_folder(folder)
+    if not include_other_files:
+        check_only_run_files(folder)
     api = HfApi(token=token)
     adapter_dir = os.path.join(folder, LORA_ADAPTER_DIR)
     try:

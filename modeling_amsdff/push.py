@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--revision", default=None, help="Branch to push to (created if missing; default main).")
     parser.add_argument("--commit_message", default=None)
     parser.add_argument("--create_pr", action="store_true", help="Open a pull request instead of committing.")
+    parser.add_argument(
+        "--include_other_files",
+        action="store_true",
+        help="Also publish files that train.py did not write into the folder (refused otherwise, naming them).",
+    )
     args = parser.parse_args(argv)
     try:
         url = push_folder(
@@ -30,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             revision=args.revision,
             commit_message=args.commit_message,
             create_pr=args.create_pr,
+            include_other_files=args.include_other_files,
         )
     except HubPushError as error:
         print(f"error: {error}", file=sys.stderr)

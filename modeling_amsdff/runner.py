@@ -497,6 +497,7 @@ def push_output_dir(training_args) -> str:
         token=training_args.hub_token,
         private=training_args.hub_private_repo,
         revision=training_args.hub_revision,
+        include_other_files=True,  # the folder held only a run's files when the run started (check_output_dir)
     )
     print(f"Pushed {training_args.output_dir} to the Hub: {url}", flush=True)  # shown at any log level
     return url

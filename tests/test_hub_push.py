@@ -283,6 +283,18 @@ def test_a_second_push_updates_the_repository_to_the_new_folder(hub, online, tin
     assert online(str(second), "test-org/updated") == 0
     assert repo.files["model.safetensors"] == (first / "model.safetensors").read_bytes()
 
+    # Files the owner put into the run's folder (notes, a copy of the data, a link) are not published unasked.
+    (second / "notes.txt").write_text("private notes")
+    (second / "data").mkdir()
+    (second / "data" / "train.csv").write_text("text,label\nsecret,1\n")
+    (second / "link.txt").symlink_to(data)
+    assert online(str(second), "test-org/updated") == 2
+    error = capsys.readouterr().err
+    assert "did not write there: data/train.csv, link.txt, notes.txt" in error and "--include_other_files" in error
+    assert len(repo.commits) == 4 and "notes.txt" not in repo.files
+    assert online(str(second), "test-org/updated", "--include_other_files") == 0
+    assert repo.files["notes.txt"] == b"private notes" and "data/train.csv" in repo.files
+
 
 def test_a_push_deletes_only_what_an_earlier_push_wrote_and_nobody_changed(
     hub, online, tiny_encoder, tmp_path, caplog, capsys, monkeypatch
