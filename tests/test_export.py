@@ -49,8 +49,10 @@ def save_image_model(model, folder, channels):
     return str(folder)
 
 
-@pytest.fixture
-def saved_models(tiny_encoder, tmp_path):
+@pytest.fixture(scope="module")
+def saved_models(tiny_encoder, tmp_path_factory):
+    """One tiny saved model per family, built once per module: the tests read or copy them, never change them."""
+    tmp_path = tmp_path_factory.mktemp("saved_models")
     torch.manual_seed(0)
     return {
         "amsdff": save_text_model(
