@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .data import slug
-from .output_dir import MANIFEST_NAME, RUN, describe_files, file_record, read_manifest
+from .output_dir import MANIFEST_NAME, RUN, describe_files, file_record, folder_entries, read_manifest
 
 
 if TYPE_CHECKING:
@@ -341,22 +341,15 @@ def files_the_run_did_not_write(folder: str) -> list[str]:
     if manifest is None or manifest.get("kind") != RUN:
         return []
     ignored = [pattern for pattern in PUSH_IGNORE if pattern not in (LORA_ADAPTER_DIR, LORA_BASE_DIR)]
-    found = []
-    for root, dirs, names in os.walk(folder):  # as `stage` copies: ignored names at any depth, links followed
-        walked = []
-        for name in sorted(dirs) + sorted(names):
-            path = os.path.join(root, name)
-            relative = os.path.relpath(path, folder).replace(os.sep, "/")
-            if any(fnmatch.fnmatchcase(name, pattern) for pattern in ignored):
-                continue
-            if os.path.islink(path):
-                found.append(relative + ("/" if os.path.isdir(path) else ""))
-            elif name in dirs:
-                walked.append(name)
-            elif relative not in manifest["files"]:
-                found.append(relative)
-        dirs[:] = walked
-    return sorted(found)
+
+    def published(name: str) -> bool:  # as `stage` copies: an ignored name at any depth leaves out what it holds
+        return not any(fnmatch.fnmatchcase(part, pattern) for part in name.split("/") for pattern in ignored)
+
+    files, _, links = folder_entries(folder)
+    return sorted(
+        [name for name in files if published(name) and name not in manifest["files"]]
+        + [name for name in links if published(name)]
+    )
 
 
 def check_only_run_files(folder: str) -> None:

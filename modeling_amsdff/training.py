@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -259,12 +260,18 @@ class StrategyTrainer(Trainer):
             )
         return loss
 
-    def _finalize_training(self, trial, num_train_samples, start_time):
-        limit, self.args.save_total_limit = self.args.save_total_limit, None  # the Trainer's deletion below: ours
+    @contextmanager
+    def _trainers_rotation_off(self):
+        """--save_total_limit off while the Trainer would delete checkpoints by it; yields the limit, ours to apply."""
+        limit, self.args.save_total_limit = self.args.save_total_limit, None
         try:
-            output = super()._finalize_training(trial, num_train_samples, start_time)
+            yield limit
         finally:
             self.args.save_total_limit = limit
+
+    def _finalize_training(self, trial, num_train_samples, start_time):
+        with self._trainers_rotation_off() as limit:
+            output = super()._finalize_training(trial, num_train_samples, start_time)
         best = self.state.best_model_checkpoint and str(Path(self.state.best_model_checkpoint))
         if self.args.should_save and limit == 1 and best:
             # As the Trainer does at the end of training: a limit of one keeps the best checkpoint alone.
@@ -300,9 +307,9 @@ class StrategyTrainer(Trainer):
         checkpoint = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
         if self.args.should_save:
             claim(run_dir, checkpoint)
-        limit, self.args.save_total_limit = self.args.save_total_limit, None  # the Trainer's rotation: ours below
         try:
-            super()._save_checkpoint(model, trial)
+            with self._trainers_rotation_off() as limit:
+                super()._save_checkpoint(model, trial)
         except Exception as error:
             if is_disk_full(error, run_dir):
                 raise DiskFullError(
@@ -311,8 +318,6 @@ class StrategyTrainer(Trainer):
                     "--resume_from_checkpoint true."
                 ) from error
             raise
-        finally:
-            self.args.save_total_limit = limit
         if self.args.should_save:
             saved_args = os.path.join(run_dir, checkpoint, TRAINING_ARGS_NAME)
             if limit and os.path.isfile(saved_args):  # saved while the limit was off: the run's arguments as given
