@@ -62,7 +62,7 @@ from modeling_amsdff.arguments import (
     parse_config_overrides,
 )
 from modeling_amsdff.augmentation import Eda, TextAugmentationCollator, check_augmentation, load_wordnet
-from modeling_amsdff.data import DataError, DataFacts, clean_splits, prepare_text_data
+from modeling_amsdff.data import DataError, DataFacts, clean_splits, column_values, prepare_text_data
 from modeling_amsdff.experiments import side_run_arguments
 from modeling_amsdff.hub import hub_id
 from modeling_amsdff.inference import load_saved
@@ -264,11 +264,11 @@ def main(argv: list[str] | None = None) -> dict:
             f"--max_seq_length {data_args.max_seq_length} is longer than the model takes "
             f"({tokenizer.model_max_length} tokens): using {tokenizer.model_max_length}."
         )
-    test_texts = splits["test"]["text"] if "test" in splits else None  # for predictions.csv
+    test_texts = column_values(splits["test"], "text") if "test" in splits else None  # for predictions.csv
     splits = tokenize_splits(splits, tokenizer, data_args, training_args)
     if strategy.density_weighting:
         weights = density_weights(
-            np.asarray(splits["train"]["labels"]),
+            np.asarray(column_values(splits["train"], "labels")),
             strategy.density_bins,
             strategy.density_alpha,
             strategy.density_max_weight or None,

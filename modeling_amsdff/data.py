@@ -19,7 +19,7 @@ import datasets
 import numpy as np
 from datasets import DatasetDict, load_dataset
 
-from .offline_data import OFFLINE_DATASETS, DataError, split_dataset
+from .offline_data import OFFLINE_DATASETS, DataError, column_values, split_dataset
 from .registry import TEXT_REGRESSION, ModelFamily
 from .text_cleaning import clean_text
 
@@ -229,7 +229,7 @@ def truncate_splits(raw: DatasetDict, data_args) -> DatasetDict:
 
 def target_statistics(train_split, label_names: list[str]) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-target mean and standard deviation of the encoded training targets, for the config's normalisation."""
-    targets = np.asarray(train_split["labels"], dtype=np.float64).reshape(len(train_split), -1)
+    targets = np.asarray(column_values(train_split, "labels"), dtype=np.float64).reshape(len(train_split), -1)
     with np.errstate(over="ignore", invalid="ignore"):
         means, scales = targets.mean(0), targets.std(0)
     overflow = [name for name, mean, scale in zip(label_names, means, scales) if not np.isfinite([mean, scale]).all()]
@@ -373,7 +373,7 @@ def without_empty_texts(
 ) -> datasets.Dataset:
     """`dataset` without its empty texts when `drop_empty`, else refused if it has any; `after` names what made them
     empty (e.g. " after --clean_text"), `hint` what to check when nothing is left."""
-    empty = [i for i, text in enumerate(dataset["text"]) if not text]
+    empty = [i for i, text in enumerate(column_values(dataset, "text")) if not text]
     if empty and drop_empty:
         dataset = dataset.filter(lambda text: bool(text), input_columns="text")
         if len(dataset) == 0:
@@ -429,7 +429,7 @@ def label_kind(raw: DatasetDict, do_regression: bool | None, sources: dict[str, 
         return "multi_label_classification"
     if isinstance(feature, datasets.Value) and feature.dtype.startswith("float"):
         for split, dataset in raw.items():
-            values = dataset["label"]
+            values = column_values(dataset, "label")
             missing = [i for i, v in enumerate(values) if v is None or math.isnan(v)]
             present = [v for v in values if v is not None and not math.isnan(v)]
             if missing and all(float(v).is_integer() for v in present):
@@ -511,7 +511,7 @@ def collect_labels(
     found: dict[str, set[str]] = {}
     for split, dataset in raw.items():
         names = found[split] = set()
-        for index, value in enumerate(dataset["label"]):
+        for index, value in enumerate(column_values(dataset, "label")):
             values = value if kind == "multi_label_classification" else [value]
             if values is None or any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
                 raise DataError(f"The label of {locate(dataset, index, split)} is missing.")
@@ -557,7 +557,7 @@ def stack_label_columns(raw: DatasetDict, columns: Sequence[str]) -> DatasetDict
                     f"Label column {column!r} of the {split!r} split is not numeric ({feature}); "
                     "regression targets must be numbers."
                 )
-            check_targets(dataset, dataset[column], split, column)
+            check_targets(dataset, column_values(dataset, column), split, column)
 
         def stack(batch):
             return {"label": [list(map(float, values)) for values in zip(*(batch[c] for c in columns))]}
@@ -573,7 +573,7 @@ def encode_labels(raw: DatasetDict, kind: str, label2id: dict[str, int] | None) 
     out = DatasetDict()
     for split, dataset in raw.items():
         if kind == "regression":
-            check_targets(dataset, dataset["label"], split)
+            check_targets(dataset, column_values(dataset, "label"), split)
             out[split] = dataset.map(
                 lambda label: {"labels": [float(v) for v in label] if isinstance(label, list) else float(label)},
                 input_columns="label",

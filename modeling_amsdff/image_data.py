@@ -22,6 +22,7 @@ from .data import (
     DataError,
     DataFacts,
     collect_labels,
+    column_values,
     describe_source,
     encode_labels,
     label_kind,
@@ -145,7 +146,7 @@ def _sample_images(dataset: datasets.Dataset, image_column: str, limit: int, spl
 def image_names(dataset: datasets.Dataset, image_column: str) -> list[str]:
     """What names each image of a split for a person: its file (relative to the working folder when inside it), or
     its row when the images have no files (an in-memory data set such as Fashion-MNIST)."""
-    values = dataset.cast_column(image_column, datasets.Image(decode=False))[image_column]
+    values = column_values(dataset.cast_column(image_column, datasets.Image(decode=False)), image_column)
     names = []
     for index, value in enumerate(values):
         path = value.get("path") if isinstance(value, dict) else None

@@ -20,7 +20,7 @@ import transformers
 from transformers import AutoConfig, EarlyStoppingCallback, PreTrainedConfig, set_seed
 
 from .callbacks import LossComponentsCallback
-from .data import DataError, DataFacts
+from .data import DataError, DataFacts, column_values
 from .experiments import (
     LOWER_IS_BETTER,
     cross_validate,
@@ -291,7 +291,7 @@ def cross_validation_folds(training_args, splits: datasets.DatasetDict, facts: D
     anything is written, when the data cannot be cut so)."""
     if not (training_args.do_train and training_args.cross_validation_folds):
         return None
-    labels = np.asarray(splits["train"]["labels"])
+    labels = np.asarray(column_values(splits["train"], "labels"))
     count, seed = training_args.cross_validation_folds, training_args.seed
     return fold_indices(labels, facts.problem_type, count, seed, facts.label_names)
 
