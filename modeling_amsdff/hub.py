@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .data import slug
-from .output_dir import MANIFEST_NAME, RUN, describe_files, file_record, folder_entries, read_manifest
+from .output_dir import (
+    MANIFEST_NAME,
+    RUN,
+    describe_files,
+    file_record,
+    folder_entries,
+    read_manifest,
+    same_or_nested,
+)
 
 
 if TYPE_CHECKING:
@@ -352,16 +360,33 @@ def files_the_run_did_not_write(folder: str) -> list[str]:
     )
 
 
+def local_lora_base(folder: str) -> str | None:
+    """The local folder that the LoRA adapter of the run in `folder` applies to (`lora_base/` inside it for a new
+    model, or the saved model the run continued); None without an adapter, or when its base is a Hub model."""
+    config_path = os.path.join(folder, LORA_ADAPTER_DIR, "adapter_config.json")
+    if not os.path.isfile(config_path):
+        return None
+    with open(config_path) as handle:
+        base = json.load(handle).get("base_model_name_or_path")
+    return base if isinstance(base, str) and os.path.isdir(base) else None
+
+
 def check_only_run_files(folder: str) -> None:
     """Refuse to publish files the user put into a run's folder (notes, data, a link to anything), unless asked to
-    (`include_other_files`): a push uploads every file of the folder but checkpoints, logs and predictions."""
-    others = files_the_run_did_not_write(folder)
-    if others:
-        raise HubPushError(
-            f"{folder!r} holds files that train.py did not write there: {describe_files(others)}. A push publishes "
-            "every file of the folder (but checkpoints, logs and predictions.csv), so nothing was uploaded. Move "
-            "them out, or pass --include_other_files to publish them too."
-        )
+    (`include_other_files`): a push uploads every file of the folder but checkpoints, logs and predictions. A LoRA
+    run's base folder elsewhere (the saved model the run continued, pushed as `<repo_id>-lora-base`) is held to the
+    same rule."""
+    base = local_lora_base(folder)
+    for checked in [folder] + ([base] if base and not same_or_nested(folder, base) else []):
+        others = files_the_run_did_not_write(checked)
+        if others:
+            what = repr(folder) if checked == folder else f"{checked!r} (the base of the LoRA adapter, pushed too)"
+            raise HubPushError(
+                f"{what} holds files that train.py did not write there: "
+                f"{describe_files(others)}. A push publishes every file of the folder (but checkpoints, logs and "
+                "predictions.csv), so nothing was uploaded. Move them out, or pass --include_other_files to publish "
+                "them too."
+            )
 
 
 def write_adapter_card(adapter_dir: str, merged_repo: str, task: str, description: str) -> ModelCard:

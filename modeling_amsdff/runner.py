@@ -489,15 +489,17 @@ def predict_test_split(trainer, test_split, facts: DataFacts, predict_inputs: li
 
 
 def push_output_dir(training_args) -> str:
-    """Push the finished output folder (`push_folder`) to --hub_model_id (default: the folder's name); its URL."""
+    """Push the finished output folder (`push_folder`) to --hub_model_id (default: the folder's name); its URL. The
+    folder's manifest is written first, so that the push holds the run to what it wrote (`check_only_run_files`), as
+    amsdff-push does: links, files put into a saved checkpoint's folder, and a LoRA base folder's other files."""
     repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
+    record_folder(training_args.output_dir, RUN, keep_in_progress=True)
     url = push_folder(
         training_args.output_dir,
         repo_id,
         token=training_args.hub_token,
         private=training_args.hub_private_repo,
         revision=training_args.hub_revision,
-        include_other_files=True,  # the folder held only a run's files when the run started (check_output_dir)
     )
     print(f"Pushed {training_args.output_dir} to the Hub: {url}", flush=True)  # shown at any log level
     return url

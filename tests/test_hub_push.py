@@ -20,6 +20,8 @@ from transformers import (
     AutoTokenizer,
 )
 
+from modeling_amsdff.hub import HubPushError
+
 from helpers import FAST, PLOTS, run_without_package
 
 
@@ -294,6 +296,33 @@ def test_a_second_push_updates_the_repository_to_the_new_folder(hub, online, tin
     assert len(repo.commits) == 4 and "notes.txt" not in repo.files
     assert online(str(second), "test-org/updated", "--include_other_files") == 0
     assert repo.files["notes.txt"] == b"private notes" and "data/train.csv" in repo.files
+
+
+def test_a_lora_run_on_a_local_model_publishes_only_the_base_runs_files(
+    hub, online, tiny_encoder, tmp_path, capsys, monkeypatch
+):
+    """A LoRA run that continued a model saved by train.py pushes that folder as `<repo>-lora-base`: the notes the
+    owner keeps there are refused, by train.py --push_to_hub (the run's own folder holds only its files) and by
+    amsdff-push, until --include_other_files."""
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    data = tmp_path / "data.csv"
+    data.write_text("text,label\n" + "\n".join(f'"{s}",{i % 2}' for i, s in enumerate(SENTENCES * 4)))
+    base = tmp_path / "base"
+    train.main(["--model_name_or_path", tiny_encoder, "--train_file", str(data), "--output_dir", str(base), *FAST])
+    (base / "notes.txt").write_text("private notes")
+    out = tmp_path / "lora"
+    flags = ["--model_name_or_path", str(base), "--train_file", str(data), "--output_dir", str(out), "--use_lora"]
+    with pytest.raises(HubPushError, match=r"base of the LoRA adapter.*did not write there: notes.txt"):
+        train.main([*flags, "--push_to_hub", "--hub_model_id", "test-org/continued", *FAST])
+    assert not hub.repos  # nothing uploaded: the check comes first
+    assert json.loads((out / "lora_adapter" / "adapter_config.json").read_text())["base_model_name_or_path"] == str(
+        base
+    )
+    capsys.readouterr()
+    assert online(str(out), "test-org/continued") == 2
+    assert "did not write there: notes.txt" in capsys.readouterr().err and not hub.repos
+    assert online(str(out), "test-org/continued", "--include_other_files") == 0
+    assert hub.repos["test-org/continued-lora-base"].files["notes.txt"] == b"private notes"
 
 
 def test_a_push_deletes_only_what_an_earlier_push_wrote_and_nobody_changed(
