@@ -8,4 +8,6 @@ bash scripts/setup_env.sh
 . .venv/bin/activate
 python tests/fetch_transformers_tests.py
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_NO_ADVISORY_WARNINGS=1 TOKENIZERS_PARALLELISM=false
+# Waiting OpenMP threads sleep instead of spinning on the cores the other worker needs (tests/conftest.py).
+export OMP_WAIT_POLICY=PASSIVE
 python -m pytest -n "${PYTEST_WORKERS:-2}" --durations=25 "$@"
