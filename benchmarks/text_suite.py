@@ -537,18 +537,13 @@ def table(runs: list[dict]) -> str:
                     pairs = [
                         (run, reference_runs[run["seed"]]) for run in variant_runs if run["seed"] in reference_runs
                     ]
-                    parts, texts = [], []
-                    for metric in ("accuracy", "f1_macro"):
-                        paired = [100 * (ours[metric] - theirs[metric]) for ours, theirs in pairs]
-                        parts.append(statistics.mean(paired))
-                        spread = f" ± {statistics.stdev(paired):.1f}" if len(paired) > 1 else ""
-                        texts.append(f"{parts[-1]:+.1f}{spread}")
+                    parts, text = paired_differences(pairs)
                     if len(pairs) > 1:
                         stds = [100 * statistics.stdev([pair[i]["accuracy"] for pair in pairs]) for i in (0, 1)]
                         if abs(parts[0]) > max(stds):
                             (better if parts[0] > 0 else worse).append(task)
                     totals.append(parts)
-                    cells.append(f"{texts[0]} ({texts[1]})")
+                    cells.append(text)
                 mean = [statistics.mean(total[i] for total in totals) for i in (0, 1)]
                 mean_cell = f"{mean[0]:+.1f} ({mean[1]:+.1f})" if len(totals) == len(present) else ""
                 seed_list = ", ".join(map(str, sorted(seeds)))
@@ -558,6 +553,18 @@ def table(runs: list[dict]) -> str:
     lines += schedule_table(runs)
     lines += module_table(runs)
     return "\n".join(lines)
+
+
+def paired_differences(pairs: list[tuple[dict, dict]]) -> tuple[list[float], str]:
+    """The mean per-seed differences (first run minus second, points of test accuracy and macro-F1) over `pairs` of
+    runs of one seed each, and their cell: "mean ± std (mean ± std)"."""
+    means, texts = [], []
+    for metric in ("accuracy", "f1_macro"):
+        paired = [100 * (first[metric] - second[metric]) for first, second in pairs]
+        means.append(statistics.mean(paired))
+        spread = f" ± {statistics.stdev(paired):.1f}" if len(paired) > 1 else ""
+        texts.append(f"{means[-1]:+.1f}{spread}")
+    return means, f"{texts[0]} ({texts[1]})"
 
 
 def schedule_table(runs: list[dict]) -> list[str]:
@@ -587,14 +594,9 @@ def schedule_table(runs: list[dict]) -> list[str]:
                 if not pairs:
                     cells.append("")
                     continue
-                parts, texts = [], []
-                for metric in ("accuracy", "f1_macro"):
-                    paired = [100 * (longer[metric] - shorter[metric]) for longer, shorter in pairs]
-                    parts.append(statistics.mean(paired))
-                    spread = f" ± {statistics.stdev(paired):.1f}" if len(paired) > 1 else ""
-                    texts.append(f"{parts[-1]:+.1f}{spread}")
+                parts, text = paired_differences(pairs)
                 totals.append(parts)
-                cells.append(f"{texts[0]} ({texts[1]})")
+                cells.append(text)
             mean = [statistics.mean(total[i] for total in totals) for i in (0, 1)] if totals else None
             mean_cell = f"{mean[0]:+.1f} ({mean[1]:+.1f})" if mean and len(totals) == len(present) else ""
             lines.append(f"| {model} | " + " | ".join(cells) + f" | {mean_cell} |")
