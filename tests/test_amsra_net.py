@@ -1,9 +1,7 @@
-"""AMSRA-Net: shapes at the two data sets' sizes, ablations, parameter budget, bad input, image processor and
-pipeline."""
+"""AMSRA-Net: shapes at the two data sets' sizes, ablations, parameter budget, bad input, image processor. (The
+pipeline without this package: tests/test_train_image.py, on a trained model.)"""
 
-import json
 import os
-import textwrap
 
 import numpy as np
 import pytest
@@ -19,7 +17,6 @@ from modeling_amsdff import (
 )
 from modeling_amsdff.modeling_amsra_net import AmsraNetFeatureDecoupler, AmsraNetGatedSelfAttention
 
-from helpers import run_without_package
 from model_cases import image_inputs, tiny_amsra_config
 
 
@@ -284,39 +281,6 @@ def test_image_processor_converts_channels_and_round_trips(tmp_path):
     reloaded = AutoImageProcessor.from_pretrained(tmp_path)
     assert type(reloaded) is AmsraNetImageProcessor and reloaded.num_channels == 1
     torch.testing.assert_close(reloaded([grey, photo], return_tensors="pt")["pixel_values"], batch)
-
-
-def test_pipeline_classifies_pil_images_without_the_package(tmp_path):
-    from modeling_amsdff import AmsraNetImageProcessor
-
-    labels = ["t-shirt", "trouser", "pullover"]
-    config = tiny_amsra_config(
-        num_channels=1,
-        image_size=28,
-        id2label=dict(enumerate(labels)),
-        label2id={name: i for i, name in enumerate(labels)},
-    )
-    AmsraNetForImageClassification(config).save_pretrained(tmp_path / "model")
-    AmsraNetImageProcessor(
-        num_channels=1, size={"height": 28, "width": 28}, image_mean=[0.286], image_std=[0.353]
-    ).save_pretrained(tmp_path / "model")
-    script = textwrap.dedent(
-        """
-        import json, sys
-        import numpy as np
-        from PIL import Image
-        from transformers import pipeline
-        classifier = pipeline("image-classification", model=sys.argv[1], trust_remote_code=True)
-        grey = Image.fromarray((np.random.default_rng(0).random((28, 28)) * 255).astype("uint8"), "L")
-        photo = Image.fromarray((np.random.default_rng(1).random((64, 48, 3)) * 255).astype("uint8"), "RGB")
-        print(json.dumps([classifier(grey), classifier(photo), type(classifier.image_processor).__module__]))
-        """
-    )
-    grey, photo, module = json.loads(run_without_package(script, [str(tmp_path / "model")], tmp_path))
-    assert module.startswith("transformers_modules.")
-    for predictions in (grey, photo):
-        assert {p["label"] for p in predictions} <= set(labels)
-        assert abs(sum(p["score"] for p in predictions) - 1.0) < 1e-4
 
 
 def test_offline_fashion_mnist_loads_with_named_classes(fashion_mnist_available):

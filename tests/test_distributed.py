@@ -85,6 +85,7 @@ def test_two_processes_split_the_data_and_save_one_model(launcher, tiny_encoder,
         "--save_strategy",
         "no",
         "--use_cpu",
+        "--no_plots",
         "--do_train",
         "--do_eval",
     ]

@@ -103,19 +103,27 @@ def test_amsra_net_end_to_end_on_fashion_mnist(fashion_mnist_available, tmp_path
     parsed = {result.metric_type: result.metric_value for result in card.data.eval_results}
     assert parsed["accuracy"] == round(results["predict_accuracy"], 4)
 
-    # The saved folder is a complete repo: the pipeline classifies a colour photo-like PNG without this package.
+    # The saved folder is a complete repo: without this package, the pipeline classifies a colour photo-like PNG of
+    # another size (a file path) and a greyscale PIL image, through the folder's own processor code.
     picture = tmp_path / "boot.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(picture)
     script = textwrap.dedent(
         """
         import json, sys
+        import numpy as np
+        from PIL import Image
         from transformers import pipeline
-        classifier = pipeline("image-classification", model=sys.argv[1], trust_remote_code=True, top_k=3)
-        print(json.dumps(classifier(sys.argv[2])))
+        classifier = pipeline("image-classification", model=sys.argv[1], trust_remote_code=True)
+        grey = Image.fromarray((np.random.default_rng(0).random((28, 28)) * 255).astype("uint8"), "L")
+        print(json.dumps([classifier(sys.argv[2], top_k=3), classifier(grey, top_k=classifier.model.config.num_labels),
+                          type(classifier.image_processor).__module__]))
         """
     )
-    top = json.loads(run_without_package(script, [str(out), str(picture)], tmp_path))
-    assert len(top) == 3 and {entry["label"] for entry in top} <= set(config["id2label"].values())
+    top, every, module = json.loads(run_without_package(script, [str(out), str(picture)], tmp_path))
+    labels = set(config["id2label"].values())
+    assert len(top) == 3 and {entry["label"] for entry in top} <= labels
+    assert {entry["label"] for entry in every} == labels and abs(sum(entry["score"] for entry in every) - 1) < 1e-4
+    assert module.startswith("transformers_modules."), module
 
 
 @pytest.mark.slow
