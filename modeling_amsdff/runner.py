@@ -491,7 +491,7 @@ def predict_test_split(trainer, test_split, facts: DataFacts, predict_inputs: li
 def push_output_dir(training_args) -> str:
     """Push the finished output folder (`push_folder`) to --hub_model_id (default: the folder's name); its URL. The
     folder's manifest is written first, so that the push holds the run to what it wrote (`check_only_run_files`), as
-    amsdff-push does: links, files put into a saved checkpoint's folder, and a LoRA base folder's other files."""
+    amsdff-push does (links in the folder, and the other files of a LoRA run's base folder elsewhere)."""
     repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
     record_folder(training_args.output_dir, RUN, keep_in_progress=True)
     url = push_folder(
