@@ -23,10 +23,14 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from .data import slug
 from .output_dir import (
     MANIFEST_NAME,
+    PREDICTIONS_FILE,
     RUN,
+    adopt_files,
+    code_modules,
     describe_files,
     file_record,
     folder_entries,
+    may_write,
     read_manifest,
     same_or_nested,
 )
@@ -40,6 +44,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("train")
 
 MODEL_CARDS_DIR = Path(__file__).resolve().parent / "model_cards"
+# Where a run writes its model card: README.md, or beside it when a file of that name appeared while the run went on.
+RUN_CARD_NAMES = ("README.md", "MODEL_CARD.md")
 # Metric keys of train.py's results -> (type, name, arguments) of the card's model-index: the Hub's metric types,
 # with the averaging of F1 in its arguments.
 CARD_METRICS = {
@@ -71,6 +77,7 @@ def write_model_card(
     metric_names: dict[str, str | tuple[str, str, dict | None]],
     dataset_split: str = "test",
     tags: tuple[str, ...] = (),
+    file_name: str = "README.md",
     license: str = "apache-2.0",
     dataset_type: str | None = None,
     language: str | None = None,
@@ -124,7 +131,7 @@ def write_model_card(
         metrics=metrics,
         **template_kwargs,
     )
-    card.save(os.path.join(output_dir, "README.md"))
+    card.save(os.path.join(output_dir, file_name))
     return card
 
 
@@ -147,9 +154,10 @@ def write_run_card(
     plots: list[tuple[str, str]] = (),
     experiments: dict | None = None,
     lora: dict | None = None,
-) -> ModelCard:
+) -> ModelCard | None:
     """The model card of a finished `train.py` run, in its output folder: the family's description and template, the
-    data, the test (else validation) metrics as `model-index`, the hyperparameters and the machine."""
+    data, the test (else validation) metrics as `model-index`, the hyperparameters and the machine. Never written over
+    a file the run cannot prove its own (`may_write`): then beside it, or not at all (None), with a warning."""
     args = trainer.args
     config = trainer.model.config
     prefix = "predict" if args.do_predict else "eval"
@@ -190,8 +198,22 @@ def write_run_card(
         )
     split = "test" if args.do_predict else "validation"
     adapter_path = os.path.abspath(os.path.join(args.output_dir, LORA_ADAPTER_DIR))
-    return write_model_card(
+    file_name = next((name for name in RUN_CARD_NAMES if may_write(args.output_dir, name)), None)
+    if file_name is None:
+        logger.warning(
+            f"No model card written: {' and '.join(RUN_CARD_NAMES)} in {args.output_dir} are not this run's (they "
+            "appeared while it went on) and are left alone. Move them out and train again to get the card."
+        )
+        return None
+    if file_name != RUN_CARD_NAMES[0]:
+        logger.warning(
+            f"{os.path.join(args.output_dir, RUN_CARD_NAMES[0])} is not this run's (it appeared while the run went "
+            f"on) and is left alone; the model card is in {file_name}. A push needs the card as README.md: move "
+            f"yours out and rename {file_name}."
+        )
+    card = write_model_card(
         args.output_dir,
+        file_name=file_name,
         template="image-model" if family.is_image else "text-model",
         model_name=args.hub_model_id or os.path.basename(os.path.normpath(args.output_dir)),
         base_model=base_model,
@@ -232,6 +254,8 @@ def write_run_card(
         ),
         **template_values,
     )
+    adopt_files(args.output_dir, [file_name])
+    return card
 
 
 # ---- pushing a saved folder ----------------------------------------------------------------------------------------
@@ -240,7 +264,7 @@ def write_run_card(
 # own (see `push_folder`).
 PUSH_IGNORE = (
     MANIFEST_NAME,
-    "predictions.csv",  # the test inputs, one per row: the user's data, not part of the model
+    PREDICTIONS_FILE,  # the test inputs, one per row: the user's data, not part of the model
     "checkpoint-*",
     "runs",
     "__pycache__",
@@ -275,20 +299,7 @@ def check_repository_folder(folder: str) -> dict:
     auto_map = config.get("auto_map") or {}
     if not auto_map:
         raise HubPushError(f"{config_path} has no auto_map: `trust_remote_code=True` could not find the model code.")
-    missing = []
-    pending = sorted({reference.split("--")[-1].rsplit(".", 1)[0] for reference in auto_map.values()})
-    seen = set()
-    while pending:  # the modules auto_map names, and the relative imports of those modules
-        module = pending.pop()
-        if module in seen:
-            continue
-        seen.add(module)
-        path = os.path.join(folder, f"{module}.py")
-        if not os.path.isfile(path):
-            missing.append(f"{module}.py")
-            continue
-        with open(path) as handle:
-            pending += re.findall(r"^\s*from \.(\w+) import", handle.read(), re.MULTILINE)
+    missing = code_modules(folder)[1]
     weights = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
     if not any(os.path.isfile(os.path.join(folder, name)) for name in weights):
         missing.append("model.safetensors")
@@ -353,22 +364,31 @@ def files_the_run_did_not_write(folder: str) -> list[str]:
     def published(name: str) -> bool:  # as `stage` copies: an ignored name at any depth leaves out what it holds
         return not any(fnmatch.fnmatchcase(part, pattern) for part in name.split("/") for pattern in ignored)
 
+    listed = manifest["files"]
+    aside = listed.get(RUN_CARD_NAMES[1])
+
+    def the_runs(name: str) -> bool:  # listed; or the card the run wrote aside, renamed README.md as it said to
+        return name in listed or (name == RUN_CARD_NAMES[0] and _unchanged(folder, name, aside))
+
     files, _, links = folder_entries(folder)
-    return sorted(
-        [name for name in files if published(name) and name not in manifest["files"]]
-        + [name for name in links if published(name)]
-    )
+    return sorted(name for name in [*(name for name in files if not the_runs(name)), *links] if published(name))
 
 
-def local_lora_base(folder: str) -> str | None:
-    """The local folder that the LoRA adapter of the run in `folder` applies to (`lora_base/` inside it for a new
-    model, or the saved model the run continued); None without an adapter, or when its base is a Hub model."""
+def lora_base_of(folder: str) -> str | None:
+    """What the LoRA adapter of the run in `folder` applies to (its `base_model_name_or_path`): a local folder
+    (`lora_base/` inside it for a new model, or the saved model the run continued) or a Hub id; None without one."""
     config_path = os.path.join(folder, LORA_ADAPTER_DIR, "adapter_config.json")
     if not os.path.isfile(config_path):
         return None
     with open(config_path) as handle:
         base = json.load(handle).get("base_model_name_or_path")
-    return base if isinstance(base, str) and os.path.isdir(base) else None
+    return base if isinstance(base, str) and base else None
+
+
+def local_lora_base(folder: str) -> str | None:
+    """The LoRA base of the run in `folder` (`lora_base_of`) when it is a local folder."""
+    base = lora_base_of(folder)
+    return base if base and os.path.isdir(base) else None
 
 
 def check_only_run_files(folder: str) -> None:
@@ -597,10 +617,8 @@ def push_folder(
         adapter_repo = lora_base = None
         with tempfile.TemporaryDirectory() as staging:
             if os.path.isdir(adapter_dir):
-                adapter_repo = f"{repo_id}-lora"
-                with open(os.path.join(adapter_dir, "adapter_config.json")) as handle:
-                    lora_base = json.load(handle)["base_model_name_or_path"]
-                if os.path.isdir(lora_base):  # a new model's starting point: pushed as a repository of its own
+                adapter_repo, lora_base = f"{repo_id}-lora", lora_base_of(folder)
+                if local_lora_base(folder):  # a new model's starting point: pushed as a repository of its own
                     base_folder, lora_base = lora_base, f"{repo_id}-lora-base"
                     staged = stage(base_folder, os.path.join(staging, "base"))
                     staged_lora_base(staged, adapter_repo, hub_url)

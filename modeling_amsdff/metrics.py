@@ -133,9 +133,6 @@ def confusion(logits: np.ndarray, labels: np.ndarray, num_labels: int) -> list[l
     return confusion_matrix(labels, logits_of(logits).argmax(-1), labels=list(range(num_labels))).tolist()
 
 
-PREDICTIONS_FILE = "predictions.csv"
-
-
 def write_predictions(
     path: str, predictions, label_ids: np.ndarray | None, problem_type: str, label_names: list[str], inputs: list[str]
 ) -> int:

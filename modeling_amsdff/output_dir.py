@@ -81,7 +81,18 @@ RUN_FILES = (
     "hyperparameter_search.json",
     "cross_validation_results.json",
 )
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", *TOKENIZER_FILES)
+# Beyond those, the names of files this version's runs write (a file of another name that appears while a run goes on
+# is not the run's, `record_folder`); the run's card (README.md) and predictions are listed as it writes them
+# (`adopt_files`), as an owner may well put files of those names into the folder.
+PREDICTIONS_FILE = "predictions.csv"
+RUN_SUBFOLDER_CARDS = ("lora_adapter/README.md", "lora_base/README.md")
+ADAPTER_FILES = (
+    "adapter_config.json",
+    "adapter_model.safetensors",
+    "adapter_model.bin",
+    "preprocessor_config.json",
+    *TOKENIZER_FILES,
+)
 EXPORT_FILES = (
     "model.onnx",
     "model.onnx.data",
@@ -196,11 +207,14 @@ def _package_version() -> str:
 
 
 def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dict:
-    """Write the manifest of `folder` listing every file in it now (with its size and hash), as written by `kind`.
+    """Write the manifest of `folder` listing the files in it now (with their size and hash), as written by `kind`.
 
     Call it when the command has finished writing, on a folder that held only files it owns when the command started
-    (`check_folder_owned`): what is there then is the command's. `keep_in_progress` keeps the folders claimed as being
-    written (`claim`), for a manifest written while a run goes on.
+    (`check_folder_owned`). For an export (written in a fresh folder) every file there is the command's. A training run
+    goes on for hours, while its owner may put files into its folder: a file that appeared or changed since the
+    manifest listed it is taken for the run's only if a run writes files of its name (`_run_writes`); any other is
+    left out (or keeps its earlier record, so that it reads as changed), is named in a warning, and stays the user's.
+    `keep_in_progress` keeps the folders claimed as being written (`claim`), for a manifest written during a run.
     """
     previous = read_manifest(folder) or {}
     known = previous.get("files", {})
@@ -210,14 +224,26 @@ def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dic
     saved -= set(previous.get("in_progress", []))
     files, empty, _ = folder_entries(folder)
     known_folders = previous.get("folders", [])
-    listed = {}
+    listed, others = {}, []
     for name in files:
         if name == MANIFEST_NAME:
             continue
-        if name.split("/", 1)[0] not in saved:
-            listed[name] = file_record(os.path.join(folder, name), known.get(name))
-        elif name in known:
-            listed[name] = known[name]
+        before = known.get(name) if isinstance(known.get(name), dict) else {}
+        record = file_record(os.path.join(folder, name), before)
+        if [before.get("size"), before.get("sha256")] == [record["size"], record["sha256"]]:
+            listed[name] = record  # unchanged since it was listed
+        elif name.split("/", 1)[0] in saved or (kind == RUN and not _run_writes(folder, name)):
+            others.append(name)
+            if name in known:
+                listed[name] = known[name]
+        else:
+            listed[name] = record
+    if others:
+        logger.warning(
+            f"{folder}: {describe_files(others)} appeared or changed while the run went on, and a run does not write "
+            f"files of these names: they are not listed as the run's ({MANIFEST_NAME}), so later commands leave them "
+            "alone (and refuse to overwrite the folder or push them until they are moved out)."
+        )
     manifest = {
         "kind": kind,
         "written_by": f"modeling_amsdff {_package_version()}",
@@ -227,6 +253,29 @@ def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dic
     }
     _write_manifest(folder, manifest)
     return manifest
+
+
+def adopt_files(folder: str, names: list[str]) -> None:
+    """List the files `names` (relative to `folder`), which the command has just written there, in its manifest: the
+    files whose names alone do not prove them the run's (its model card, its predictions). No-op without a manifest."""
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return
+    manifest["files"].update({name: file_record(os.path.join(folder, name)) for name in names})
+    _write_manifest(folder, manifest)
+
+
+def may_write(folder: str, name: str) -> bool:
+    """Whether a run may write `name` (relative to its output folder `folder`): nothing is there, or the file there is
+    listed in the folder's manifest of a run and unchanged since (its own, or an earlier run's it replaces)."""
+    path = os.path.join(folder, name)
+    if not os.path.lexists(path):
+        return True
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("kind") != RUN or os.path.islink(path) or not os.path.isfile(path):
+        return False
+    record = manifest["files"].get(name)
+    return isinstance(record, dict) and record.get("sha256") == file_record(path)["sha256"]
 
 
 def claim(folder: str, relative: str) -> None:
@@ -257,27 +306,34 @@ def record_subfolder(folder: str, relative: str) -> None:
 # ---- whose files are in a folder ---------------------------------------------------------------------------------
 
 
-def _imported_code(folder: str) -> set[str]:
-    """The `*.py` files of a saved model folder that its config's `auto_map` names, and the modules they import
-    (`from .x import`), recursively: the code the model needs."""
-    try:
-        with open(os.path.join(folder, "config.json")) as handle:
-            config = json.load(handle)
-        auto_map = config.get("auto_map") or {} if isinstance(config, dict) else {}
-    except (OSError, ValueError):
-        return set()
-    references = [value for value in auto_map.values() if isinstance(value, str)]
+def code_modules(folder: str) -> tuple[set[str], list[str]]:
+    """The `*.py` files that a saved model folder's `auto_map`s name (the config's, the image processor's, the
+    tokenizer's) and the modules they import (`from .x import`), recursively: the code `trust_remote_code` loads.
+    Returns (those present, those named but missing)."""
+    references = []
+    for name in ("config.json", "preprocessor_config.json", "tokenizer_config.json"):
+        try:
+            with open(os.path.join(folder, name)) as handle:
+                saved = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        auto_map = saved.get("auto_map") if isinstance(saved, dict) else None
+        for value in (auto_map or {}).values() if isinstance(auto_map, dict) else []:
+            references += [value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)]
     pending = [reference.split("--")[-1].rsplit(".", 1)[0] for reference in references]
-    found = set()
+    found, missing = set(), []
     while pending:
         module = pending.pop()
+        if module in found or f"{module}.py" in missing:
+            continue
         path = os.path.join(folder, f"{module}.py")
-        if module in found or not os.path.isfile(path):
+        if not os.path.isfile(path):
+            missing.append(f"{module}.py")
             continue
         found.add(module)
         with open(path, errors="replace") as handle:
             pending += re.findall(r"^\s*from \.(\w+) import", handle.read(), re.MULTILINE)
-    return {f"{module}.py" for module in found}
+    return {f"{module}.py" for module in found}, sorted(missing)
 
 
 def _matches(name: str, patterns: tuple[str, ...]) -> bool:
@@ -288,18 +344,24 @@ def _earlier_run_owns(folder: str, name: str) -> bool:
     """Whether a run of an earlier version (no manifest) wrote `name` (relative to its output folder `folder`)."""
     parts = name.split("/")
     if len(parts) == 1:
-        return _matches(name, RUN_FILES) or name in _imported_code(folder)
+        return _matches(name, RUN_FILES) or name in code_modules(folder)[0]
     top, rest = parts[0], "/".join(parts[1:])
-    if CHECKPOINT.match(top) or top == "lora_base":
-        patterns = CHECKPOINT_FILES if CHECKPOINT.match(top) else SAVED_MODEL_FILES
-        return len(parts) == 2 and (_matches(rest, patterns) or rest in _imported_code(os.path.join(folder, top)))
-    if top == "lora_adapter":
-        return len(parts) == 2 and _matches(rest, ADAPTER_FILES)
+    # checkpoints and the LoRA folders: files of those names, and the code their configs name
+    patterns = {"lora_base": SAVED_MODEL_FILES, "lora_adapter": ADAPTER_FILES}.get(top)
+    if CHECKPOINT.match(top) or patterns:
+        patterns = patterns or CHECKPOINT_FILES
+        return len(parts) == 2 and (_matches(rest, patterns) or rest in code_modules(os.path.join(folder, top))[0])
     if top == "plots":
         return len(parts) == 2 and rest.endswith(".png")
     if top == "runs":  # TensorBoard: runs/<time_host>/events.out.tfevents.*
         return len(parts) >= 3 and parts[-1].startswith("events.out.tfevents.")
     return False
+
+
+def _run_writes(folder: str, name: str) -> bool:
+    """Whether a run of this version writes files named `name` (relative to its output folder `folder`): those of
+    earlier versions' runs and the LoRA folders' cards; not the run's card and predictions (`adopt_files`)."""
+    return name in RUN_SUBFOLDER_CARDS or _earlier_run_owns(folder, name)
 
 
 def _earlier_export_owns(folder: str, name: str) -> bool:

@@ -33,14 +33,17 @@ from .experiments import (
 from .hub import HubPushError, push_folder, write_run_card
 from .inference import load_saved
 from .lora import finish_lora, start_lora
-from .metrics import PREDICTIONS_FILE, build_compute_metrics, confusion, per_class_report, write_predictions
+from .metrics import build_compute_metrics, confusion, per_class_report, write_predictions
 from .output_dir import (
+    PREDICTIONS_FILE,
     RUN,
     DiskFullError,
     OutputDirError,
+    adopt_files,
     check_output_dir,
     discard_previous_run,
     is_disk_full,
+    may_write,
     record_folder,
     remove_final_model,
     resolve_resume_checkpoint,
@@ -479,11 +482,15 @@ def predict_test_split(trainer, test_split, facts: DataFacts, predict_inputs: li
     trainer.save_metrics(
         "predict", dict(metrics, predict_confusion_matrix=confusion_matrix, predict_per_class=per_class)
     )
-    if trainer.is_world_process_zero() and predict_inputs is not None:
-        path = os.path.join(trainer.args.output_dir, PREDICTIONS_FILE)
+    path = os.path.join(trainer.args.output_dir, PREDICTIONS_FILE)
+    writes = trainer.is_world_process_zero() and predict_inputs is not None
+    if writes and not may_write(trainer.args.output_dir, PREDICTIONS_FILE):
+        logger.warning(f"{path} is not this run's (it appeared while the run went on): no predictions written.")
+    elif writes:
         count = write_predictions(
             path, prediction.predictions, prediction.label_ids, facts.problem_type, facts.label_names, predict_inputs
         )
+        adopt_files(trainer.args.output_dir, [PREDICTIONS_FILE])
         logger.info(f"Predictions for the {count} test examples: {path}")
     return prediction, metrics, {"confusion_matrix": confusion_matrix, "per_class": per_class}
 

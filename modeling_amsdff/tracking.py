@@ -27,14 +27,15 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from .hub import stage
+from .hub import RUN_CARD_NAMES, files_the_run_did_not_write, stage
+from .output_dir import RUN, describe_files, record_folder
 from .plots import PLOTS_DIR
 
 
 logger = logging.getLogger("train")
 
 LOGGED_FILES = (
-    "README.md",
+    *RUN_CARD_NAMES,
     "all_results.json",
     "predict_results.json",
     "eval_results.json",
@@ -230,19 +231,25 @@ def final_metrics(results: dict) -> dict[str, float]:
 
 
 def run_files(output_dir: str) -> list[str]:
-    """The files of `output_dir` that a tracked run keeps (relative paths): the card, the metric files, the plots."""
+    """The files of `output_dir` that a tracked run keeps (relative paths): the card, the metric files, the plots;
+    only those the run wrote (not a README.md of the owner's, `files_the_run_did_not_write`)."""
     names = [name for name in LOGGED_FILES if os.path.isfile(os.path.join(output_dir, name))]
     plots = os.path.join(output_dir, PLOTS_DIR)
     if os.path.isdir(plots):
         names += [
             f"{PLOTS_DIR}/{name}" for name in sorted(os.listdir(plots)) if os.path.isfile(os.path.join(plots, name))
         ]
-    return names
+    others = set(files_the_run_did_not_write(output_dir))
+    return [name for name in names if name not in others]
 
 
 def log_run_outputs(runs: dict, output_dir: str, results: dict, registered_model_name: str | None = None) -> None:
     """Every numeric final metric of `results`, and the plots, model card and metric files of `output_dir`, in each
-    tracked run; then the final model registered in MLflow when a name is given."""
+    tracked run; then the final model registered in MLflow when a name is given. Only files the run wrote: its
+    manifest is brought up to date first (`record_folder`), and files that appeared otherwise are left out."""
+    if runs["mlflow"] is None and runs["wandb"] is None:
+        return
+    record_folder(output_dir, RUN, keep_in_progress=True)
     if runs["mlflow"] is not None:
         log_to_mlflow(runs["mlflow"], output_dir, results)
         if registered_model_name:
@@ -275,6 +282,14 @@ def register_model(run, output_dir: str, name: str) -> None:
     """The final model of `output_dir` (the files a Hub push would publish: `hub.stage`) logged under the run's
     artifact path `model`, then registered as a new version of the registered model `name` (created when new), its
     description the model card's text."""
+    others = files_the_run_did_not_write(output_dir)
+    if others:
+        logger.warning(
+            f"The model was not registered as {name!r}: {output_dir} holds files train.py did not write there "
+            f"({describe_files(others)}), which the registered model would publish. Move them out and register the "
+            "folder's model yourself."
+        )
+        return
     import mlflow
     from huggingface_hub import ModelCard
     from mlflow.exceptions import MlflowException
@@ -290,7 +305,7 @@ def register_model(run, output_dir: str, name: str) -> None:
     except MlflowException as error:
         if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
             raise
-    card = os.path.join(output_dir, "README.md")
+    card = os.path.join(output_dir, RUN_CARD_NAMES[0])
     with open(os.path.join(output_dir, "config.json")) as handle:
         model_type = json.load(handle).get("model_type", "")
     version = client.create_model_version(

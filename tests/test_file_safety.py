@@ -10,9 +10,12 @@ import sys
 
 import pytest
 import torch
+from huggingface_hub import ModelCard
 
+from modeling_amsdff import runner
 from modeling_amsdff.data import DataError
 from modeling_amsdff.export import ExportError, export_onnx, graph_opset
+from modeling_amsdff.hub import HubPushError, check_only_run_files, check_repository_folder
 from modeling_amsdff.output_dir import (
     MANIFEST_NAME,
     DiskFullError,
@@ -174,6 +177,41 @@ def test_overwrite_replaces_a_runs_own_files(trained_run, tiny_encoder, data_csv
     (legacy / "README.md").unlink()
     train.main([*run_args(tiny_encoder, data_csv, legacy), "--overwrite_output_dir"])
     assert (legacy / MANIFEST_NAME).is_file() and not (legacy / "checkpoint-2").exists()
+
+
+def test_files_put_into_a_run_folder_while_it_trains_stay_the_users(
+    tiny_encoder, data_csv, tmp_path, monkeypatch, caplog
+):
+    """The owner writes into a run's folder while it trains: the run lists none of it as its own, writes its card
+    beside the owner's README.md and no predictions over theirs, and a later overwrite or push refuses, naming them."""
+    out, real, mine = tmp_path / "run", runner.train_and_save, {}
+
+    def train_and_save(*args, **kwargs):
+        mine.update(put(out, {"README.md": "# Mine", "predictions.csv": "a,b", "notes.txt": "x", "data/x.csv": "a"}))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "train_and_save", train_and_save)
+    with caplog.at_level("WARNING", logger="train"):
+        train.main(run_args(tiny_encoder, data_csv, out))
+    assert_kept(out, mine)
+    listed = json.loads((out / MANIFEST_NAME).read_text())["files"]
+    assert not set(mine) & set(listed) and {"MODEL_CARD.md", "model.safetensors", "trainer_state.json"} <= set(listed)
+    assert "README.md, data/x.csv, notes.txt, predictions.csv appeared or changed while the run" in caplog.text
+    assert "the model card is in MODEL_CARD.md" in caplog.text and "no predictions written" in caplog.text
+    assert ModelCard.load(out / "MODEL_CARD.md").data.model_name == "run"
+
+    before = snapshot(out)
+    with pytest.raises(OutputDirError) as refused:
+        train.main([*run_args(tiny_encoder, data_csv, out), "--overwrite_output_dir"])
+    assert all(name in str(refused.value) for name in mine)
+    assert snapshot(out) == before
+    with pytest.raises(HubPushError, match=r"did not write there: README.md, data/x.csv, notes.txt\. A push"):
+        check_only_run_files(str(out))
+    for name in ("README.md", "notes.txt", "data/x.csv"):  # the owner moves theirs out, and renames the card
+        os.rename(out / name, tmp_path / os.path.basename(name))
+    os.rename(out / "MODEL_CARD.md", out / "README.md")
+    check_only_run_files(str(out))
+    check_repository_folder(str(out))
 
 
 @pytest.mark.parametrize("best", [False, True], ids=["newest-kept", "best-kept"])

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from modeling_amsdff import runner
+
 from helpers import FAST, PLOTS
 
 
@@ -215,6 +217,21 @@ def test_mlflow_registers_each_trained_model_as_a_new_version(tiny_encoder, tmp_
     ).read_bytes()
     model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)
     assert model.config.model_type == "amsdff"
+
+    out, train_and_save = tmp_path / "third", runner.train_and_save
+
+    def owner_writes_meanwhile(*args, **kwargs):  # the owner puts a README.md and notes into the folder as it trains
+        (out / "README.md").write_text("# Mine")
+        (out / "notes.txt").write_text("private")
+        return train_and_save(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "train_and_save", owner_writes_meanwhile)
+    train.main(["--model_name_or_path", tiny_encoder, "--output_dir", str(out), *TINY_BUDGET, *flags])
+    assert len(client.search_model_versions("name='sentiment'")) == 2  # not registered: it would publish their files
+    third = mlflow.search_runs(experiment_ids=["0"], order_by=["start_time DESC"])["run_id"][0]
+    logged = {entry.path for entry in client.list_artifacts(third)}
+    assert "MODEL_CARD.md" in logged and "README.md" not in logged and "notes.txt" not in logged
+    assert (out / "README.md").read_text() == "# Mine"
 
 
 @pytest.mark.parametrize(
