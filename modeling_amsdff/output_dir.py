@@ -240,9 +240,9 @@ def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dic
             listed[name] = record
     if others:
         logger.warning(
-            f"{folder}: {describe_files(others)} appeared or changed while the run went on, and a run does not write "
-            f"files of these names: they are not listed as the run's ({MANIFEST_NAME}), so later commands leave them "
-            "alone (and refuse to overwrite the folder or push them until they are moved out)."
+            f"{folder}: {describe_files(others)} appeared or changed while the run went on, not written by it (it "
+            f"writes no files of these names there): they are not listed as the run's ({MANIFEST_NAME}), so later "
+            "commands leave them alone (and refuse to overwrite the folder or push them until they are moved out)."
         )
     manifest = {
         "kind": kind,
