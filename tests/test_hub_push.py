@@ -485,3 +485,27 @@ def test_a_pushed_lora_run_loads_with_peft_auto_classes(hub, tiny_encoder, tmp_p
         .splitlines()[-1]
     )
     assert report["base"] == "test-org/tiny-lora-lora-base" and report["difference"] < 1e-4, report
+
+
+def test_the_code_an_image_processor_needs_is_part_of_a_complete_folder(tmp_path):
+    """`trust_remote_code` loads the image processor's code from the folder too (its auto_map is in
+    preprocessor_config.json, not config.json): a folder without it is refused, and a run's listing counts it as the
+    run's."""
+    from modeling_amsdff import CctForImageClassification
+    from modeling_amsdff.hub import HubPushError, check_repository_folder
+    from modeling_amsdff.image_processing_cct import CctImageProcessor
+    from modeling_amsdff.output_dir import code_modules
+
+    from model_cases import tiny_cct_config
+
+    folder = tmp_path / "saved"
+    CctForImageClassification(tiny_cct_config()).save_pretrained(folder)
+    CctImageProcessor().save_pretrained(folder)
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\ntags: [custom_code]\n---\n# A model\n")
+    present, missing = code_modules(str(folder))
+    assert {"modeling_cct.py", "image_processing_cct.py", "image_processing_channel_conversion.py"} <= present
+    assert missing == []
+    check_repository_folder(str(folder))
+    (folder / "image_processing_cct.py").unlink()
+    with pytest.raises(HubPushError, match=r"missing: image_processing_cct.py"):
+        check_repository_folder(str(folder))
