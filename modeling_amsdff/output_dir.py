@@ -30,6 +30,7 @@ RUN, EXPORT = "train.py", "amsdff-export"  # the kinds of folder a manifest desc
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 MODEL_FILES = ("config.json", *WEIGHT_FILES, "adapter_config.json")
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+FINAL_SAVE = "."  # in a manifest's in_progress: the run was saving its final model at the top of its folder
 TRUE = ("true", "yes", "1", "latest")
 
 # ---- the names that runs of earlier versions (no manifest) gave their files ----------------------------------------
@@ -289,6 +290,17 @@ def claim(folder: str, relative: str) -> None:
     _write_manifest(folder, manifest)
 
 
+def claim_final_save(folder: str) -> None:
+    """Record in the manifest of `folder` that the run is about to save its final model there: files of the names a
+    saved model has count as the run's even when the run is killed before it can list them. No-op without a
+    manifest; the run's last listing (`record_folder`) ends the claim."""
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return
+    manifest["in_progress"] = sorted({*manifest.get("in_progress", []), FINAL_SAVE})
+    _write_manifest(folder, manifest)
+
+
 def record_subfolder(folder: str, relative: str) -> None:
     """List the files of the subfolder `relative` (a checkpoint just saved) in the manifest of `folder`, and drop files
     of subfolders that no longer exist (checkpoints the Trainer rotated away). No-op without a manifest."""
@@ -386,14 +398,15 @@ def unowned_files(folder: str, kind: str, under: str | None = None) -> list[str]
         return links + [name for name in files if not owns(folder, name)] + [f"{name}/" for name in empty]
     if manifest.get("kind") != kind:
         return [name for name in files + links if name != MANIFEST_NAME] + [f"{name}/" for name in empty]
-    claims = manifest.get("in_progress")
-    claimed = (
-        [name for name in claims if isinstance(name, str) and name.strip("./")] if isinstance(claims, list) else []
-    )
+    claims = manifest.get("in_progress") if isinstance(manifest.get("in_progress"), list) else []
+    claimed = [name for name in claims if isinstance(name, str) and name.strip("./")]
+    final_save = kind == RUN and FINAL_SAVE in claims
     listed, foreign = manifest["files"], list(links)
     for name in files:
         if name == MANIFEST_NAME:
             continue
+        if final_save and "/" not in name and _run_writes(folder, name):
+            continue  # the run was saving its final model when it stopped: the files a saved model has
         if any(name.startswith(f"{folder_}/") for folder_ in claimed) and (
             kind != RUN or _earlier_run_owns(folder, name)
         ):

@@ -41,6 +41,7 @@ from .output_dir import (
     OutputDirError,
     adopt_files,
     check_output_dir,
+    claim_final_save,
     discard_previous_run,
     is_disk_full,
     may_write,
@@ -451,6 +452,8 @@ def train_and_save(trainer, family: ModelFamily, processing_class, train_samples
     metrics = dict(train_result.metrics, train_samples=train_samples)
     if lora_args.use_lora:
         finish_lora(trainer, family, processing_class)
+    if args.should_save:
+        claim_final_save(args.output_dir)
     try:
         trainer.save_model()
     except Exception as error:

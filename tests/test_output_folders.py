@@ -99,3 +99,41 @@ def test_a_run_killed_during_a_checkpoint_save_resumes_from_the_last_complete_on
     assert resumed.keys() == uninterrupted.keys()
     for name, value in uninterrupted.items():
         torch.testing.assert_close(resumed[name], value, rtol=1e-5, atol=1e-6, msg=name)
+
+
+KILLED_DURING_THE_FINAL_SAVE = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, sys.argv[1])
+    import transformers
+    import train
+
+    def killed_while_saving(self, output_dir=None, _internal_call=False):
+        if output_dir is None:  # the final model (checkpoints name their folder)
+            with open(os.path.join(self.args.output_dir, "model.safetensors"), "wb") as handle:
+                handle.write(b"half a model")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    transformers.Trainer.save_model = killed_while_saving
+    train.main(sys.argv[2:])
+    """
+)
+
+
+def test_a_run_killed_during_its_final_save_is_replaced_by_the_next_overwrite(tiny_encoder, csv_data, tmp_path):
+    """The final model's files that a killed run had started count as its own (the manifest claims them before the
+    save), so `--overwrite_output_dir` replaces them instead of refusing; a file of the user's there still refuses."""
+    out = tmp_path / "killed"
+    args = ["--model_name_or_path", tiny_encoder, "--train_file", csv_data, "--output_dir", str(out), *FAST]
+    command = [sys.executable, "-c", KILLED_DURING_THE_FINAL_SAVE, ROOT, *args]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
+    assert (out / "model.safetensors").read_bytes() == b"half a model"
+
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputDirError, match=r"cannot prove it wrote: notes.txt \("):
+        train.main([*args, "--overwrite_output_dir"])
+    (out / "notes.txt").unlink()
+    train.main([*args, "--overwrite_output_dir"])
+    assert load_file(out / "model.safetensors") and sorted(os.listdir(tmp_path)) == ["data.csv", "killed"]
