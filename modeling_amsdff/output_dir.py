@@ -524,8 +524,19 @@ def set_aside_previous_run(output_dir: str) -> str | None:
 
 
 def discard_previous_run(aside: str | None) -> None:
-    if aside and os.path.isdir(aside):
-        shutil.rmtree(aside)
+    """Remove the earlier run set aside (`set_aside_previous_run`) once this run has finished, after checking again
+    that all of it is a run's: anything else (a file that came into the folder as it was moved, or into the hidden
+    folder since) keeps the whole folder where it is, named in a warning."""
+    if not aside or not os.path.isdir(aside):
+        return
+    foreign = unowned_files(aside, RUN)
+    if foreign:
+        logger.warning(
+            f"Kept the earlier run's files in {aside}: it also holds files this package cannot prove a run wrote "
+            f"({describe_files(foreign)}). Take what you need and remove the folder yourself."
+        )
+        return
+    shutil.rmtree(aside)
 
 
 def start_manifest(output_dir: str) -> None:

@@ -214,6 +214,26 @@ def test_files_put_into_a_run_folder_while_it_trains_stay_the_users(
     check_repository_folder(str(out))
 
 
+def test_the_earlier_run_set_aside_is_removed_only_if_all_of_it_is_a_runs(
+    trained_run, tiny_encoder, data_csv, tmp_path, monkeypatch, caplog
+):
+    """--overwrite_output_dir moves the earlier run aside and removes it at the end: a file that reached the hidden
+    folder meanwhile (moved with the run, or put there) keeps the whole folder, named in a warning."""
+    out, real, aside = tmp_path / "run", runner.set_aside_previous_run, []
+    shutil.copytree(trained_run, out)
+
+    def set_aside(output_dir):
+        aside.append(real(output_dir))
+        put(tmp_path / os.path.basename(aside[0]), {"notes.txt": "mine"})
+        return aside[0]
+
+    monkeypatch.setattr(runner, "set_aside_previous_run", set_aside)
+    with caplog.at_level("WARNING", logger="train"):
+        train.main([*run_args(tiny_encoder, data_csv, out), "--overwrite_output_dir"])
+    assert (tmp_path / os.path.basename(aside[0]) / "notes.txt").read_text() == "mine"
+    assert f"Kept the earlier run's files in {aside[0]}" in caplog.text and "(notes.txt)" in caplog.text
+
+
 @pytest.mark.parametrize("best", [False, True], ids=["newest-kept", "best-kept"])
 def test_save_total_limit_keeps_a_checkpoint_holding_the_users_files(
     tiny_encoder, data_csv, tmp_path, monkeypatch, caplog, best
