@@ -95,7 +95,7 @@ def machines_line(runs: list[dict], unrecorded: str | None = None) -> str:
     missing = sum(not run.get("machine") for run in runs)
     if len(counts) == 1 and not missing:
         return f"Machine: {next(iter(counts))}."
-    parts = [f"{name} ({count} runs)" for name, count in sorted(counts.items())]
+    parts = [f"{name} ({count} run{'s' if count != 1 else ''})" for name, count in sorted(counts.items())]
     if missing:
         parts.append(f"{missing} earlier runs did not record theirs" + (f" ({unrecorded})" if unrecorded else ""))
     return f"Machines: {'; '.join(parts)}." if parts else f"Machine: {machine()}."
