@@ -28,11 +28,11 @@ from .output_dir import (
     adopt_files,
     code_modules,
     describe_files,
-    file_record,
     folder_entries,
     may_write,
     read_manifest,
     same_or_nested,
+    unchanged,
 )
 
 
@@ -318,13 +318,6 @@ def check_repository_folder(folder: str) -> dict:
     return config
 
 
-def _unchanged(folder: str, name: str, record) -> bool:
-    path = os.path.join(folder, name)
-    if not isinstance(record, dict) or not os.path.isfile(path) or os.path.getsize(path) != record.get("size"):
-        return False
-    return file_record(path)["sha256"] == record.get("sha256")
-
-
 def check_card_describes_weights(folder: str) -> None:
     """Refuse to push a card whose results are another model's: train.py wrote the folder's card (its manifest lists
     README.md, unchanged), and the weights changed since (continued training saved into the folder, weights copied
@@ -333,7 +326,7 @@ def check_card_describes_weights(folder: str) -> None:
     if manifest is None or manifest.get("kind") != RUN:
         return
     listed = manifest["files"]
-    if not _unchanged(folder, "README.md", listed.get("README.md")):
+    if not unchanged(folder, "README.md", listed.get("README.md")):
         return
 
     def is_weights(name: str) -> bool:
@@ -342,7 +335,7 @@ def check_card_describes_weights(folder: str) -> None:
         )
 
     names = {name for name in os.listdir(folder) if is_weights(name)} | {name for name in listed if is_weights(name)}
-    changed = sorted(name for name in names if not _unchanged(folder, name, listed.get(name)))
+    changed = sorted(name for name in names if not unchanged(folder, name, listed.get(name)))
     if changed:
         raise HubPushError(
             f"The weights in {folder!r} changed after train.py wrote its model card ({describe_files(changed)}), "
@@ -368,7 +361,7 @@ def files_the_run_did_not_write(folder: str) -> list[str]:
     aside = listed.get(RUN_CARD_NAMES[1])
 
     def the_runs(name: str) -> bool:  # listed; or the card the run wrote aside, renamed README.md as it said to
-        return name in listed or (name == RUN_CARD_NAMES[0] and _unchanged(folder, name, aside))
+        return name in listed or (name == RUN_CARD_NAMES[0] and unchanged(folder, name, aside))
 
     files, _, links = folder_entries(folder)
     return sorted(name for name in [*(name for name in files if not the_runs(name)), *links] if published(name))
@@ -618,7 +611,7 @@ def push_folder(
         with tempfile.TemporaryDirectory() as staging:
             if os.path.isdir(adapter_dir):
                 adapter_repo, lora_base = f"{repo_id}-lora", lora_base_of(folder)
-                if local_lora_base(folder):  # a new model's starting point: pushed as a repository of its own
+                if lora_base and os.path.isdir(lora_base):  # a new model's start: pushed as a repository of its own
                     base_folder, lora_base = lora_base, f"{repo_id}-lora-base"
                     staged = stage(base_folder, os.path.join(staging, "base"))
                     staged_lora_base(staged, adapter_repo, hub_url)

@@ -155,6 +155,14 @@ def file_record(path: str, known: dict | None = None) -> dict:
     return {"size": status.st_size, "sha256": digest, "mtime_ns": status.st_mtime_ns}
 
 
+def unchanged(folder: str, name: str, record) -> bool:
+    """Whether the file `name` of `folder` is the one a manifest's `record` describes (same size and SHA-256)."""
+    path = os.path.join(folder, name)
+    if not isinstance(record, dict) or not os.path.isfile(path) or os.path.getsize(path) != record.get("size"):
+        return False
+    return file_record(path)["sha256"] == record.get("sha256")
+
+
 def folder_entries(folder: str) -> tuple[list[str], list[str], list[str]]:
     """(files, empty folders, symbolic links) under `folder`, as paths relative to it with `/`; links are never
     followed."""
@@ -229,16 +237,16 @@ def record_folder(folder: str, kind: str, keep_in_progress: bool = False) -> dic
     for name in files:
         if name == MANIFEST_NAME:
             continue
-        before = known.get(name) if isinstance(known.get(name), dict) else {}
-        record = file_record(os.path.join(folder, name), before)
-        if [before.get("size"), before.get("sha256")] == [record["size"], record["sha256"]]:
+        path, before = os.path.join(folder, name), known.get(name)
+        record = file_record(path, before) if isinstance(before, dict) else None
+        if record is not None and (record["size"], record["sha256"]) == (before.get("size"), before.get("sha256")):
             listed[name] = record  # unchanged since it was listed
         elif name.split("/", 1)[0] in saved or (kind == RUN and not _run_writes(folder, name)):
             others.append(name)
             if name in known:
-                listed[name] = known[name]
+                listed[name] = before
         else:
-            listed[name] = record
+            listed[name] = record or file_record(path)
     if others:
         logger.warning(
             f"{folder}: {describe_files(others)} appeared or changed while the run went on, not written by it (it "
@@ -273,10 +281,9 @@ def may_write(folder: str, name: str) -> bool:
     if not os.path.lexists(path):
         return True
     manifest = read_manifest(folder)
-    if manifest is None or manifest.get("kind") != RUN or os.path.islink(path) or not os.path.isfile(path):
+    if manifest is None or manifest.get("kind") != RUN or os.path.islink(path):
         return False
-    record = manifest["files"].get(name)
-    return isinstance(record, dict) and record.get("sha256") == file_record(path)["sha256"]
+    return unchanged(folder, name, manifest["files"].get(name))
 
 
 def claim(folder: str, relative: str) -> None:
@@ -359,9 +366,9 @@ def _earlier_run_owns(folder: str, name: str) -> bool:
         return _matches(name, RUN_FILES) or name in code_modules(folder)[0]
     top, rest = parts[0], "/".join(parts[1:])
     # checkpoints and the LoRA folders: files of those names, and the code their configs name
-    patterns = {"lora_base": SAVED_MODEL_FILES, "lora_adapter": ADAPTER_FILES}.get(top)
-    if CHECKPOINT.match(top) or patterns:
-        patterns = patterns or CHECKPOINT_FILES
+    subfolder_files = {"lora_base": SAVED_MODEL_FILES, "lora_adapter": ADAPTER_FILES}
+    patterns = CHECKPOINT_FILES if CHECKPOINT.match(top) else subfolder_files.get(top)
+    if patterns:
         return len(parts) == 2 and (_matches(rest, patterns) or rest in code_modules(os.path.join(folder, top))[0])
     if top == "plots":
         return len(parts) == 2 and rest.endswith(".png")
@@ -411,11 +418,7 @@ def unowned_files(folder: str, kind: str, under: str | None = None) -> list[str]
             kind != RUN or _earlier_run_owns(folder, name)
         ):
             continue  # a folder the run was writing when it stopped: the files a checkpoint or TensorBoard writes
-        record = listed.get(name)
-        path = os.path.join(folder, name)
-        if not isinstance(record, dict) or record.get("size") != os.path.getsize(path):
-            foreign.append(name)
-        elif record.get("sha256") != file_record(path)["sha256"]:
+        if not unchanged(folder, name, listed.get(name)):
             foreign.append(name)
     known_folders = set(manifest.get("folders", [])) | set(claimed)
     foreign += [f"{name}/" for name in empty if name not in known_folders]
